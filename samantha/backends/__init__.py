@@ -1,0 +1,1 @@
+"""Backends run models: llama.cpp in a worker process, and test doubles."""

@@ -1,0 +1,142 @@
+"""The narrow seam between the chain and whatever runs a model.
+
+A backend loads one model at a time, renders nothing itself (the engine gives it
+the exact prompt text), streams pieces of text, and stops when asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Iterator, Protocol, Union
+
+from samantha.formats import TemplateInfo
+from samantha.settings import Sampling
+
+
+class Control:
+    """Stop requests for one chain run, shared by the chain, the backend and the UI.
+
+    `stop_next` ends the current answer; `stop_all` ends the chain. Both are plain
+    thread-safe flags so a UI thread can set them while a worker is busy.
+    """
+
+    def __init__(self) -> None:
+        self._all = threading.Event()
+        self._next = threading.Event()
+
+    def stop_all(self) -> None:
+        self._all.set()
+
+    def stop_next(self) -> None:
+        self._next.set()
+
+    @property
+    def all_stopped(self) -> bool:
+        return self._all.is_set()
+
+    @property
+    def next_requested(self) -> bool:
+        return self._next.is_set()
+
+    def answer_should_stop(self) -> bool:
+        return self._all.is_set() or self._next.is_set()
+
+    def clear_next(self) -> None:
+        self._next.clear()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking early on Stop all; True if stopped."""
+        return self._all.wait(seconds)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Settings that need a reload when they change."""
+
+    n_ctx: int = 4000
+    n_threads: int = 0  # 0 = every core
+    n_batch: int = 512
+    repack: bool = False  # llama.cpp CPU weight repacking; crashes quantised models on some CPUs
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    ref: str
+    name: str
+    n_ctx: int
+    n_ctx_train: int
+    n_vocab: int
+    template: TemplateInfo
+    load_seconds: float
+    reused: bool = False
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    sampling: Sampling
+    seed: int
+    grammar: str | None = None  # GBNF the answer must follow
+    reset: bool = False  # clear the model's state (KV cache) first
+    candidates: int = 0  # learning mode: how many top candidates to report per token
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A piece of answer text as it is generated."""
+
+    text: str
+    token_id: int = -1
+    candidates: tuple = ()
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The end of one answer."""
+
+    text: str
+    prompt_tokens: int
+    answer_tokens: int
+    prompt_seconds: float
+    generation_seconds: float
+    finish_reason: str  # "eos", "length", "stop", "cancelled"
+    extra: dict = field(default_factory=dict)
+
+
+class BackendError(RuntimeError):
+    """A model could not be loaded or run; the message names the file and says what to do."""
+
+
+class PromptTooLong(BackendError):
+    def __init__(self, prompt_tokens: int, n_ctx: int) -> None:
+        super().__init__(
+            f"the prompt is {prompt_tokens} tokens but the context window (n_ctx) holds {n_ctx}: "
+            "raise n_ctx, shorten the prompt or turn off cumulative response"
+        )
+        self.prompt_tokens = prompt_tokens
+        self.n_ctx = n_ctx
+
+
+class Cancelled(BackendError):
+    """The user stopped the operation."""
+
+
+class Backend(Protocol):
+    def load(self, ref: str, options: LoadOptions, control: Control) -> ModelInfo:
+        """Make `ref` the model in memory (no-op when it already is, with the same options)."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        ...
+
+    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
+        """Stream pieces, then one Generated; raise PromptTooLong before generating if it cannot fit."""
+        ...
+
+    def unload(self) -> None:
+        """Free the model's memory now."""
+        ...
+
+    def close(self) -> None:
+        ...

@@ -1,0 +1,209 @@
+"""The llama.cpp backend, app side: drives a worker process that holds the model.
+
+One worker holds one model. Unloading ends the worker, so its memory goes back to
+the system at once; a crash in llama.cpp ends only the worker and becomes a
+clear error naming the file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import time
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Iterator, Union
+
+from samantha.backends.base import (
+    BackendError,
+    Cancelled,
+    Control,
+    Generated,
+    GenerationRequest,
+    LoadOptions,
+    ModelInfo,
+    Piece,
+    PromptTooLong,
+)
+from samantha.backends.llama_worker import STOP_ERROR, worker_main
+from samantha.formats import TemplateInfo
+
+POLL_SECONDS = 0.05
+# After asking the worker to stop, how long to wait before ending it outright.
+STOP_GRACE_SECONDS = 0.6
+START_TIMEOUT_SECONDS = 120.0
+
+_SIGNAL_NAMES = {-11: "segmentation fault", -6: "abort", -9: "killed", -4: "illegal instruction", -7: "bus error"}
+
+
+class ModelCrashed(BackendError):
+    """llama.cpp died while holding this model; the chain skips the model from now on."""
+
+    fatal = True
+
+
+class LoadFailed(BackendError):
+    fatal = True
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None:
+        return "it stopped answering"
+    name = _SIGNAL_NAMES.get(code)
+    return f"exit code {code}" + (f", {name}" if name else "")
+
+
+class LlamaProcessBackend:
+    """Runs GGUF files with llama-cpp-python in a worker process (see llama_worker)."""
+
+    def __init__(self) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self._process: Any = None
+        self._conn: Connection | None = None
+        self._stop_flag: Any = None
+        self._loaded: tuple[str, LoadOptions] | None = None
+        self._info: ModelInfo | None = None
+
+    # -- worker lifetime -------------------------------------------------
+    def _start_worker(self) -> None:
+        parent_end, child_end = self._context.Pipe()
+        self._stop_flag = self._context.RawValue(ctypes.c_int, 0)
+        process = self._context.Process(target=worker_main, args=(child_end, self._stop_flag), daemon=True)
+        process.start()
+        child_end.close()
+        self._process, self._conn = process, parent_end
+
+    def _end_worker(self) -> None:
+        process, conn = self._process, self._conn
+        self._process = self._conn = None
+        self._loaded = self._info = None
+        if conn is not None:
+            try:
+                conn.send(("quit",))
+            except (OSError, ValueError):
+                pass
+            conn.close()
+        if process is not None:
+            process.join(timeout=0.5)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _receive(self, control: Control | None, what: str, path: str) -> tuple:
+        """Wait for the worker's next message, honouring Stop and noticing a crash."""
+        assert self._conn is not None and self._process is not None
+        stop_sent_at: float | None = None
+        while True:
+            if control is not None and control.answer_should_stop() and stop_sent_at is None:
+                self._stop_flag.value = 1
+                stop_sent_at = time.monotonic()
+            if stop_sent_at is not None and time.monotonic() - stop_sent_at > STOP_GRACE_SECONDS:
+                self._end_worker()
+                raise Cancelled(f"stopped while {what}")
+            try:
+                if self._conn.poll(POLL_SECONDS):
+                    return self._conn.recv()
+            except (EOFError, OSError):
+                pass
+            else:
+                if self._process.is_alive():
+                    continue
+            code = self._process.exitcode
+            self._end_worker()
+            raise ModelCrashed(
+                f"llama.cpp crashed while {what} {Path(path).name} ({_exit_text(code)}). "
+                "The file may be damaged or use a format this llama.cpp build does not support; "
+                "the chain goes on with the next model."
+            )
+
+    # -- Backend protocol ------------------------------------------------
+    def load(self, ref: str, options: LoadOptions, control: Control) -> ModelInfo:
+        if self._loaded == (ref, options) and self._process is not None and self._process.is_alive():
+            assert self._info is not None
+            return ModelInfo(**{**asdict(self._info), "template": self._info.template, "reused": True})
+        path = Path(ref)
+        if not path.is_file():
+            raise LoadFailed(f"model file not found: {ref}; check the model folder and the file name")
+        with path.open("rb") as handle:
+            if handle.read(4) != b"GGUF":
+                raise LoadFailed(f"{path.name} is not a GGUF file (it does not start with 'GGUF'); download the .gguf file again")
+        self._end_worker()
+        if control.answer_should_stop():
+            raise Cancelled("stopped before loading")
+        self._start_worker()
+        assert self._conn is not None
+        self._stop_flag.value = 0
+        self._conn.send(("load", str(path), asdict(options)))
+        reply = self._receive(control, "loading", ref)
+        if reply[0] == "error":
+            self._end_worker()
+            if reply[1] == STOP_ERROR:
+                raise Cancelled("stopped while loading")
+            raise LoadFailed(f"llama.cpp could not load {path.name}: {reply[2] or reply[1]}")
+        data = reply[1]
+        info = ModelInfo(
+            ref=ref,
+            name=path.name,
+            n_ctx=data["n_ctx"],
+            n_ctx_train=data["n_ctx_train"],
+            n_vocab=data["n_vocab"],
+            template=TemplateInfo(data["chat_template"], data["bos_token"], data["eos_token"]),
+            load_seconds=data["load_seconds"],
+        )
+        self._loaded, self._info = (ref, options), info
+        return info
+
+    def count_tokens(self, text: str) -> int:
+        if self._conn is None or self._loaded is None:
+            raise BackendError("no model is loaded")
+        self._stop_flag.value = 0
+        self._conn.send(("count", text))
+        reply = self._receive(None, "counting tokens for", self._loaded[0])
+        if reply[0] == "error":
+            raise BackendError(reply[2])
+        return int(reply[1])
+
+    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
+        if self._conn is None or self._loaded is None:
+            raise BackendError("no model is loaded")
+        path = self._loaded[0]
+        payload = {
+            "prompt": request.prompt,
+            "sampling": request.sampling.to_dict(),
+            "seed": request.seed,
+            "grammar": request.grammar,
+            "reset": request.reset,
+            "candidates": request.candidates,
+        }
+        self._stop_flag.value = 0
+        self._conn.send(("generate", payload))
+        text = ""
+        while True:
+            try:
+                reply = self._receive(control, "answering with", path)
+            except Cancelled:
+                yield Generated(text, 0, 0, 0.0, 0.0, "cancelled")
+                return
+            kind = reply[0]
+            if kind == "piece":
+                text += reply[1]
+                yield Piece(reply[1], reply[2])
+            elif kind == "done":
+                yield Generated(**reply[1])
+                return
+            elif kind == "error":
+                if reply[1] == "PromptTooLong":
+                    prompt_tokens, n_ctx = (int(v) for v in reply[2].split())
+                    raise PromptTooLong(prompt_tokens, n_ctx)
+                raise BackendError(f"llama.cpp failed while answering with {Path(path).name}: {reply[2] or reply[1]}")
+
+    def unload(self) -> None:
+        self._end_worker()
+
+    def close(self) -> None:
+        self._end_worker()

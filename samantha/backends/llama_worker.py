@@ -1,0 +1,271 @@
+"""The worker process that holds the llama.cpp model (child side).
+
+llama.cpp runs here, not in the app, because a file that crashes it kills the
+process that holds it; the app only loses a worker. The parent talks to it over
+a pipe and asks it to stop through a shared integer that llama.cpp itself
+checks while loading (progress callback) and while reading a prompt (abort
+callback), so Stop works in every phase.
+
+Messages to the worker: ("load", path, options), ("generate", request),
+("count", text), ("quit",). Replies: ("loaded", info), ("piece", text, id),
+("done", stats), ("count", n), ("error", kind, message).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import ctypes
+import signal
+import time
+from multiprocessing.connection import Connection
+from typing import Any, Iterator
+
+STOP_ERROR = "cancelled"
+
+
+@contextlib.contextmanager
+def _llama_params(llama_cpp: Any, model_fields: dict[str, Any], context_fields: dict[str, Any]) -> Iterator[None]:
+    """Set model/context parameters that `Llama()` does not expose (it builds them from these defaults).
+
+    This only ever runs inside the worker process, around one `Llama()` call.
+    """
+    lib = llama_cpp.llama_cpp
+    model_default, context_default = lib.llama_model_default_params, lib.llama_context_default_params
+
+    def model_params() -> Any:
+        params = model_default()
+        for name, value in model_fields.items():
+            setattr(params, name, value)
+        return params
+
+    def context_params() -> Any:
+        params = context_default()
+        for name, value in context_fields.items():
+            setattr(params, name, value)
+        return params
+
+    lib.llama_model_default_params, lib.llama_context_default_params = model_params, context_params
+    try:
+        yield
+    finally:
+        lib.llama_model_default_params, lib.llama_context_default_params = model_default, context_default
+
+
+def _stop_text_end(text: str, stops: tuple[str, ...]) -> tuple[int, int]:
+    """(index where a stop string starts or -1, length of text that is safe to show now)."""
+    first = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+    if first >= 0:
+        return first, first
+    held = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(text)), 0, -1):
+            if text.endswith(stop[:size]):
+                held = max(held, size)
+                break
+    return -1, len(text) - held
+
+
+class Worker:
+    """Holds at most one `Llama` and serves the parent's requests one at a time."""
+
+    def __init__(self, conn: Connection, stop_flag: Any) -> None:
+        import llama_cpp  # imported here so the parent never loads llama.cpp
+
+        self.llama_cpp = llama_cpp
+        self.conn = conn
+        self.stop_flag = stop_flag
+        self.llm: Any = None
+        self.add_bos = True
+        self.bos_text = ""
+        # ctypes callbacks must stay referenced while llama.cpp may call them.
+        self._progress = llama_cpp.llama_progress_callback(lambda progress, data: not self.stop_flag.value)
+        self._abort = llama_cpp.ggml_abort_callback(lambda data: bool(self.stop_flag.value))
+
+    def serve(self) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except EOFError:
+                return
+            kind = message[0]
+            if kind == "quit":
+                return
+            try:
+                if kind == "load":
+                    self.conn.send(("loaded", self.load(message[1], message[2])))
+                elif kind == "count":
+                    self.conn.send(("count", len(self.tokenize(message[1]))))
+                elif kind == "generate":
+                    self.generate(message[1])
+            except _Stopped:
+                self.conn.send(("error", STOP_ERROR, "stopped"))
+            except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+                self.conn.send(("error", type(exc).__name__, str(exc)))
+
+    def load(self, path: str, options: dict[str, Any]) -> dict[str, Any]:
+        llama_cpp = self.llama_cpp
+        self.llm = None
+        started = time.perf_counter()
+        model_fields = {"use_extra_bufts": bool(options["repack"]), "progress_callback": self._progress}
+        context_fields = {"abort_callback": self._abort}
+        threads = options["n_threads"] or None
+        with _llama_params(llama_cpp, model_fields, context_fields):
+            try:
+                llm = llama_cpp.Llama(
+                    model_path=path,
+                    n_ctx=options["n_ctx"],
+                    n_batch=options["n_batch"],
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    verbose=False,
+                )
+            except Exception:
+                if self.stop_flag.value:
+                    raise _Stopped() from None
+                raise
+        self.llm = llm
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
+        metadata = llm.metadata
+        arch = metadata.get("general.architecture", "")
+        self.bos_text = self._token_text(llm.token_bos())
+        return {
+            "n_ctx": llm.n_ctx(),
+            "n_ctx_train": int(metadata.get(f"{arch}.context_length", llm.n_ctx())),
+            "n_vocab": llm.n_vocab(),
+            "chat_template": metadata.get("tokenizer.chat_template"),
+            "bos_token": self.bos_text,
+            "eos_token": self._token_text(llm.token_eos()),
+            "load_seconds": time.perf_counter() - started,
+        }
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    def tokenize(self, text: str) -> list[int]:
+        add_bos = self.add_bos and not (self.bos_text and text.startswith(self.bos_text))
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+
+    def _clear_state(self) -> None:
+        llama_cpp = self.llama_cpp
+        self.llm.reset()
+        memory = llama_cpp.llama_get_memory(self.llm.ctx)
+        if memory is not None:
+            llama_cpp.llama_memory_clear(memory, True)
+
+    def generate(self, request: dict[str, Any]) -> None:
+        from samantha.sampling import TailFreeProcessor, tfs_is_active
+        from samantha.settings import Sampling
+
+        llama_cpp = self.llama_cpp
+        llm = self.llm
+        sampling = Sampling(**{**request["sampling"], "stop": tuple(request["sampling"]["stop"])})
+        tokens = self.tokenize(request["prompt"])
+        n_ctx = llm.n_ctx()
+        room = n_ctx - len(tokens)
+        if room < 1:
+            self.conn.send(("error", "PromptTooLong", f"{len(tokens)} {n_ctx}"))
+            return
+        limit = min(sampling.max_tokens, room) if sampling.max_tokens > 0 else room
+        if request["reset"]:
+            self._clear_state()
+        llm.set_seed(request["seed"])
+        processors = None
+        if tfs_is_active(sampling):
+            processors = self.llama_cpp.LogitsProcessorList([TailFreeProcessor(sampling.tfs_z, sampling.top_k)])
+        grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        stops = sampling.stop
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+        text = ""
+        shown = 0
+        count = 0
+        finish = "length"
+        started = time.perf_counter()
+        first_at = started
+        generator = llm.generate(
+            tokens,
+            top_k=sampling.top_k,
+            top_p=sampling.top_p,
+            min_p=sampling.min_p,
+            typical_p=sampling.typical_p,
+            temp=sampling.temperature,
+            repeat_penalty=sampling.repeat_penalty,
+            frequency_penalty=sampling.frequency_penalty,
+            presence_penalty=sampling.presence_penalty,
+            logits_processor=processors,
+            grammar=grammar,
+        )
+        try:
+            for token in generator:
+                if count == 0:
+                    first_at = time.perf_counter()
+                if self.stop_flag.value:
+                    finish = "cancelled"
+                    break
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    finish = "eos"
+                    break
+                count += 1
+                text += decoder.decode(llm.detokenize([token]))
+                if stops:
+                    cut, safe = _stop_text_end(text, stops)
+                    if cut >= 0:
+                        text = text[:cut]
+                        finish = "stop"
+                        if cut > shown:
+                            self.conn.send(("piece", text[shown:cut], token))
+                        shown = cut
+                        break
+                else:
+                    safe = len(text)
+                if safe > shown:
+                    self.conn.send(("piece", text[shown:safe], token))
+                    shown = safe
+                if count >= limit:
+                    break
+        except RuntimeError:
+            if not self.stop_flag.value:
+                raise
+            # llama.cpp aborted reading the prompt: its state is partial, so start clean next time.
+            self._clear_state()
+            finish = "cancelled"
+        finally:
+            generator.close()
+        if finish not in ("stop",):
+            tail = decoder.decode(b"", final=True)
+            text += tail
+        if len(text) > shown:
+            self.conn.send(("piece", text[shown:], -1))
+        ended = time.perf_counter()
+        if count == 0 and finish != "cancelled":
+            first_at = ended
+        self.conn.send(
+            (
+                "done",
+                {
+                    "text": text,
+                    "prompt_tokens": len(tokens),
+                    "answer_tokens": count,
+                    "prompt_seconds": first_at - started,
+                    "generation_seconds": ended - first_at,
+                    "finish_reason": finish,
+                },
+            )
+        )
+
+
+class _Stopped(Exception):
+    """The parent asked to stop while loading."""
+
+
+def worker_main(conn: Connection, stop_flag: Any) -> None:
+    """Entry point of the worker process."""
+    with contextlib.suppress(ValueError, AttributeError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl+C and ends us
+    Worker(conn, stop_flag).serve()
+

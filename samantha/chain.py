@@ -1,0 +1,340 @@
+"""The chain loop (SPEC §3): ([models] -> respond -> ([prompts] x responses)) x loops.
+
+`plan_steps` decides what runs in which order (pure, so `--dry-run` shows it);
+`run_chain` runs the plan against a backend and yields typed events.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import PurePath
+from typing import Any, Iterable, Iterator, Protocol, Sequence
+
+from samantha.backends.base import (
+    Backend,
+    BackendError,
+    Cancelled,
+    Control,
+    Generated,
+    GenerationRequest,
+    LoadOptions,
+    Piece,
+)
+from samantha.events import (
+    AnswerFinished,
+    AnswerRecord,
+    AnswerStarted,
+    Banner,
+    ChainError,
+    ChainFinished,
+    ChainStarted,
+    Event,
+    ModelLoaded,
+    Notice,
+    Token,
+)
+from samantha.formats import FormatError, build_messages, render
+from samantha.prompts import PromptItem, final_item_text, parse_previous, parse_prompt_list, parse_system
+from samantha.sampling import draw_random_hyperparameters, format_settings
+from samantha.settings import ChainSettings, Sampling
+
+STOP_WORD = "STOP_SAMANTHA"
+# Warn when a cumulative previous response fills this share of the context window.
+CUMULATIVE_WARNING_SHARE = 0.75
+
+
+@dataclass(frozen=True)
+class Step:
+    """One answer to produce."""
+
+    loop: int
+    model_position: int
+    model: str
+    round: int
+    item: PromptItem
+
+
+@dataclass(frozen=True)
+class HookOutcome:
+    """What a plug-in (code runner, voice, ...) adds after an answer."""
+
+    events: tuple[Event, ...] = ()
+    feedback: str | None = None  # the text to feed back instead of the answer
+    stop_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class AnswerHook(Protocol):
+    def after_answer(self, record: AnswerRecord, control: Control) -> HookOutcome:
+        ...
+
+
+def model_name(ref: str) -> str:
+    """What to call a chain entry on screen: the file name, or the remote model's name."""
+    if "#" in ref and "://" in ref:
+        return ref.rsplit("#", 1)[1]
+    return PurePath(ref).name
+
+
+def _arrangeable(counts: dict[str, int], last: str | None) -> bool:
+    """Whether `counts` can be laid out with no equal neighbours, not starting with `last`."""
+    total = sum(counts.values())
+    if not total:
+        return True
+    if 2 * max(counts.values()) > total + 1:
+        return False
+    return last is None or 2 * counts.get(last, 0) < total + 1
+
+
+def shuffled_order(models: Sequence[str], rng: random.Random, last: str | None = None) -> list[str]:
+    """A random order with no two identical neighbours whenever that is possible.
+
+    Places one model at a time, choosing at random among the picks that keep the
+    rest arrangeable, so it never retries and always terminates.
+    """
+    remaining: dict[str, int] = {}
+    for model in models:
+        remaining[model] = remaining.get(model, 0) + 1
+    order: list[str] = []
+    while remaining:
+        choices = sorted(m for m in remaining if m != last) or sorted(remaining)
+        rng.shuffle(choices)
+
+        def after(pick: str) -> dict[str, int]:
+            return {m: n - (m == pick) for m, n in remaining.items() if n - (m == pick) > 0}
+
+        good = [m for m in choices if _arrangeable(after(m), m)]
+        # When repeats are unavoidable, spend the most frequent model first.
+        pick = good[0] if good else max(choices, key=lambda m: remaining[m])
+        order.append(pick)
+        remaining = after(pick)
+        last = pick
+    return order
+
+
+def plan_steps(settings: ChainSettings, items: Sequence[PromptItem], seed: int) -> list[Step]:
+    """Every answer the chain will produce, in order."""
+    if settings.single:
+        return [
+            Step(1, position, model, 1, item)
+            for position, (model, item) in enumerate(zip(settings.models, items), start=1)
+        ]
+    rng = random.Random(seed ^ 0x5DEECE66D)
+    steps: list[Step] = []
+    last: str | None = None
+    for loop in range(1, settings.loops + 1):
+        models = list(settings.models)
+        if settings.shuffle and len(models) >= 3:
+            models = shuffled_order(models, rng, last)
+        for position, model in enumerate(models, start=1):
+            for round_ in range(1, settings.responses + 1):
+                steps.extend(Step(loop, position, model, round_, item) for item in items)
+        last = models[-1] if models else None
+    return steps
+
+
+@dataclass
+class _RunState:
+    """What changes as a chain runs; owned by one `run_chain` call."""
+
+    previous: str
+    answers: list[str] = field(default_factory=list)
+    failed_models: set[str] = field(default_factory=set)
+    finish: str = "done"
+    answer_index: int = 0
+
+
+def _effective_sampling(
+    settings: ChainSettings, item: PromptItem, rng: random.Random
+) -> tuple[Sampling, dict[str, float] | None]:
+    sampling = settings.sampling.with_values(item.settings)
+    drawn = None
+    if settings.random_params:
+        drawn = draw_random_hyperparameters(rng)
+        sampling = sampling.with_values(drawn)
+    return sampling, drawn
+
+
+def _load_options(base: LoadOptions, sampling: Sampling) -> LoadOptions:
+    return replace(base, n_ctx=sampling.n_ctx)
+
+
+def run_chain(
+    settings: ChainSettings,
+    backend: Backend,
+    control: Control,
+    *,
+    load_options: LoadOptions = LoadOptions(),
+    hooks: Iterable[AnswerHook] = (),
+    grammar: str | None = None,
+) -> Iterator[Event]:
+    """Run a chain and yield its events; bad prompt settings raise PromptSyntaxError before anything runs."""
+    items = parse_prompt_list(settings.prompt)
+    system = parse_system(settings.system)
+    seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+    steps = plan_steps(settings, items, seed)
+    hooks = list(hooks)
+    state = _RunState(previous=parse_previous(settings.previous))
+    params_rng = random.Random(seed)
+    yield ChainStarted(seed=seed, steps=len(steps))
+    if not settings.models:
+        yield ChainError("no model chosen: pick a model file (or paste a link) first")
+        yield ChainFinished("error", 0)
+        return
+
+    group: tuple[int, int, str, int] | None = None
+    for step in steps:
+        if control.all_stopped:
+            state.finish = "stopped"
+            break
+        if step.model in state.failed_models:
+            continue
+        if (step.loop, step.model_position, step.model, step.round) != group:
+            group = (step.loop, step.model_position, step.model, step.round)
+            control.clear_next()
+            yield Banner(step.model, model_name(step.model), step.model_position, step.round, step.loop)
+        yield from _run_step(settings, backend, control, load_options, hooks, grammar, step, system, seed, params_rng, state)
+        if state.finish != "done":
+            break
+    if control.all_stopped and state.finish == "done":
+        state.finish = "stopped"
+    yield ChainFinished(state.finish, len(state.answers))
+
+
+def _run_step(
+    settings: ChainSettings,
+    backend: Backend,
+    control: Control,
+    load_options: LoadOptions,
+    hooks: list[AnswerHook],
+    grammar: str | None,
+    step: Step,
+    system: list,
+    seed: int,
+    params_rng: random.Random,
+    state: _RunState,
+) -> Iterator[Event]:
+    sampling, drawn = _effective_sampling(settings, step.item, params_rng)
+    try:
+        info = backend.load(step.model, _load_options(load_options, sampling), control)
+    except Cancelled:
+        if not control.all_stopped:
+            # Stop/next while loading skips this model for this round.
+            yield Notice(f"skipped {model_name(step.model)}")
+        return
+    except BackendError as exc:
+        state.failed_models.add(step.model)
+        yield ChainError(f"{model_name(step.model)}: {exc}", model=step.model, item_number=step.item.number)
+        return
+    if not info.reused:
+        yield ModelLoaded(step.model, info.load_seconds, reused=False)
+
+    user_text = final_item_text(step.item, state.answers) if step.item.is_final else step.item.text
+    messages = build_messages(system, state.previous, user_text)
+    try:
+        rendered = render(messages, settings.prompt_format, info.template,
+                          user_name=settings.user_name, assistant_name=settings.assistant_name)
+    except FormatError as exc:
+        state.failed_models.add(step.model)
+        yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
+        return
+    if rendered.notice and state.answer_index == 0:
+        yield Notice(f"{info.name}: {rendered.notice}")
+
+    answer_seed = sampling.seed if sampling.seed is not None else (seed + state.answer_index) % 2**32
+    sampling = replace(sampling, seed=answer_seed)
+    state.answer_index += 1
+    header = format_settings(drawn) if drawn else ""
+    yield AnswerStarted(step.item.number, user_text, header)
+
+    request = GenerationRequest(
+        prompt=rendered.text,
+        sampling=sampling,
+        seed=answer_seed,
+        grammar=grammar,
+        reset=settings.reset or sampling.reset_model,
+        candidates=sampling.top_k if settings.learning else 0,
+    )
+    done: Generated | None = None
+    try:
+        for out in backend.generate(request, control):
+            if isinstance(out, Piece):
+                if not settings.fast:
+                    yield Token(out.text)
+            else:
+                done = out
+    except BackendError as exc:
+        yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
+        if getattr(exc, "fatal", False):
+            state.failed_models.add(step.model)
+        return
+    finally:
+        control.clear_next()  # Stop/next ends this answer only
+    if done is None:
+        return
+
+    record = AnswerRecord(
+        model=step.model,
+        model_name=info.name,
+        model_position=step.model_position,
+        item_number=step.item.number,
+        item_text=user_text,
+        round=step.round,
+        loop=step.loop,
+        settings=sampling.to_dict(),
+        random_values=drawn,
+        prompt=rendered.text,
+        answer=done.text,
+        prompt_tokens=done.prompt_tokens,
+        answer_tokens=done.answer_tokens,
+        load_seconds=0.0 if info.reused else info.load_seconds,
+        prompt_seconds=done.prompt_seconds,
+        generation_seconds=done.generation_seconds,
+        finish_reason=done.finish_reason,
+        extra=dict(done.extra),
+    )
+    feedback = done.text
+    stop_reason = STOP_WORD if done.text.strip() == STOP_WORD else None
+    outcomes = [hook.after_answer(record, control) for hook in hooks]
+    for outcome in outcomes:
+        record.extra.update(outcome.extra)
+        if outcome.feedback is not None:
+            feedback = outcome.feedback
+        stop_reason = stop_reason or outcome.stop_reason
+    state.answers.append(done.text)
+    yield AnswerFinished(record)
+    for outcome in outcomes:
+        yield from outcome.events
+
+    if settings.feedback:
+        state.previous = f"{state.previous}\n\n{feedback}".strip() if settings.cumulative else feedback
+        if settings.cumulative and done.prompt_tokens > CUMULATIVE_WARNING_SHARE * info.n_ctx:
+            yield Notice(
+                f"cumulative response: the prompt used {done.prompt_tokens} of {info.n_ctx} context tokens "
+                "and grows with every answer; raise n_ctx or turn off cumulative response before it overflows"
+            )
+    if stop_reason:
+        state.finish = stop_reason
+    elif control.all_stopped:
+        state.finish = "stopped"
+
+
+def dry_run_lines(settings: ChainSettings) -> list[str]:
+    """The planned steps as text, without loading any model (`samantha run --dry-run`)."""
+    items = parse_prompt_list(settings.prompt)
+    seed = settings.seed if settings.seed is not None else 0
+    lines = []
+    for number, step in enumerate(plan_steps(settings, items, seed), start=1):
+        sampling = settings.sampling.with_values(step.item.settings)
+        changed = {k: v for k, v in sampling.to_dict().items() if v != Sampling().to_dict()[k]}
+        text = step.item.text.replace("\n", "\\n")
+        extra = " [[final: + all answers so far]]" if step.item.is_final else ""
+        lines.append(
+            f"{number}. loop {step.loop}, model {step.model_position} {model_name(step.model)}, "
+            f"round {step.round}, item {step.item.number}: {text!r}{extra} settings {format_settings(changed) if changed else '{}'}"
+        )
+    if settings.random_params:
+        lines.append("(random hyperparameters are drawn per answer when the chain runs)")
+    return lines

@@ -1,0 +1,203 @@
+"""The `samantha` command: the web app by default, `samantha run` for headless chains."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from samantha.backends.base import Control, LoadOptions
+from samantha.chain import dry_run_lines, run_chain
+from samantha.events import AnswerFinished, AnswerStarted, Banner, ChainError, ChainFinished, Notice, Token
+from samantha.prompts import PromptSyntaxError
+from samantha.session_file import SessionFile
+from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
+from samantha.transcript import banner_text, stats_line
+
+EXIT_BAD_INPUT = 2
+EXIT_CHAIN_ERRORS = 1
+
+
+class InputError(Exception):
+    """Bad command-line input; the message says what to fix."""
+
+
+def _read_text(path: str, what: str) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the {what} file {path}: {exc.strerror or exc}") from None
+    if b"\x00" in data[:4096]:
+        raise InputError(f"the {what} file {path} is not a text file")
+    return data.decode("utf-8", errors="replace")
+
+
+def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser(
+        "run",
+        help="run a chain without the UI and print the transcript",
+        description="Run ([models] -> respond -> ([prompts] x responses)) x loops headless.",
+    )
+    run.add_argument("--model", action="append", default=[], metavar="PATH", help="a GGUF file; repeat for a chain, in order")
+    run.add_argument("--prompt", default=None, metavar="TEXT", help="the user prompt list (SPEC §2 syntax)")
+    run.add_argument("--prompt-file", metavar="FILE", help="read the user prompt list from a TXT file")
+    run.add_argument("--system", default="", metavar="TEXT", help="system prompt; parts separated by $$$")
+    run.add_argument("--system-file", metavar="FILE")
+    run.add_argument("--previous", default="", metavar="TEXT", help="assistant previous response")
+    run.add_argument("--previous-file", metavar="FILE")
+    run.add_argument("--responses", type=int, default=1, metavar="N", help="answers per model to the whole prompt list")
+    run.add_argument("--loops", type=int, default=1, metavar="N", help="times the whole block repeats")
+    run.add_argument("--feedback", action="store_true", help="each answer becomes the next previous response")
+    run.add_argument("--cumulative", action="store_true", help="with --feedback: append answers instead of replacing")
+    run.add_argument("--single", action="store_true", help="model i answers item i only")
+    run.add_argument("--reset", action="store_true", help="clear the model state before each item")
+    run.add_argument("--shuffle", action="store_true", help="shuffle the model order each loop (3+ models)")
+    run.add_argument("--random-params", action="store_true", help="draw sampling values for each answer")
+    run.add_argument("--fast", action="store_true", help="print each answer when it is done")
+    run.add_argument("--format", default="auto", choices=FORMATS, help="prompt format; auto = the model's chat template")
+    run.add_argument("--user-name", default="", help="Samantha-1 format: speaker name for the user")
+    run.add_argument("--assistant-name", default="", help="Samantha-1 format: speaker name for the model")
+    run.add_argument("--seed", type=int, default=None, help="session seed (reproduces shuffles, random values, sampling)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a sampling setting, as in {key=value}")
+    run.add_argument("--threads", type=int, default=0, help="CPU threads for llama.cpp (0 = all cores)")
+    run.add_argument("--repack", action="store_true", help="turn on llama.cpp weight repacking (faster on some CPUs, crashes quantised models on others)")
+    run.add_argument("--grammar-file", metavar="FILE", help="a GBNF grammar every answer must follow")
+    run.add_argument("--save", metavar="FILE.json", help="write the session file as the chain runs")
+    run.add_argument("--dry-run", action="store_true", help="print the planned steps without loading a model")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="samantha", description="Samantha: chain open GGUF models on your CPU.")
+    subparsers = parser.add_subparsers(dest="command")
+    _add_run_parser(subparsers)
+    ui = subparsers.add_parser("ui", help="start the web app (the default)")
+    ui.add_argument("--no-browser", action="store_true")
+    ui.add_argument("--port", type=int, default=7860)
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--models-dir", default=None)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> ChainSettings:
+    """Turn `run` arguments into ChainSettings, reporting bad input as InputError."""
+    prompt = args.prompt or ""
+    if args.prompt_file:
+        prompt = _read_text(args.prompt_file, "prompt")
+    system = _read_text(args.system_file, "system prompt") if args.system_file else args.system
+    previous = _read_text(args.previous_file, "previous response") if args.previous_file else args.previous
+    values: dict[str, str] = {}
+    for pair in args.set:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise InputError(f"--set takes key=value, got {pair!r}")
+        values[key.strip()] = value.strip()
+    try:
+        sampling = apply_settings(Sampling(), values)
+        return ChainSettings(
+            models=tuple(args.model),
+            prompt=prompt,
+            system=system,
+            previous=previous,
+            responses=args.responses,
+            loops=args.loops,
+            feedback=args.feedback,
+            cumulative=args.cumulative,
+            single=args.single,
+            reset=args.reset,
+            shuffle=args.shuffle,
+            random_params=args.random_params,
+            fast=args.fast,
+            prompt_format=args.format,
+            user_name=args.user_name,
+            assistant_name=args.assistant_name,
+            seed=args.seed,
+            sampling=sampling,
+        )
+    except SettingsError as exc:
+        raise InputError(f"--set {exc.key}: {exc}") from None
+
+
+def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        settings = settings_from_args(args)
+        if args.dry_run:
+            for line in dry_run_lines(settings):
+                print(line, file=out)
+            return 0
+        if not settings.models:
+            raise InputError("no model: give at least one --model PATH")
+        missing = [m for m in settings.models if "://" not in m and not Path(m).is_file()]
+        if missing:
+            raise InputError("model file not found: " + ", ".join(missing))
+        grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
+    except (InputError, PromptSyntaxError) as exc:
+        print(f"samantha: {exc}", file=err)
+        return EXIT_BAD_INPUT
+
+    from samantha.backends.llama_process import LlamaProcessBackend
+
+    backend = LlamaProcessBackend()
+    control = Control()
+    session = SessionFile(Path(args.save), settings) if args.save else None
+    errors = 0
+    previous_handler = signal.getsignal(signal.SIGINT)
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        control.stop_all()
+        print("\nsamantha: stopping…", file=err)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        events = run_chain(
+            settings,
+            backend,
+            control,
+            load_options=LoadOptions(n_threads=args.threads, repack=args.repack),
+            grammar=grammar,
+        )
+        for event in events:
+            if session is not None:
+                session.handle(event)
+            if isinstance(event, Banner):
+                out.write(banner_text(event))
+            elif isinstance(event, AnswerStarted) and event.header:
+                out.write(event.header + "\n")
+            elif isinstance(event, Token):
+                out.write(event.text)
+            elif isinstance(event, AnswerFinished):
+                if settings.fast:
+                    out.write(event.record.answer)
+                out.write("\n" + stats_line(event.record) + "\n\n")
+            elif isinstance(event, Notice):
+                print(f"samantha: {event.message}", file=err)
+            elif isinstance(event, ChainError):
+                errors += 1
+                print(f"samantha: error: {event.message}", file=err)
+            elif isinstance(event, ChainFinished) and event.reason not in ("done",):
+                print(f"samantha: chain ended: {event.reason}", file=err)
+            out.flush()
+    except PromptSyntaxError as exc:
+        print(f"samantha: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+        backend.close()
+    return EXIT_CHAIN_ERRORS if errors else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_command(args, sys.stdout, sys.stderr)
+    from samantha.app import launch  # the UI pulls in Gradio; only load it when asked
+
+    if args.command is None:
+        args = parser.parse_args(["ui", *(argv or [])])
+    return launch(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

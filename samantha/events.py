@@ -1,0 +1,105 @@
+"""Typed events the chain yields; the UI, the CLI, session files and tests all read these."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """Everything about one answer that a session file keeps (README: session file format)."""
+
+    model: str  # the chain entry as given (path or remote reference)
+    model_name: str  # file name, for display
+    model_position: int  # 1-based position in the chain order of this loop
+    item_number: int  # the prompt item's position as typed (1-based)
+    item_text: str  # the item after the grammar (prefix applied, settings removed)
+    round: int  # 1-based response round for this model
+    loop: int  # 1-based loop
+    settings: dict[str, Any]  # effective sampling settings, seed included
+    random_values: dict[str, float] | None  # drawn by "random hyperparameters", if on
+    prompt: str  # the exact text the model saw, after the template
+    answer: str
+    prompt_tokens: int
+    answer_tokens: int
+    load_seconds: float
+    prompt_seconds: float
+    generation_seconds: float
+    finish_reason: str  # "eos", "length", "stop", "cancelled", "error"
+    extra: dict[str, Any] = field(default_factory=dict)  # plug-ins (code output, learning data)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.answer_tokens / self.generation_seconds if self.generation_seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChainStarted:
+    """A run begins; `seed` reproduces every random choice in it."""
+
+    seed: int
+    steps: int
+
+
+@dataclass(frozen=True)
+class Banner:
+    """A model starts a response round."""
+
+    model: str
+    model_name: str
+    model_position: int
+    round: int
+    loop: int
+
+
+@dataclass(frozen=True)
+class AnswerStarted:
+    item_number: int
+    item_text: str
+    header: str = ""  # e.g. the drawn random hyperparameters, shown at the head of the answer
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerFinished:
+    record: AnswerRecord
+
+
+@dataclass(frozen=True)
+class ModelLoaded:
+    model: str
+    seconds: float
+    reused: bool
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that does not stop anything."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class ChainError:
+    """A step failed (bad model file, prompt too long, ...); the chain goes on when it can."""
+
+    message: str
+    model: str = ""
+    item_number: int = 0
+
+
+@dataclass(frozen=True)
+class ChainFinished:
+    reason: str  # "done", "stopped", "STOP_SAMANTHA", "stop condition", "error"
+    answers: int
+
+
+Event = Union[ChainStarted, Banner, AnswerStarted, Token, AnswerFinished, ModelLoaded, Notice, ChainError, ChainFinished]

@@ -1,0 +1,32 @@
+"""How events read as text: the banner and stats lines of SPEC §3, shared by the CLI and the UI."""
+
+from __future__ import annotations
+
+from samantha.events import AnswerRecord, Banner
+
+RULE = "=" * 42
+
+
+def banner_text(banner: Banner) -> str:
+    """The block that opens each (model, round), e.g. `1) gemma-2-9b-it-Q4_K_M.gguf` between rules."""
+    title = f"{banner.model_position}) {banner.model_name}"
+    if banner.round > 1 or banner.loop > 1:
+        title += f"  (response {banner.round}, loop {banner.loop})"
+    return f"{RULE}\n{title}\n{RULE}\n"
+
+
+def stats_line(record: AnswerRecord) -> str:
+    """`---------- (161 tokens, 58.4s)` plus prompt tokens, tokens/s and load time."""
+    seconds = record.prompt_seconds + record.generation_seconds
+    line = (
+        f"---------- ({record.answer_tokens} tokens, {seconds:.1f}s) "
+        f"prompt {record.prompt_tokens} tokens in {record.prompt_seconds:.2f}s, "
+        f"{record.tokens_per_second:.1f} tokens/s"
+    )
+    if record.load_seconds:
+        line += f", load {record.load_seconds:.2f}s"
+    if record.finish_reason == "cancelled":
+        line += ", stopped"
+    elif record.finish_reason == "length":
+        line += ", max_tokens reached"
+    return line
