@@ -1,0 +1,57 @@
+"""Shared fixtures: real GGUF files written at test time, and the real llama.cpp backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(model_dir: Path) -> Path:
+    """A 2-layer llama model with a ChatML template; loads in real llama.cpp in well under a second."""
+    from samantha.tinymodel import write_tiny_gguf
+
+    return write_tiny_gguf(model_dir / "tiny-chatml.gguf", seed=1, name="tiny-chatml")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_b(model_dir: Path) -> Path:
+    """A second tiny model with other weights, for chains of two models."""
+    from samantha.tinymodel import write_tiny_gguf
+
+    return write_tiny_gguf(model_dir / "tiny-other.gguf", seed=2, name="tiny-other")
+
+
+@pytest.fixture(scope="session")
+def gemma_like_model(model_dir: Path) -> Path:
+    """A tiny model whose chat template rejects a system role, like Gemma's."""
+    from samantha.tinymodel import GEMMA_LIKE_TEMPLATE, write_tiny_gguf
+
+    return write_tiny_gguf(model_dir / "tiny-gemma-like.gguf", seed=3, chat_template=GEMMA_LIKE_TEMPLATE, name="gemma-like")
+
+
+@pytest.fixture(scope="session")
+def broken_model(model_dir: Path, tiny_model: Path) -> Path:
+    """Starts like a GGUF file but is cut short: llama.cpp must refuse it, not take the app down."""
+    path = model_dir / "broken.gguf"
+    data = tiny_model.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    return path
+
+
+@pytest.fixture
+def llama_backend() -> Iterator["LlamaProcessBackend"]:  # noqa: F821
+    from samantha.backends.llama_process import LlamaProcessBackend
+
+    backend = LlamaProcessBackend()
+    try:
+        yield backend
+    finally:
+        backend.close()
