@@ -113,6 +113,7 @@ class LlamaProcessBackend:
             else:
                 if self._process.is_alive():
                     continue
+            self._process.join(timeout=2)  # let the exit status arrive so the message can name it
             code = self._process.exitcode
             self._end_worker()
             raise ModelCrashed(

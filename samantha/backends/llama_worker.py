@@ -185,6 +185,7 @@ class Worker:
         shown = 0
         count = 0
         finish = "length"
+        llama_cpp.llama_perf_context_reset(llm.ctx)
         started = time.perf_counter()
         first_at = started
         generator = llm.generate(
@@ -244,6 +245,8 @@ class Worker:
         ended = time.perf_counter()
         if count == 0 and finish != "cancelled":
             first_at = ended
+        # llama.cpp's own count of prompt tokens it had to read (the rest came from the KV cache).
+        evaluated = int(llama_cpp.llama_perf_context(llm.ctx).n_p_eval)
         self.conn.send(
             (
                 "done",
@@ -254,6 +257,7 @@ class Worker:
                     "prompt_seconds": first_at - started,
                     "generation_seconds": ended - first_at,
                     "finish_reason": finish,
+                    "extra": {"evaluated_prompt_tokens": evaluated},
                 },
             )
         )
