@@ -1,0 +1,79 @@
+"""Run the Python that models write, in a separate environment (SPEC §5).
+
+    environment = find_environment(settings_path)        # or create_environment(...)
+    runner = CodeRunner(environment, session_folder)     # one per session
+    result = runner.run(extract_python(answer), stop_event)
+    view = build_view(result)                            # None when nothing was printed
+    runner.close()                                       # Close Python
+"""
+
+from samantha.runner.environment import (
+    DEFAULT_PACKAGES,
+    SETUP_COMMAND,
+    RunnerEnvironment,
+    create_environment,
+    default_environment_dir,
+    find_environment,
+    minimal_environment,
+    use_interpreter,
+)
+from samantha.runner.errors import (
+    NoCodeError,
+    RunnerError,
+    RunnerNotFound,
+    RunnerSetupError,
+    ToolNotInstalled,
+    UnknownProcess,
+)
+from samantha.runner.execute import CodeRunner, RunLimits, RunResult
+from samantha.runner.extract import extract_python, python_blocks
+from samantha.runner.launchers import launch_jupyterlab, launch_module
+from samantha.runner.output import (
+    STOP_WORD,
+    OutputView,
+    build_view,
+    feedback_text,
+    is_error,
+    output_text,
+    sandboxed_frame,
+    stop_condition_met,
+    wants_stop,
+)
+from samantha.runner.processes import ProcessInfo, ProcessManager, find_local_url, free_port
+
+__all__ = [
+    "DEFAULT_PACKAGES",
+    "SETUP_COMMAND",
+    "STOP_WORD",
+    "CodeRunner",
+    "NoCodeError",
+    "OutputView",
+    "ProcessInfo",
+    "ProcessManager",
+    "RunLimits",
+    "RunResult",
+    "RunnerEnvironment",
+    "RunnerError",
+    "RunnerNotFound",
+    "RunnerSetupError",
+    "ToolNotInstalled",
+    "UnknownProcess",
+    "build_view",
+    "create_environment",
+    "default_environment_dir",
+    "extract_python",
+    "feedback_text",
+    "find_environment",
+    "find_local_url",
+    "free_port",
+    "is_error",
+    "launch_jupyterlab",
+    "launch_module",
+    "minimal_environment",
+    "output_text",
+    "python_blocks",
+    "sandboxed_frame",
+    "stop_condition_met",
+    "use_interpreter",
+    "wants_stop",
+]
