@@ -1,0 +1,152 @@
+"""`samantha run`, the headless command line, as a user runs it: a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from samantha.tinymodel import grammar_for_text
+
+SAMANTHA = [sys.executable, "-m", "samantha"]
+
+
+def samantha(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*SAMANTHA, *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def grammar_file(tmp_path: Path) -> Path:
+    path = tmp_path / "answer.gbnf"
+    path.write_text(grammar_for_text("Feedback text."))
+    return path
+
+
+def test_run_prints_banner_answer_and_stats(tiny_model: Path, grammar_file: Path) -> None:
+    result = samantha("run", "--model", str(tiny_model), "--prompt", "Hello", "--set", "n_ctx=512",
+                      "--grammar-file", str(grammar_file))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "=" * 42 and lines[1] == "1) tiny-chatml.gguf" and lines[2] == "=" * 42
+    assert lines[3] == "Feedback text."
+    assert lines[4].startswith("---------- (") and "tokens," in lines[4] and "tokens/s" in lines[4]
+
+
+def test_console_script_is_the_same_program(tiny_model: Path) -> None:
+    script = shutil.which("samantha", path=str(Path(sys.executable).parent))
+    assert script, "pip install -e . provides the samantha command"
+    result = subprocess.run([script, "run", "--model", str(tiny_model), "--prompt", "a\nb", "--dry-run"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout == samantha("run", "--model", str(tiny_model), "--prompt",
+                                                                  "a\nb", "--dry-run").stdout
+
+
+def test_dry_run_plans_without_loading(tmp_path: Path) -> None:
+    fake = tmp_path / "never-loaded.gguf"
+    fake.write_bytes(b"not even a model")
+    result = samantha("run", "--model", str(fake), "--model", str(fake), "--prompt",
+                      "[Be kind]\n{temperature=0.5} one\ntwo\n[[Sum up:]]", "--responses", "2", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 * 2 * 3
+    assert lines[0].startswith("1. loop 1, model 1 never-loaded.gguf, round 1, item 2: 'Be kind\\\\none'")
+    assert "{temperature=0.5}" in lines[0]
+    assert "[[final: + all answers so far]]" in lines[2]
+
+
+def test_feedback_and_session_file(tiny_model: Path, tiny_model_b: Path, grammar_file: Path, tmp_path: Path) -> None:
+    session = tmp_path / "out" / "session.json"
+    result = samantha("run", "--model", str(tiny_model), "--model", str(tiny_model_b), "--prompt", "Go on",
+                      "--previous", "typed", "--feedback", "--loops", "2", "--seed", "42", "--set", "n_ctx=512",
+                      "--set", "max_tokens=50", "--grammar-file", str(grammar_file), "--save", str(session))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(session.read_text())
+    assert doc["format"] == "samantha-session" and doc["version"] == 1 and doc["seed"] == 42
+    assert doc["finished"] == {"reason": "done", "answers": 4}
+    answers = doc["answers"]
+    assert [Path(a["model"]).name for a in answers] == ["tiny-chatml.gguf", "tiny-other.gguf"] * 2
+    assert [(a["loop"], a["round"], a["item_number"]) for a in answers] == [(1, 1, 1), (1, 1, 1), (2, 1, 1), (2, 1, 1)]
+    for answer in answers:
+        assert answer["answer"] == "Feedback text."
+        assert answer["settings"]["n_ctx"] == 512 and answer["settings"]["seed"] is not None
+        for key in ("prompt_tokens", "answer_tokens", "load_seconds", "prompt_seconds", "generation_seconds"):
+            assert key in answer
+    assert "<|im_start|>assistant\ntyped<|im_end|>" in answers[0]["prompt"]
+    assert "<|im_start|>assistant\nFeedback text.<|im_end|>" in answers[1]["prompt"]
+    assert [a["settings"]["seed"] for a in answers] == [42, 43, 44, 45]
+
+
+def test_random_params_are_recorded_in_the_session(tiny_model: Path, tmp_path: Path) -> None:
+    session = tmp_path / "s.json"
+    result = samantha("run", "--model", str(tiny_model), "--prompt", "x", "--random-params", "--responses", "2",
+                      "--set", "max_tokens=5", "--set", "n_ctx=256", "--seed", "7", "--save", str(session))
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(session.read_text())["answers"]
+    for answer in answers:
+        drawn = answer["random_values"]
+        assert set(drawn) >= {"temperature", "tfs_z", "top_p", "repeat_penalty"}
+        assert answer["settings"]["temperature"] == drawn["temperature"]
+    assert result.stdout.count("{temperature=") == 2
+
+
+def test_bad_input_exits_non_zero_with_a_clear_message(tiny_model: Path, tmp_path: Path) -> None:
+    missing = samantha("run", "--model", str(tmp_path / "nope.gguf"), "--prompt", "x")
+    assert missing.returncode == 2 and "model file not found" in missing.stderr and "nope.gguf" in missing.stderr
+    malformed = samantha("run", "--model", str(tiny_model), "--prompt", "ok\n{temprature=1} hi")
+    assert malformed.returncode == 2
+    assert "Prompt item 2" in malformed.stderr and "temprature" in malformed.stderr
+    bad_set = samantha("run", "--model", str(tiny_model), "--prompt", "x", "--set", "top_p=7")
+    assert bad_set.returncode == 2 and "top_p" in bad_set.stderr
+    no_model = samantha("run", "--prompt", "x")
+    assert no_model.returncode == 2 and "--model" in no_model.stderr
+
+
+def test_a_broken_model_is_reported_and_the_run_goes_on(broken_model: Path, tiny_model: Path) -> None:
+    result = samantha("run", "--model", str(broken_model), "--model", str(tiny_model), "--prompt", "x",
+                      "--set", "max_tokens=5", "--set", "n_ctx=256")
+    assert result.returncode == 1
+    assert "broken.gguf" in result.stderr
+    assert "2) tiny-chatml.gguf" in result.stdout and "---------- (" in result.stdout
+
+
+def test_prompt_file_and_fast_mode(tiny_model: Path, tmp_path: Path, grammar_file: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("first$$$\nsecond", encoding="utf-8")
+    result = samantha("run", "--model", str(tiny_model), "--prompt-file", str(prompts), "--fast",
+                      "--grammar-file", str(grammar_file), "--set", "n_ctx=256")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Feedback text.") == 2 and result.stdout.count("---------- (") == 2
+
+
+def test_ctrl_c_stops_the_chain_and_keeps_the_session(tiny_model: Path, tmp_path: Path) -> None:
+    session = tmp_path / "s.json"
+    grammar = tmp_path / "long.gbnf"
+    grammar.write_text("root ::= [a-z]{400}\n")
+    process = subprocess.Popen([*SAMANTHA, "run", "--model", str(tiny_model), "--prompt", "x", "--responses", "50",
+                                "--set", "n_ctx=512", "--grammar-file", str(grammar), "--save", str(session)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if session.exists() and json.loads(session.read_text())["answers"]:
+            break
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    doc = json.loads(session.read_text())
+    assert doc["finished"]["reason"] == "stopped"
+    assert 1 <= len(doc["answers"]) < 50
+    assert "stopping" in err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX shell")
+def test_python_dash_m_guard_keeps_workers_from_rerunning_main(tiny_model: Path) -> None:
+    result = samantha("run", "--model", str(tiny_model), "--prompt", "x", "--set", "max_tokens=3", "--set", "n_ctx=256")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("1) tiny-chatml.gguf") == 1
