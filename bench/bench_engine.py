@@ -1,0 +1,222 @@
+"""Engine benchmark: Samantha against raw llama-cpp-python on the same file, in one run.
+
+Writes a realistic-shape random-weight model (1024 wide, 22 layers, 32k
+vocabulary), quantises it to Q4_K_M with llama.cpp's own quantiser, then prints:
+decode tokens/s, time to first token and peak memory for both, the overhead of
+a chain step on an already-loaded model, how much faster a repeated 1,000-token
+prefix is read than a cold one, and what llama.cpp's weight repacking does here.
+
+    .venv/bin/python bench/bench_engine.py [--tokens 128] [--workdir .bench-cache]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from samantha.backends.base import Control, GenerationRequest, LoadOptions, Piece  # noqa: E402
+from samantha.backends.llama_process import LlamaProcessBackend  # noqa: E402
+from samantha.chain import run_chain  # noqa: E402
+from samantha.events import AnswerFinished, ChainFinished  # noqa: E402
+from samantha.settings import ChainSettings, Sampling  # noqa: E402
+from samantha.tinymodel import quantize_gguf, write_realistic_gguf  # noqa: E402
+
+THREADS = 2
+PROMPT = "Write a long story about a lighthouse keeper and the sea."
+
+# Raw llama-cpp-python, run in its own process so its peak memory is its own.
+RAW_SCRIPT = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    import llama_cpp
+    from llama_cpp import llama_cpp as lib
+    path, tokens, repack, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4])
+    default = lib.llama_model_default_params
+    def params():
+        p = default()
+        p.use_extra_bufts = repack
+        return p
+    lib.llama_model_default_params = params  # Llama() does not expose use_extra_bufts
+    llm = llama_cpp.Llama(path, n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
+    lib.llama_model_default_params = default
+    prompt = llm.tokenize(sys.argv[5].encode(), add_bos=True, special=True)
+    start = time.perf_counter(); first = None; n = 0
+    for token in llm.generate(prompt, temp=0.0, top_k=40, top_p=0.0, min_p=1.0, typical_p=0.0, repeat_penalty=1.0):
+        n += 1
+        if first is None:
+            first = time.perf_counter()
+        if n >= tokens:
+            break
+    end = time.perf_counter()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"ttft": first - start, "decode_tps": (n - 1) / (end - first), "tokens": n, "peak_mb": peak_kb / 1024}))
+    """
+)
+
+
+def make_model(workdir: Path) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    quantised = workdir / "realistic-Q4_K_M.gguf"
+    if not quantised.exists():
+        f16 = workdir / "realistic-F16.gguf"
+        print(f"writing {f16.name} (1024 wide, 22 layers, 32k vocabulary)…", flush=True)
+        write_realistic_gguf(f16)
+        print("quantising to Q4_K_M with llama.cpp…", flush=True)
+        quantize_gguf(f16, quantised, "Q4_K_M", threads=THREADS)
+        f16.unlink()
+    return quantised
+
+
+def raw_run(model: Path, tokens: int, repack: bool) -> dict | None:
+    result = subprocess.run(
+        [sys.executable, "-c", RAW_SCRIPT, str(model), str(tokens), "1" if repack else "0", str(THREADS), PROMPT],
+        capture_output=True, text=True, timeout=900,
+    )
+    if result.returncode != 0:
+        return {"crashed": result.returncode}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def tree_rss_mb(pid: int) -> float:
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+def samantha_cli_run(model: Path, tokens: int, workdir: Path) -> dict:
+    """`samantha run` as a user runs it; peak memory of the whole process tree, sampled."""
+    session = workdir / "bench-session.json"
+    command = [sys.executable, "-m", "samantha", "run", "--model", str(model), "--prompt", PROMPT, "--fast",
+               "--threads", str(THREADS), "--set", f"max_tokens={tokens}", "--set", "n_ctx=2048", "--save", str(session)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, tree_rss_mb(process.pid))
+        time.sleep(0.05)
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"samantha run failed: {process.stderr.read() if process.stderr else ''}")
+    [answer] = json.loads(session.read_text())["answers"]
+    return {"wall": wall, "peak_mb": peak, "tokens": answer["answer_tokens"],
+            "decode_tps": (answer["answer_tokens"] - 1) / answer["generation_seconds"]}
+
+
+def samantha_backend_run(backend: LlamaProcessBackend, model: Path, tokens: int) -> dict:
+    """Decode speed and time to first token as the app sees them: measured in the app process."""
+    backend.load(str(model), LoadOptions(n_ctx=2048, n_threads=THREADS), Control())
+    request = GenerationRequest(f"<|im_start|>user\n{PROMPT}<|im_end|>\n<|im_start|>assistant\n",
+                                Sampling(max_tokens=tokens, n_ctx=2048), seed=1, reset=True)
+    start = time.perf_counter()
+    first = None
+    pieces = 0
+    for out in backend.generate(request, Control()):
+        if isinstance(out, Piece):
+            pieces += 1
+            if first is None:
+                first = time.perf_counter()
+        else:
+            done = out
+    end = time.perf_counter()
+    assert first is not None
+    return {"ttft": first - start, "decode_tps": (done.answer_tokens - 1) / (end - first), "tokens": done.answer_tokens}
+
+
+def step_overhead(backend: LlamaProcessBackend, model: Path, steps: int = 12) -> float:
+    """Wall time of a same-model chain step beyond the model's own prompt reading and generation."""
+    prompt = "\n".join(f"Question {i}: name a colour." for i in range(steps))
+    settings = ChainSettings(models=(str(model),), prompt=prompt, fast=True,
+                             sampling=Sampling(n_ctx=2048, max_tokens=2))
+    load = LoadOptions(n_ctx=2048, n_threads=THREADS)
+    backend.load(str(model), load, Control())
+    started = time.perf_counter()
+    model_seconds = 0.0
+    count = 0
+    for event in run_chain(settings, backend, Control(), load_options=load):
+        if isinstance(event, AnswerFinished):
+            model_seconds += event.record.prompt_seconds + event.record.generation_seconds
+            count += 1
+        elif isinstance(event, ChainFinished):
+            break
+    wall = time.perf_counter() - started
+    return (wall - model_seconds) / count
+
+
+def prefix_reuse(backend: LlamaProcessBackend, model: Path) -> tuple[float, float]:
+    """Seconds to read a 1,000-token prefix cold, and again with a new tail."""
+    backend.load(str(model), LoadOptions(n_ctx=2048, n_threads=THREADS), Control())
+    prefix = "<|im_start|>system\n" + " ".join(f"fact{i}" for i in range(330)) + "<|im_end|>\n"
+    cold_prompt = prefix + "<|im_start|>user\nfirst question<|im_end|>\n<|im_start|>assistant\n"
+    warm_prompt = prefix + "<|im_start|>user\nsecond question<|im_end|>\n<|im_start|>assistant\n"
+    cold = list(backend.generate(GenerationRequest(cold_prompt, Sampling(max_tokens=1, n_ctx=2048), 1, reset=True), Control()))[-1]
+    warm = list(backend.generate(GenerationRequest(warm_prompt, Sampling(max_tokens=1, n_ctx=2048), 1), Control()))[-1]
+    print(f"  prefix prompt: {cold.prompt_tokens} tokens; warm run read {warm.extra['evaluated_prompt_tokens']} of them")
+    return cold.prompt_seconds, warm.prompt_seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".bench-cache")
+    args = parser.parse_args()
+    model = make_model(args.workdir)
+    print(f"model: {model.name}, {model.stat().st_size / 2**20:.0f} MB; {THREADS} threads; {args.tokens} tokens\n")
+
+    raw, ours = [], []
+    backend = LlamaProcessBackend()
+    try:
+        for _ in range(args.repeats):  # interleaved, so machine noise hits both alike
+            raw.append(raw_run(model, args.tokens, repack=False))
+            ours.append(samantha_backend_run(backend, model, args.tokens))
+        overhead = statistics.median(step_overhead(backend, model) for _ in range(args.repeats))
+        cold, warm = prefix_reuse(backend, model)
+    finally:
+        backend.close()
+    cli = samantha_cli_run(model, args.tokens, args.workdir)
+
+    raw_tps = statistics.median(r["decode_tps"] for r in raw)
+    our_tps = statistics.median(r["decode_tps"] for r in ours)
+    raw_ttft = statistics.median(r["ttft"] for r in raw)
+    our_ttft = statistics.median(r["ttft"] for r in ours)
+    raw_peak = max(r["peak_mb"] for r in raw)
+    print(f"decode tokens/s      raw {raw_tps:7.2f}   samantha {our_tps:7.2f}   ratio {our_tps / raw_tps:.3f}  (target >= 0.95)")
+    print(f"  samantha run (CLI, worker-side)  {cli['decode_tps']:7.2f} tokens/s   ratio {cli['decode_tps'] / raw_tps:.3f}")
+    print(f"time to first token  raw {raw_ttft:7.3f}s  samantha {our_ttft:7.3f}s  ratio {our_ttft / raw_ttft:.3f}")
+    print(f"peak memory          raw {raw_peak:7.0f}MB samantha run (app + worker) {cli['peak_mb']:7.0f}MB  ratio {cli['peak_mb'] / raw_peak:.3f}")
+    print(f"same-model chain step overhead beyond prompt reading: {overhead * 1000:.1f} ms  (target < 50 ms)")
+    print(f"1,000-token prefix: cold {cold:.3f}s, repeated {warm:.3f}s, speed-up {cold / warm:.1f}x  (target >= 10x)")
+
+    repack = raw_run(model, args.tokens, repack=True)
+    if repack is None or "crashed" in repack:
+        print(f"weight repacking: llama.cpp crashes with it on this CPU (exit {repack and repack.get('crashed')}): Samantha keeps it off")
+    else:
+        print(f"weight repacking: decode {repack['decode_tps']:.2f} tokens/s, {repack['decode_tps'] / raw_tps:.2f}x of without; "
+              "turn it on with --repack / the Advanced setting")
+    return 0
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory():
+        raise SystemExit(main())
