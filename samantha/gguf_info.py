@@ -17,7 +17,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from gguf import (
     GGML_QUANT_SIZES,
@@ -83,7 +83,7 @@ class StringTable:
         return self.raw(index).decode("utf-8", errors="surrogateescape")
 
 
-Value = Union[int, float, bool, str, list[Any], SkippedArray, StringTable]
+Value = int | float | bool | str | list[Any] | SkippedArray | StringTable
 
 
 @dataclass(frozen=True)
@@ -304,7 +304,7 @@ def _int_or_none(value: Value | None) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
-        return max(value)
+        return int(max(value))
     return None
 
 

@@ -227,8 +227,10 @@ def _random_tensors(
         if len(tshape) == 1:
             yield np.ones(tshape, dtype=dtype)
         else:
-            values = rng.standard_normal(tshape, dtype=np.float32)
-            values *= _WEIGHT_STD
+            # Uniform noise with the usual std: five times faster to draw than normal noise.
+            values = rng.random(tshape, dtype=np.float32)
+            values -= 0.5
+            values *= _WEIGHT_STD * 2 * np.sqrt(3)
             yield values.astype(dtype, copy=False)
 
 
@@ -368,10 +370,10 @@ def quantize_gguf(
 
     src, dst = Path(src), Path(dst)
     key = qtype.strip().upper()
-    attr = "LLAMA_FTYPE_ALL_F32" if key == "F32" else f"LLAMA_FTYPE_MOSTLY_{key}"
-    ftype = getattr(llama_cpp, attr, None)
-    if not isinstance(ftype, int):
-        raise ValueError(f"unknown quantisation type {qtype!r}; choose one of: {', '.join(quantize_types())}")
+    known = quantize_types()
+    if key not in known:
+        raise ValueError(f"unknown quantisation type {qtype!r}; choose one of: {', '.join(known)}")
+    ftype = int(getattr(llama_cpp, "LLAMA_FTYPE_ALL_F32" if key == "F32" else f"LLAMA_FTYPE_MOSTLY_{key}"))
     if not src.is_file():
         raise FileNotFoundError(f"cannot quantise {src}: no such file")
     if src.resolve() == dst.resolve():
@@ -462,10 +464,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if args.kind == "tiny":
             out = write_tiny_gguf(args.out, dtype="f16" if args.f16 else "f32", context_length=args.context_length)
         else:
-            dims = dict(
-                n_embd=args.n_embd, n_layer=args.n_layer, n_head=args.n_head,
-                n_head_kv=args.n_head_kv, n_ff=args.n_ff, n_vocab=args.n_vocab,
-            )
+            dims = {
+                "n_embd": args.n_embd, "n_layer": args.n_layer, "n_head": args.n_head,
+                "n_head_kv": args.n_head_kv, "n_ff": args.n_ff, "n_vocab": args.n_vocab,
+            }
             if args.quantize:
                 if args.quantize.strip().upper() not in quantize_types():
                     raise ValueError(f"unknown quantisation type {args.quantize!r}; "

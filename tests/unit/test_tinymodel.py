@@ -199,7 +199,7 @@ def test_cli_writes_a_tiny_model(tmp_path: Path) -> None:
     out = tmp_path / "demo.gguf"
     done = subprocess.run(
         [sys.executable, "-m", "samantha.tinymodel", "tiny", str(out), "--f16"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO, check=False, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert str(out) in done.stdout
@@ -209,7 +209,7 @@ def test_cli_writes_a_tiny_model(tmp_path: Path) -> None:
 def test_cli_reports_bad_arguments(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "samantha.tinymodel", "realistic", str(tmp_path / "x.gguf"), "--n-embd", "100"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        cwd=REPO, check=False, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 2
     assert "error: n_embd (100) must be a multiple of n_head (16)" in done.stderr
