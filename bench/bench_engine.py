@@ -166,7 +166,7 @@ def step_overhead(backend: LlamaProcessBackend, model: Path, steps: int = 12) ->
 def prefix_reuse(backend: LlamaProcessBackend, model: Path) -> tuple[float, float]:
     """Seconds to read a 1,000-token prefix cold, and again with a new tail."""
     backend.load(str(model), LoadOptions(n_ctx=2048, n_threads=THREADS), Control())
-    prefix = "<|im_start|>system\n" + " ".join(f"fact{i}" for i in range(330)) + "<|im_end|>\n"
+    prefix = "<|im_start|>system\n" + " ".join(f"fact{i}" for i in range(175)) + "<|im_end|>\n"
     cold_prompt = prefix + "<|im_start|>user\nfirst question<|im_end|>\n<|im_start|>assistant\n"
     warm_prompt = prefix + "<|im_start|>user\nsecond question<|im_end|>\n<|im_start|>assistant\n"
     cold = list(backend.generate(GenerationRequest(cold_prompt, Sampling(max_tokens=1, n_ctx=2048), 1, reset=True), Control()))[-1]

@@ -34,7 +34,8 @@ def gemma_like_model(model_dir: Path) -> Path:
     """A tiny model whose chat template rejects a system role, like Gemma's."""
     from samantha.tinymodel import GEMMA_LIKE_TEMPLATE, write_tiny_gguf
 
-    return write_tiny_gguf(model_dir / "tiny-gemma-like.gguf", seed=3, chat_template=GEMMA_LIKE_TEMPLATE, name="gemma-like")
+    return write_tiny_gguf(model_dir / "tiny-gemma-like.gguf", seed=3, chat_template=GEMMA_LIKE_TEMPLATE,
+                           eos_token="<end_of_turn>", name="gemma-like")
 
 
 @pytest.fixture(scope="session")

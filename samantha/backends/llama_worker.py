@@ -4,7 +4,7 @@ llama.cpp runs here, not in the app, because a file that crashes it kills the
 process that holds it; the app only loses a worker. The parent talks to it over
 a pipe and asks it to stop through a shared integer that llama.cpp itself
 checks while loading (progress callback) and while reading a prompt (abort
-callback), so Stop works in every phase.
+callback, armed only then), so Stop works in every phase.
 
 Messages to the worker: ("load", path, options), ("generate", request),
 ("count", text), ("quit",). Replies: ("loaded", info), ("piece", text, id),
@@ -81,6 +81,11 @@ class Worker:
         # ctypes callbacks must stay referenced while llama.cpp may call them.
         self._progress = llama_cpp.llama_progress_callback(lambda progress, data: not self.stop_flag.value)
         self._abort = llama_cpp.ggml_abort_callback(lambda data: bool(self.stop_flag.value))
+        self._no_abort = llama_cpp.ggml_abort_callback()  # NULL: llama.cpp checks nothing
+        # llama.h's llama_set_abort_callback has no Python wrapper; bind it from the same library.
+        self._set_abort = llama_cpp.llama_cpp._lib.llama_set_abort_callback
+        self._set_abort.argtypes = [ctypes.c_void_p, llama_cpp.ggml_abort_callback, ctypes.c_void_p]
+        self._set_abort.restype = None
 
     def serve(self) -> None:
         while True:
@@ -108,7 +113,7 @@ class Worker:
         self.llm = None
         started = time.perf_counter()
         model_fields = {"use_extra_bufts": bool(options["repack"]), "progress_callback": self._progress}
-        context_fields = {"abort_callback": self._abort}
+        context_fields: dict[str, Any] = {}
         threads = options["n_threads"] or None
         with _llama_params(llama_cpp, model_fields, context_fields):
             try:
@@ -201,9 +206,13 @@ class Worker:
             logits_processor=processors,
             grammar=grammar,
         )
+        # The abort callback runs for every graph node, so it is armed only while the prompt is
+        # read (long batches); between generated tokens the loop below checks the flag itself.
+        self._set_abort(llm.ctx, self._abort, None)
         try:
             for token in generator:
                 if count == 0:
+                    self._set_abort(llm.ctx, self._no_abort, None)
                     first_at = time.perf_counter()
                 if self.stop_flag.value:
                     finish = "cancelled"
@@ -236,6 +245,7 @@ class Worker:
             self._clear_state()
             finish = "cancelled"
         finally:
+            self._set_abort(llm.ctx, self._no_abort, None)
             generator.close()
         if finish not in ("stop",):
             tail = decoder.decode(b"", final=True)
