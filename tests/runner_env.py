@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from samantha.runner import RunnerEnvironment, create_environment, find_environment
 from samantha.runner.environment import interpreter_in
@@ -47,7 +47,7 @@ def _complete(path: Path) -> bool:
     if not python.is_file():
         return False
     probe = subprocess.run(
-        [str(python), "-c", "import " + ", ".join(TEST_PACKAGES)], capture_output=True, timeout=300
+        [str(python), "-c", "import " + ", ".join(TEST_PACKAGES)], check=False, capture_output=True, timeout=300
     )
     return probe.returncode == 0
 

@@ -1,10 +1,12 @@
 """Run the Python that models write, in a separate environment (SPEC §5).
 
-    environment = find_environment(settings_path)        # or create_environment(...)
-    runner = CodeRunner(environment, session_folder)     # one per session
+Usage, one runner per session::
+
+    environment = find_environment(configured_path)  # RunnerNotFound says how to create it
+    runner = CodeRunner(environment, session_folder, limits=RunLimits(timeout=60))
     result = runner.run(extract_python(answer), stop_event)
-    view = build_view(result)                            # None when nothing was printed
-    runner.close()                                       # Close Python
+    view = build_view(result)  # None when nothing was printed or drawn
+    runner.close()  # Close Python
 """
 
 from samantha.runner.environment import (

@@ -12,9 +12,9 @@ import os
 import subprocess
 import sys
 from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from samantha.runner.errors import RunnerNotFound, RunnerSetupError
 
@@ -36,13 +36,37 @@ ENVIRONMENT_FOLDER = ".runner-venv"
 ALLOWED_VARIABLES: frozenset[str] = frozenset(
     {
         # everywhere
-        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TERM",
-        "TMPDIR", "TEMP", "TMP",
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "TERM",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
         # Windows: the system will not start Python (or sockets, or fonts) without some of these
-        "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT", "USERPROFILE",
-        "HOMEDRIVE", "HOMEPATH", "APPDATA", "LOCALAPPDATA", "PROGRAMDATA", "PROGRAMFILES",
-        "PROGRAMFILES(X86)", "PROGRAMW6432", "COMMONPROGRAMFILES", "USERNAME", "OS",
-        "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE",
+        "SYSTEMROOT",
+        "SYSTEMDRIVE",
+        "WINDIR",
+        "COMSPEC",
+        "PATHEXT",
+        "USERPROFILE",
+        "HOMEDRIVE",
+        "HOMEPATH",
+        "APPDATA",
+        "LOCALAPPDATA",
+        "PROGRAMDATA",
+        "PROGRAMFILES",
+        "PROGRAMFILES(X86)",
+        "PROGRAMW6432",
+        "COMMONPROGRAMFILES",
+        "USERNAME",
+        "OS",
+        "NUMBER_OF_PROCESSORS",
+        "PROCESSOR_ARCHITECTURE",
     }
 )
 ALLOWED_PREFIXES: tuple[str, ...] = ("LC_",)
@@ -134,6 +158,7 @@ class RunnerEnvironment:
         try:
             done = subprocess.run(
                 [str(self.python), "-c", probe, name],
+                check=False,
                 env=self.child_env(),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
@@ -152,6 +177,7 @@ def _probe_version(python: Path, timeout: float) -> str:
     try:
         done = subprocess.run(
             [str(python), "-c", "import platform; print(platform.python_version())"],
+            check=False,
             env=minimal_environment(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -159,7 +185,9 @@ def _probe_version(python: Path, timeout: float) -> str:
             timeout=timeout,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise RunnerNotFound(f"The Python interpreter {python} does not start ({error}). Choose another one.") from error
+        raise RunnerNotFound(
+            f"The Python interpreter {python} does not start ({error}). Choose another one."
+        ) from error
     if done.returncode != 0:
         raise RunnerNotFound(
             f"The Python interpreter {python} does not start: {done.stderr.strip()[-500:]} Choose another one."

@@ -12,9 +12,10 @@ import re
 import subprocess
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal, Mapping
+from typing import IO, Literal
 
 from samantha.runner.environment import RunnerEnvironment
 from samantha.runner.errors import NoCodeError
@@ -292,7 +293,9 @@ class CodeRunner:
             return []
         tree.kill()
         if ended_by == "timeout":
-            return [f"Stopped: the time limit of {limit:g} s was reached; the program and its child processes were ended."]
+            return [
+                f"Stopped: the time limit of {limit:g} s was reached; the program and its child processes were ended."
+            ]
         if ended_by == "stop":
             return ["Stopped by the user; the program and its child processes were ended."]
         return ["Ended by Close Python."]
@@ -321,9 +324,19 @@ class CodeRunner:
         if re.search(r"^\s*(?:import|from)\s+streamlit\b", code, re.MULTILINE):
             port = port or free_port()
             command = [
-                python, "-m", "streamlit", "run", str(code_path),
-                "--server.address", "127.0.0.1", "--server.port", str(port),
-                "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                python,
+                "-m",
+                "streamlit",
+                "run",
+                str(code_path),
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
             ]
             label = label or "Streamlit app"
         else:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from samantha.runner.environment import SETUP_COMMAND, RunnerEnvironment
 from samantha.runner.errors import ToolNotInstalled

@@ -94,7 +94,7 @@ def render_text(text: str) -> str:
     if looks_like_html(text):
         return text
     if looks_like_markdown(text):
-        return markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+        return str(markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html"))
     return f"<pre>{html.escape(text)}</pre>"
 
 
@@ -107,8 +107,8 @@ def sandboxed_frame(body: str, *, allow_scripts: bool = False, title: str = "Cod
     """
     policy = _POLICY_WITH_SCRIPTS if allow_scripts else _POLICY
     document = (
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">"
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
         f"<style>{_STYLE}</style></head><body>{body}</body></html>"
     )
     sandbox = "allow-scripts" if allow_scripts else ""

@@ -13,12 +13,14 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Mapping, Sequence
+from typing import IO, Any
 
 import psutil
 
@@ -35,7 +37,7 @@ KILL_WAIT_SECONDS = 5.0
 
 def new_group_options() -> dict[str, Any]:
     """Popen options that start a child in its own process group (POSIX: its own session)."""
-    if os.name == "nt":
+    if sys.platform == "win32":
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.CREATE_NO_WINDOW}
     return {"start_new_session": True}
 
@@ -161,10 +163,11 @@ class ProcessTree:
             known = list(self._known.values())
         return [process for process in known if not _gone(process)] + self.leftovers()
 
-    def _signal_group(self, sig: int) -> None:
+    def _signal_group(self, kill: bool) -> None:
         """POSIX: signal the whole process group while the unreaped leader keeps its id ours."""
         if os.name == "nt" or self.popen.returncode is not None:
             return
+        sig = signal.SIGKILL if kill else signal.SIGTERM  # type: ignore[attr-defined,unused-ignore]
         try:
             os.killpg(self.popen.pid, sig)  # type: ignore[attr-defined,unused-ignore]
         except (ProcessLookupError, PermissionError):
@@ -173,7 +176,7 @@ class ProcessTree:
     def kill(self, timeout: float = KILL_WAIT_SECONDS) -> int:
         """End the whole tree at once; return how many processes were still running."""
         victims = {process.pid: process for process in self._alive()}
-        self._signal_group(signal.SIGKILL)
+        self._signal_group(kill=True)
         for process in victims.values():
             try:
                 process.kill()
@@ -185,7 +188,7 @@ class ProcessTree:
     def terminate(self, grace: float = 3.0, timeout: float = KILL_WAIT_SECONDS) -> int:
         """Ask the tree to end (a server may save its state), then kill what is left after `grace` s."""
         victims = {process.pid: process for process in self._alive()}
-        self._signal_group(signal.SIGTERM)
+        self._signal_group(kill=False)
         for process in victims.values():
             try:
                 process.terminate()
@@ -236,7 +239,9 @@ def start_process(
             **new_group_options(),
         )
     except OSError as error:
-        raise RunnerNotFound(f"Could not start {command[0]}: {error}. Check the code runner environment setting.") from error
+        raise RunnerNotFound(
+            f"Could not start {command[0]}: {error}. Check the code runner environment setting."
+        ) from error
     return ProcessTree(popen)
 
 
@@ -287,7 +292,7 @@ class ProcessManager:
         self._runs: set[RunHandle] = set()
         self._next_id = 1
 
-    def __enter__(self) -> "ProcessManager":
+    def __enter__(self) -> ProcessManager:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -370,7 +375,9 @@ class ProcessManager:
         with self._lock:
             entry = self._detached.get(process_id)
         if entry is None:
-            raise UnknownProcess(f"No process with id {process_id} was started here; list the processes to see their ids.")
+            raise UnknownProcess(
+                f"No process with id {process_id} was started here; list the processes to see their ids."
+            )
         return entry
 
     def processes(self) -> list[ProcessInfo]:

@@ -13,42 +13,50 @@ Kept compatible with Python 3.8 and free of third-party imports: it runs in
 whatever interpreter the user chose.
 """
 
+from __future__ import annotations
+
 import importlib.abc
+import importlib.machinery
 import os
 import runpy
 import sys
 import traceback
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
 
 
 class FigureSaver:
     """Saves open matplotlib figures as figure-01.png, figure-02.png, ..."""
 
-    def __init__(self, folder):
+    def __init__(self, folder: str) -> None:
         self.folder = folder
         self.count = 0
 
-    def save_open(self):
+    def save_open(self) -> None:
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is None:
             return
         for number in list(pyplot.get_fignums()):
             self.count += 1
-            path = os.path.join(self.folder, "figure-%02d.png" % self.count)
+            path = os.path.join(self.folder, f"figure-{self.count:02d}.png")
             try:
                 os.makedirs(self.folder, exist_ok=True)
                 pyplot.figure(number).savefig(path, format="png")
-            except Exception as error:  # one bad figure must not hide the others
-                sys.stderr.write("Could not save figure %d: %s\n" % (number, error))
+            except Exception as error:  # noqa: BLE001 - one bad figure must not hide the others
+                sys.stderr.write(f"Could not save figure {number}: {error}\n")
         pyplot.close("all")
 
 
 class PyplotHook(importlib.abc.MetaPathFinder):
     """Replaces `matplotlib.pyplot.show` right after pyplot is imported."""
 
-    def __init__(self, saver):
+    def __init__(self, saver: FigureSaver) -> None:
         self.saver = saver
 
-    def find_spec(self, fullname, path, target=None):
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname != "matplotlib.pyplot":
             return None
         spec = None
@@ -63,20 +71,20 @@ class PyplotHook(importlib.abc.MetaPathFinder):
         original = spec.loader.exec_module
         saver = self.saver
 
-        def exec_module(module):
+        def exec_module(module: ModuleType) -> None:
             original(module)
 
-            def show(*args, **kwargs):
+            def show(*args: Any, **kwargs: Any) -> None:
                 """Save every open figure as PNG (the code runner shows them as images)."""
                 saver.save_open()
 
-            module.show = show
+            module.show = show  # type: ignore[attr-defined]
 
-        spec.loader.exec_module = exec_module
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
 
 
-def print_user_traceback(code_path):
+def print_user_traceback(code_path: str) -> None:
     """Print the current exception with the frames of this file and runpy left out."""
     kind, value, tb = sys.exc_info()
     start = tb
@@ -89,7 +97,7 @@ def print_user_traceback(code_path):
     sys.stderr.flush()
 
 
-def main():
+def main() -> int:
     if len(sys.argv) != 3:
         sys.stderr.write("usage: startup.py CODE_FILE FIGURE_FOLDER\n")
         return 2
@@ -105,7 +113,7 @@ def main():
             saver.save_open()
     except SystemExit:
         raise
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - report any failure of the user's code like Python would
         print_user_traceback(code_path)
         return 1
     return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import psutil
 import pytest
@@ -16,8 +16,8 @@ from samantha.runner import (
     NoCodeError,
     ProcessManager,
     RunLimits,
-    RunResult,
     RunnerEnvironment,
+    RunResult,
     build_view,
     is_error,
     stop_condition_met,
@@ -211,7 +211,9 @@ def test_image_files_the_code_saves_itself_are_returned_too(runner: CodeRunner) 
 
 def test_huge_output_is_capped_and_says_where(environment: RunnerEnvironment, tmp_path: Path) -> None:
     with ProcessManager() as manager:
-        runner = CodeRunner(environment, tmp_path, limits=RunLimits(timeout=WAIT, max_output_chars=1000), processes=manager)
+        runner = CodeRunner(
+            environment, tmp_path, limits=RunLimits(timeout=WAIT, max_output_chars=1000), processes=manager
+        )
         result = runner.run("import sys\nsys.stdout.write('x' * 5_000_000)\nsys.stderr.write('e' * 3000)\nprint('end')")
     assert result.exit_code == 0
     assert result.stdout.startswith("x" * 1000 + "\n[stdout cut here after 1,000 characters: ")

@@ -30,7 +30,14 @@ def test_only_allow_listed_variables_reach_the_code() -> None:
     env = minimal_environment(source=source)
     assert env["HOME"] == "/home/me" and env["LANG"] == "pt_BR.UTF-8" and env["LC_NUMERIC"] == "C"
     assert env["Temp"] == "C:\\Temp"
-    for secret in ("HF_TOKEN", "OPENAI_API_KEY", "SAMANTHA_SECRET", "AWS_SECRET_ACCESS_KEY", "PYTHONPATH", "VIRTUAL_ENV"):
+    for secret in (
+        "HF_TOKEN",
+        "OPENAI_API_KEY",
+        "SAMANTHA_SECRET",
+        "AWS_SECRET_ACCESS_KEY",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+    ):
         assert secret not in env
     assert env["MPLBACKEND"] == "Agg" and env["PYTHONUNBUFFERED"] == "1"
 

@@ -21,17 +21,19 @@ from samantha.runner.output import (
 )
 
 
-def result(stdout: str = "", stderr: str = "", exit_code: int | None = 0, ended_by: str = "exit", **more: object) -> RunResult:
-    values: dict[str, object] = dict(
-        code="print()",
-        stdout=stdout,
-        stderr=stderr,
-        exit_code=exit_code,
-        ended_by=ended_by,
-        seconds=0.1,
-        workdir=Path("."),
-        run_dir=Path("."),
-    )
+def result(
+    stdout: str = "", stderr: str = "", exit_code: int | None = 0, ended_by: str = "exit", **more: object
+) -> RunResult:
+    values: dict[str, object] = {
+        "code": "print()",
+        "stdout": stdout,
+        "stderr": stderr,
+        "exit_code": exit_code,
+        "ended_by": ended_by,
+        "seconds": 0.1,
+        "workdir": Path("."),
+        "run_dir": Path("."),
+    }
     values.update(more)
     return RunResult(**values)  # type: ignore[arg-type]
 
@@ -132,7 +134,7 @@ def test_printed_html_is_shown_in_a_sandboxed_frame_that_cannot_run_scripts() ->
 
 
 def test_quotes_in_output_cannot_break_out_of_the_srcdoc_attribute() -> None:
-    printed = '<p>x</p>"><script>alert(1)</script><img src=x onerror=alert(2)>\'&amp;'
+    printed = "<p>x</p>\"><script>alert(1)</script><img src=x onerror=alert(2)>'&amp;"
     frame = build_view(result(stdout=printed))
     assert frame is not None and frame.html is not None
     tags = parse(frame.html)
@@ -142,7 +144,7 @@ def test_quotes_in_output_cannot_break_out_of_the_srcdoc_attribute() -> None:
 
 def test_allowing_scripts_keeps_the_frame_apart_from_the_app() -> None:
     frame = sandboxed_frame("<div id=chart></div>", allow_scripts=True)
-    (tag, attrs), = parse(frame)
+    ((_, attrs),) = parse(frame)
     assert attrs["sandbox"] == "allow-scripts"  # never allow-same-origin: scripts get an opaque origin
     assert "connect-src 'none'" in (attrs["srcdoc"] or "")
 
