@@ -195,7 +195,13 @@ class CodeRunner:
             raise NoCodeError("The answer has no ```python code block to run.")
         return self.run(code, stop)
 
-    def run(self, code: str, stop: threading.Event | None = None, *, timeout: float | None = -1.0) -> RunResult:
+    def run(
+        self,
+        code: str,
+        stop: threading.Event | None = None,
+        *,
+        timeout: float | None | Literal["default"] = "default",
+    ) -> RunResult:
         """Run `code` and wait for it; `stop.set()` (from any thread) ends it within a second.
 
         `timeout` overrides the runner's time limit for this run (None: no limit).
@@ -203,7 +209,9 @@ class CodeRunner:
         """
         if not code.strip():
             raise NoCodeError("There is no code to run: the editor is empty.")
-        limit = self.limits.timeout if timeout is not None and timeout < 0 else timeout
+        limit = self.limits.timeout if timeout == "default" else timeout
+        if limit is not None and limit <= 0:
+            raise ValueError(f"The time limit must be a positive number of seconds (or none), not {limit}.")
         self.workdir.mkdir(parents=True, exist_ok=True)
         run_dir = self._new_run_dir()
         code_path = run_dir / CODE_FILE_NAME

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,12 +60,15 @@ def launch_jupyterlab(
     """Start JupyterLab on 127.0.0.1 in `workdir`; the returned address holds its login token."""
     port = port or free_port()
     token = secrets.token_urlsafe(24)  # passed by environment variable, so it is not on the command line
+    args = ["--ip", LOCAL_HOST, "--port", str(port), "--no-browser", "--ServerApp.port_retries=0"]
+    if getattr(os, "geteuid", lambda: -1)() == 0:
+        args.append("--allow-root")  # the app already runs as root; Jupyter would refuse to start otherwise
     return launch_module(
         environment,
         processes,
         workdir,
         "jupyterlab",
-        ["--ip", LOCAL_HOST, "--port", str(port), "--no-browser", "--ServerApp.port_retries=0"],
+        args,
         port=port,
         label="JupyterLab",
         address=f"http://{LOCAL_HOST}:{port}/lab?token={token}",

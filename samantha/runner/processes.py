@@ -185,8 +185,8 @@ class ProcessTree:
         self._wait(victims.values(), timeout)
         return len(victims)
 
-    def terminate(self, grace: float = 3.0, timeout: float = KILL_WAIT_SECONDS) -> int:
-        """Ask the tree to end (a server may save its state), then kill what is left after `grace` s."""
+    def ask_to_end(self) -> list[psutil.Process]:
+        """Send the whole tree a polite end request (SIGTERM; on Windows this already ends it)."""
         victims = {process.pid: process for process in self._alive()}
         self._signal_group(kill=False)
         for process in victims.values():
@@ -194,11 +194,11 @@ class ProcessTree:
                 process.terminate()
             except psutil.NoSuchProcess:
                 pass
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and not all(_gone(process) for process in victims.values()):
-            time.sleep(0.05)
-        self.kill(timeout)
-        return len(victims)
+        return list(victims.values())
+
+    def terminate(self, grace: float = 3.0, timeout: float = KILL_WAIT_SECONDS) -> int:
+        """Ask the tree to end (a server may save its state), then kill what is left after `grace` s."""
+        return end_trees([self], grace, timeout)
 
     def _wait(self, processes: Iterable[psutil.Process], timeout: float) -> None:
         """Wait until `processes` are gone, then reap the leader."""
@@ -210,6 +210,20 @@ class ProcessTree:
             self.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             pass
+
+
+def end_trees(trees: Sequence[ProcessTree], grace: float = 3.0, timeout: float = KILL_WAIT_SECONDS) -> int:
+    """End several trees together: ask all, wait up to `grace` s in total, then kill what is left.
+
+    Returns how many of the trees were still running.
+    """
+    asked = [(tree, tree.ask_to_end()) for tree in trees]
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and not all(_gone(p) for _, victims in asked for p in victims):
+        time.sleep(0.05)
+    for tree, _ in asked:
+        tree.kill(timeout)
+    return sum(1 for _, victims in asked if victims)
 
 
 def _group_of(pid: int) -> int | None:
@@ -435,9 +449,7 @@ class ProcessManager:
         for handle in runs:
             handle.closed.set()
             ended += 1 if handle.tree.kill() else 0
-        for entry in detached:
-            ended += 1 if entry.tree.terminate(grace) else 0
-        return ended
+        return ended + end_trees([entry.tree for entry in detached], grace)
 
 
 def raise_if_failed_to_listen(manager: ProcessManager, info: ProcessInfo, port: int, timeout: float) -> None:

@@ -75,9 +75,18 @@ def test_a_detached_server_on_an_assigned_port_is_listed_answers_and_close_all_e
     assert (listed.id, listed.pid, listed.label, listed.running) == (info.id, info.pid, "file server", True)
     assert listed.command == tuple(command)
     assert listed.started == info.started
-    assert manager.close_all() == 1
-    assert wait_for(lambda: gone(info.pid))
-    assert not answers(f"{info.address}hello.txt")
+    other_port = free_port()
+    other = manager.start(
+        [str(environment.python), "-m", "http.server", str(other_port), "--bind", "127.0.0.1"],
+        cwd=tmp_path,
+        env=environment.child_env(),
+        port=other_port,
+    )
+    assert wait_for(lambda: answers(f"{other.address}hello.txt"))
+    assert [entry.id for entry in manager.processes()] == [info.id, other.id]
+    assert manager.close_all() == 2
+    assert wait_for(lambda: gone(info.pid) and gone(other.pid))
+    assert not answers(f"{info.address}hello.txt") and not answers(f"{other.address}hello.txt")
     assert manager.processes() == []
 
 
