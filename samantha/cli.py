@@ -76,7 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--no-browser", action="store_true")
     ui.add_argument("--port", type=int, default=7860)
     ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--models-dir", default=None)
+    ui.add_argument("--models-dir", default=None, help="the folder of .gguf files (remembered; default Downloads)")
+    ui.add_argument(
+        "--password",
+        default=None,
+        help="required with a --host other than 127.0.0.1; or set SAMANTHA_PASSWORD (safer: not in the process list)",
+    )
     return parser
 
 

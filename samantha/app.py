@@ -1,0 +1,150 @@
+"""The web app: `build_app` assembles the page from its dependencies, `launch` runs it for `samantha ui`.
+
+Dependencies come in as arguments (model host, settings store, folders), so tests
+start the real app on a free port with a temporary models folder and config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import ipaddress
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import gradio as gr
+
+from samantha.config import ConfigStore
+from samantha.ui import assets
+from samantha.ui.collections import default_prompts_dir
+from samantha.ui.context import UIPlugin
+from samantha.ui.host import ModelHost
+from samantha.ui.layout import build_blocks
+from samantha.ui.streaming import LinkResolver
+
+PASSWORD_ENV = "SAMANTHA_PASSWORD"
+AUTH_USER_HINT = "Any user name; the password is the one Samantha was started with."
+EXIT_BAD_OPTIONS = 2
+EXIT_CANNOT_SERVE = 1
+
+
+class LaunchError(ValueError):
+    """The app cannot start with these options; the message says what to change."""
+
+
+def default_host() -> ModelHost:
+    """The real thing: llama.cpp in a worker process, one model at a time."""
+    from samantha.backends.llama_process import LlamaProcessBackend
+
+    return ModelHost(LlamaProcessBackend)
+
+
+def build_app(
+    *,
+    host: ModelHost | None = None,
+    config: ConfigStore | None = None,
+    models_dir: str | Path | None = None,
+    prompts_dir: Path | None = None,
+    files_dir: Path | None = None,
+    plugins: Sequence[UIPlugin] = (),
+    link_resolver: LinkResolver | None = None,
+) -> gr.Blocks:
+    """The Gradio Blocks of the whole app; `models_dir`, when given, becomes the remembered model folder."""
+    config = config if config is not None else ConfigStore()
+    if models_dir is not None and str(models_dir).strip():
+        folder = Path(models_dir).expanduser()
+        if not folder.is_dir():
+            raise LaunchError(f"--models-dir {folder} is not a folder: give the folder that holds your .gguf files")
+        config.update(models_dir=str(folder.resolve()))
+    return build_blocks(
+        host if host is not None else default_host(),
+        config,
+        prompts_dir=prompts_dir if prompts_dir is not None else default_prompts_dir(),
+        files_dir=files_dir if files_dir is not None else Path(tempfile.mkdtemp(prefix="samantha-files-")),
+        plugins=plugins,
+        link_resolver=link_resolver,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this computer can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def password_check(password: str):  # type: ignore[no-untyped-def]
+    """Gradio auth callback: any user name, this password (compared in constant time)."""
+    expected = password.encode("utf-8")
+
+    def check(user: str, given: str) -> bool:
+        return hmac.compare_digest(given.encode("utf-8"), expected)
+
+    return check
+
+
+def serve(
+    demo: gr.Blocks,
+    *,
+    server_name: str = "127.0.0.1",
+    port: int = 7860,
+    password: str | None = None,
+    open_browser: bool = False,
+    block: bool = True,
+    quiet: bool = False,
+) -> str:
+    """Start the server with the app's theme, CSS and scripts; returns the local URL.
+
+    Refuses a non-loopback address without a password (SPEC §8).
+    """
+    if not is_loopback(server_name) and not password:
+        raise LaunchError(
+            f"listening on {server_name} lets other computers reach Samantha: give a password with "
+            f"--password (or the {PASSWORD_ENV} environment variable), or use --host 127.0.0.1"
+        )
+    demo.queue(default_concurrency_limit=4)
+    _, local_url, _ = demo.launch(
+        server_name=server_name,
+        server_port=port,
+        auth=password_check(password) if password else None,
+        auth_message=AUTH_USER_HINT if password else None,
+        inbrowser=open_browser,
+        prevent_thread_lock=not block,
+        show_error=True,
+        quiet=quiet,
+        theme=assets.theme(),
+        css=assets.CSS,
+        head=assets.HEAD,
+        js=assets.ON_LOAD_JS,
+    )
+    return local_url
+
+
+def launch(args: argparse.Namespace) -> int:
+    """Run the app until Ctrl+C (`samantha` / `samantha ui`); returns the exit code."""
+    password = getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
+    host = default_host()
+    try:
+        demo = build_app(host=host, models_dir=args.models_dir)
+        serve(demo, server_name=args.host, port=args.port, password=password, open_browser=not args.no_browser)
+    except LaunchError as exc:
+        print(f"samantha: {exc}", file=sys.stderr)
+        return EXIT_BAD_OPTIONS
+    except OSError as exc:
+        print(
+            f"samantha: cannot listen on {args.host}:{args.port} ({exc}); is Samantha already running? "
+            "Open it in the browser, or start with another --port.",
+            file=sys.stderr,
+        )
+        return EXIT_CANNOT_SERVE
+    except KeyboardInterrupt:
+        pass
+    finally:
+        host.close()
+    return 0

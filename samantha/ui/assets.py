@@ -1,0 +1,117 @@
+"""The page's own CSS and JavaScript: dark theme by default, Enter to start, click sounds, copy and open.
+
+Kept as constants (not mutable state) and handed to Gradio at launch.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+START_BUTTON_ID = "start-button"
+SOUNDS_CHECKBOX_ID = "click-sounds"
+# Controls whose Enter key does something of its own (dropdown choice, path submit, code editor).
+ENTER_OWN_CLASS = "enter-own"
+
+CSS = """
+#transcript textarea { font-family: ui-monospace, "Cascadia Code", Menlo, Consolas, monospace; font-size: 13px;
+                       line-height: 1.45; }
+#status-box .status { padding: .45rem .7rem; border-radius: 6px; font-size: 14px; border-left: 4px solid #6b7280;
+                      background: rgba(107,114,128,.12); white-space: pre-wrap; }
+#status-box .status.running { border-left-color: #f59e0b; }
+#status-box .status.waiting { border-left-color: #a855f7; }
+#status-box .status.done { border-left-color: #22c55e; }
+#status-box .status.stopped { border-left-color: #38bdf8; }
+#status-box .status.error { border-left-color: #ef4444; background: rgba(239,68,68,.12); }
+#answer-view { max-height: 40rem; overflow-y: auto; }
+.samantha-title h1 { margin: 0; font-size: 1.4rem; }
+.small-buttons button { min-width: 0 !important; }
+"""
+
+HEAD = """
+<script>
+(() => {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has("__theme")) {
+    url.searchParams.set("__theme", "dark");
+    window.history.replaceState(null, "", url);
+  }
+  const S = (window.samantha = window.samantha || {});
+  let audio = null;
+  S.blips = 0;
+  S.soundsOn = () => {
+    const box = document.querySelector("#%(sounds)s input[type=checkbox]");
+    return !box || box.checked;
+  };
+  S.blip = () => {
+    if (!S.soundsOn()) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      const now = audio.currentTime;
+      osc.type = "sine";
+      osc.frequency.setValueAtTime(1320, now);
+      gain.gain.setValueAtTime(0.06, now);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + 0.05);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(now);
+      osc.stop(now + 0.06);
+      S.blips += 1;
+    } catch (err) { /* no audio device: stay silent */ }
+  };
+  S.copy = async (text) => {
+    text = text || "";
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (err) {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    S.copied = text;
+  };
+  S.openHtml = (page) => {
+    if (!page) return;
+    const link = URL.createObjectURL(new Blob([page], { type: "text/html" }));
+    window.open(link, "_blank");
+    setTimeout(() => URL.revokeObjectURL(link), 60000);
+  };
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("button")) S.blip();
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
+    const target = event.target;
+    if (target instanceof Element) {
+      if (target.closest(".%(own)s, .cm-editor, button, a, select, [role=listbox], [role=option]")) return;
+    }
+    const start = document.getElementById("%(start)s");
+    if (!start) return;
+    event.preventDefault();
+    event.stopPropagation();
+    start.click();
+  }, true);
+})();
+</script>
+""" % {"sounds": SOUNDS_CHECKBOX_ID, "own": ENTER_OWN_CLASS, "start": START_BUTTON_ID}
+
+# Runs once the page is mounted: Gradio has already picked its theme by then, so switch to dark here
+# unless the address asks for `?__theme=light`.
+ON_LOAD_JS = """
+() => {
+  const asked = new URL(window.location.href).searchParams.get("__theme");
+  if (asked !== "light") document.body.classList.add("dark");
+}
+"""
+COPY_JS = "(text) => { window.samantha.copy(text); }"
+OPEN_HTML_JS = "(page) => { window.samantha.openHtml(page); }"
+
+
+def theme() -> gr.themes.Base:
+    """A calm dark-friendly theme; the page opens in dark mode unless `?__theme=light` is asked for."""
+    return gr.themes.Soft(primary_hue="orange", secondary_hue="slate", neutral_hue="slate")

@@ -1,0 +1,159 @@
+"""From the page's control values to one plain run request (ChainSettings + load options + grammar).
+
+Pure: no Gradio here. Every bad value becomes an InputProblem whose message names
+the control and says what to type, checked before anything runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from samantha.backends.base import LoadOptions
+from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
+from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings, parse_stop
+from samantha.ui.folders import ModelFolderError, ModelListError, list_models, parse_model_list, resolve_models
+
+# Sampling controls on the page, in the order SPEC §4 lists them.
+NUMBER_KEYS = (
+    "n_ctx",
+    "max_tokens",
+    "temperature",
+    "tfs_z",
+    "top_p",
+    "min_p",
+    "typical_p",
+    "top_k",
+    "presence_penalty",
+    "frequency_penalty",
+    "repeat_penalty",
+)
+SWITCHES = ("feedback", "cumulative", "single", "reset", "shuffle", "random_params", "fast")
+
+
+class InputProblem(ValueError):
+    """A control holds something the chain cannot run with."""
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything one Start needs; `links` is set when models come from download links instead."""
+
+    settings: ChainSettings
+    load_options: LoadOptions
+    grammar: str | None
+    links: str = ""
+
+
+def active_links(text: str) -> str:
+    """The link field without blank and `---` lines; empty when nothing is to be downloaded."""
+    lines = [line.strip() for line in (text or "").splitlines()]
+    return "\n".join(line for line in lines if line and not line.startswith(SKIP_MARK))
+
+
+def _whole(name: str, value: Any, minimum: int) -> int:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputProblem(f"{name} is empty: type a whole number (at least {minimum})")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputProblem(f"{name} must be a whole number, got {value!r}") from None
+    if number != int(number) or number < minimum:
+        raise InputProblem(f"{name} must be a whole number of at least {minimum}, got {value}")
+    return int(number)
+
+
+def sampling_from_values(values: Mapping[str, Any]) -> Sampling:
+    """The sampling controls as a checked Sampling (same rules as a `{...}` item block)."""
+    raw: dict[str, Any] = {}
+    for key in NUMBER_KEYS:
+        value = values.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise InputProblem(f"{key} is empty: type a number (the default is {getattr(Sampling(), key)})")
+        raw[key] = value
+    try:
+        sampling = apply_settings(Sampling(), raw)
+        return sampling.with_values({"stop": parse_stop(str(values.get("stop") or ""))})
+    except SettingsError as exc:
+        raise InputProblem(f"{exc.key}: {exc}") from None
+
+
+def session_seed(value: Any) -> int | None:
+    """The session seed; empty means a new random seed (shown in the status so the run can be repeated)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputProblem(f"seed must be a whole number or empty for a random seed, got {value!r}") from None
+    if number != int(number) or not 0 <= number < 2**31:
+        raise InputProblem(f"seed must be a whole number from 0 to {2**31 - 1}, or empty for a random seed, got {value}")
+    return int(number)
+
+
+def check_grammar(text: str) -> str | None:
+    """The GBNF grammar, or None when the field is empty; catches the commonest slip early."""
+    grammar = (text or "").strip()
+    if not grammar:
+        return None
+    if "::=" not in grammar or "root" not in grammar:
+        raise InputProblem(
+            "the GBNF grammar needs a rule named root, e.g. root ::= \"yes\" | \"no\"; clear the field to turn it off"
+        )
+    return grammar + "\n"
+
+
+def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
+    """The chain's model references and, when the list is empty, the links to download instead."""
+    folder = str(values.get("models_dir") or "")
+    entries = parse_model_list(str(values.get("model_list") or ""))
+    if entries:
+        try:
+            return resolve_models(entries, folder), ""
+        except ModelListError as exc:
+            raise InputProblem(str(exc)) from None
+    links = active_links(str(values.get("links") or ""))
+    if links:
+        return (), links
+    try:
+        listing = list_models(folder, bool(values.get("include_subfolders")))
+    except ModelFolderError as exc:
+        raise InputProblem(f"no model chosen, and {exc}") from None
+    if not listing.models:
+        raise InputProblem(
+            f"the model folder {listing.folder} has no .gguf files: choose another folder (Browse), "
+            "tick 'Include subfolders', or download a model into it"
+        )
+    raise InputProblem("no model chosen: pick a model under 'Add model', press Add, then Start")
+
+
+def build_request(values: Mapping[str, Any]) -> RunRequest:
+    """Check every control and return the run request; raises InputProblem naming what to fix."""
+    models, links = chain_models(values)
+    prompt = str(values.get("prompt") or "")
+    try:
+        parse_prompt_list(prompt)
+    except PromptSyntaxError as exc:
+        raise InputProblem(str(exc)) from None
+    sampling = sampling_from_values(values)
+    threads = _whole("threads", values.get("threads", 0), 0)
+    try:
+        settings = ChainSettings(
+            models=models,
+            prompt=prompt,
+            system=str(values.get("system") or ""),
+            previous=str(values.get("previous") or ""),
+            responses=_whole("number of responses", values.get("responses", 1), 1),
+            loops=_whole("number of loops", values.get("loops", 1), 1),
+            prompt_format=str(values.get("prompt_format") or "auto"),
+            user_name=str(values.get("user_name") or "").strip(),
+            assistant_name=str(values.get("assistant_name") or "").strip(),
+            seed=session_seed(values.get("seed")),
+            sampling=sampling,
+            **{key: bool(values.get(key)) for key in SWITCHES},
+        )
+    except SettingsError as exc:
+        raise InputProblem(str(exc)) from None
+    load_options = LoadOptions(n_ctx=sampling.n_ctx, n_threads=threads, repack=bool(values.get("repack")))
+    return RunRequest(settings, load_options, check_grammar(str(values.get("grammar") or "")), links)
+

@@ -1,0 +1,64 @@
+"""Loading helpers (SPEC §2): TXT into any text input, PDF into the user prompt, save the prompt to TXT.
+
+A file that cannot be used gives a warning on the page and leaves the field as it was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from samantha.documents import DocumentError, pdf_prompt_text, read_pdf_pages, read_text_file
+
+TEXT_FILE_TYPES = [".txt", ".md", ".csv", ".json", ".py", ".log"]
+PDF_PER_PAGE = "One item per page"
+PDF_WHOLE = "Whole text as one item"
+
+
+def load_text_into_field(file: str | None) -> Any:
+    """The file's text for a text field, or no change (and a warning) when it cannot be read."""
+    if not file:
+        return gr.skip()
+    try:
+        return read_text_file(file)
+    except DocumentError as exc:
+        gr.Warning(str(exc))
+        return gr.skip()
+
+
+def load_pdf_into_prompt(file: str | None, mode: str) -> Any:
+    if not file:
+        return gr.skip()
+    try:
+        pages = read_pdf_pages(file)
+    except DocumentError as exc:
+        gr.Warning(str(exc))
+        return gr.skip()
+    gr.Info(f"Loaded {len(pages)} page(s) from {Path(file).name}")
+    return pdf_prompt_text(pages, one_item_per_page=(mode != PDF_WHOLE))
+
+
+def save_prompt_file(prompt: str, folder: Path) -> Any:
+    """Write the user prompt to a TXT file the page offers for download."""
+    if not (prompt or "").strip():
+        gr.Warning("The user prompt is empty: there is nothing to save.")
+        return gr.File(visible=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="\n", prefix=f"user_prompt-{stamp}-", suffix=".txt", dir=folder, delete=False,
+    )
+    with handle:
+        handle.write(prompt)
+    return gr.File(value=handle.name, visible=True)
+
+
+def text_loader(label: str, target: gr.components.Component, elem_id: str) -> gr.UploadButton:
+    """A small 'Load TXT' button that fills `target`."""
+    button = gr.UploadButton(label, file_types=TEXT_FILE_TYPES, size="sm", elem_id=elem_id, min_width=80)
+    button.upload(load_text_into_field, [button], [target], api_visibility="private")
+    return button

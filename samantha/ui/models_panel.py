@@ -1,0 +1,207 @@
+"""The Models panel: model folder (typed or browsed, remembered), the chain's model list, download links,
+and the model card / vocabulary view (SPEC §1)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from samantha.config import default_models_dir
+from samantha.gguf_info import GGUFError, VocabularyRangeError, read_model_card
+from samantha.ui.assets import ENTER_OWN_CLASS
+from samantha.ui.context import PanelContext
+from samantha.ui.folders import (
+    ModelFolderError,
+    filesystem_roots,
+    is_remote,
+    list_models,
+    list_subfolders,
+    parent_folder,
+    parse_model_list,
+)
+
+MAX_VOCABULARY_ROWS = 5000
+DEFAULT_VOCABULARY_ROWS = 200
+
+
+def folder_note(folder: str, include_subfolders: bool) -> tuple[list[str], str]:
+    """The models in `folder` and a one-line note for the page (count, or what is wrong)."""
+    try:
+        listing = list_models(folder, include_subfolders)
+    except ModelFolderError as exc:
+        return [], f"\u26a0\ufe0f {exc}"
+    if not listing.models:
+        hint = "" if include_subfolders else ", or tick 'Include subfolders'"
+        return [], (
+            f"\u26a0\ufe0f No .gguf files in `{listing.folder}`: choose another folder (Browse){hint}, "
+            "or download a model into it."
+        )
+    more = " (list cut short: the folder tree is very large)" if listing.truncated else ""
+    return listing.models, f"{len(listing.models)} model file(s) in `{listing.folder}`{more}"
+
+
+def _model_path(picked: str | None, chain_list: str, folder: str) -> Path:
+    """The model the card and vocabulary views show: the picked one, else the chain's first file."""
+    entry = (picked or "").strip()
+    if not entry:
+        files = [e for e in parse_model_list(chain_list or "") if not is_remote(e)]
+        if not files:
+            raise ValueError("pick a model under 'Add model' (or put one in the chain list) first")
+        entry = files[0]
+    path = Path(entry).expanduser()
+    if not path.is_absolute():
+        path = Path(folder or ".").expanduser() / path
+    return path
+
+
+def _subfolder_choices(folder: Path) -> list[tuple[str, str]]:
+    choices = [(name, str(folder / name)) for name in list_subfolders(folder)]
+    if folder.parent == folder:  # at a root: offer the other roots (drives on Windows)
+        choices += [(root, root) for root in filesystem_roots() if Path(root) != folder]
+    return choices
+
+
+def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
+    """Build the panel; returns the components other panels wire to."""
+    controls = ctx.controls
+    with gr.Group():
+        with gr.Row(equal_height=True):
+            models_dir = controls.add("models_dir", gr.Textbox(
+                label="Model folder", placeholder=str(default_models_dir()), scale=5,
+                info="Every .gguf file in it is listed. Remembered between runs.",
+                elem_id="models-dir", elem_classes=[ENTER_OWN_CLASS],
+            ))
+            with gr.Column(scale=1, min_width=110):
+                browse = gr.Button("Browse\u2026", size="sm", elem_id="browse-button")
+                refresh = gr.Button("Refresh", size="sm", elem_id="refresh-models")
+        include_subfolders = controls.add("include_subfolders", gr.Checkbox(
+            label="Include subfolders", elem_id="include-subfolders",
+        ))
+        note = gr.Markdown(elem_id="folder-note")
+    with gr.Group(visible=False, elem_id="folder-browser") as browser:
+        browse_path = gr.Textbox(label="Browsing", interactive=False, elem_id="browse-path")
+        subfolder = gr.Dropdown(label="Open a subfolder", choices=[], value=None, elem_id="subfolder",
+                                elem_classes=[ENTER_OWN_CLASS])
+        with gr.Row():
+            up = gr.Button("\u2b06 Up", size="sm")
+            home = gr.Button("Home", size="sm")
+            downloads = gr.Button("Downloads", size="sm")
+            use = gr.Button("Use this folder", size="sm", variant="primary", elem_id="use-folder")
+            close = gr.Button("Close", size="sm")
+    with gr.Row(equal_height=True):
+        picker = gr.Dropdown(label="Add model", choices=[], value=None, scale=5, elem_id="model-picker",
+                             elem_classes=[ENTER_OWN_CLASS], info="Pick a model, then Add: the chain runs them in order")
+        with gr.Column(scale=1, min_width=110):
+            add = gr.Button("Add", size="sm", variant="primary", elem_id="add-model")
+            clear = gr.Button("Clear", size="sm", elem_id="clear-models")
+    model_list = controls.add("model_list", gr.Textbox(
+        label="Chain models (one per line, in order; repeats allowed)", lines=2, max_lines=8,
+        elem_id="model-list", placeholder="press Add to append the picked model",
+    ))
+    links = controls.add("links", gr.Textbox(
+        label="Download links (Hugging Face .gguf links, one per line; --- skips a line)",
+        lines=1, max_lines=6, elem_id="links",
+        info="Used only when the chain list is empty.",
+    ))
+
+    def apply_folder(folder: str, subfolders: bool) -> tuple[Any, str, str]:
+        folder = (folder or "").strip() or str(default_models_dir())
+        models, text = folder_note(folder, subfolders)
+        try:
+            folder = str(Path(folder).expanduser().resolve())
+            if Path(folder).is_dir():
+                ctx.config.update(models_dir=folder, include_subfolders=bool(subfolders))
+        except OSError:
+            pass
+        return gr.Dropdown(choices=models, value=None), text, folder
+
+    folder_outputs = [picker, note, models_dir]
+    models_dir.submit(apply_folder, [models_dir, include_subfolders], folder_outputs, api_name="set_model_folder")
+    models_dir.blur(apply_folder, [models_dir, include_subfolders], folder_outputs, api_visibility="private")
+    refresh.click(apply_folder, [models_dir, include_subfolders], folder_outputs, api_visibility="private")
+    include_subfolders.input(apply_folder, [models_dir, include_subfolders], folder_outputs, api_visibility="private")
+
+    def open_folder(target: str) -> tuple[Any, ...]:
+        try:
+            path = Path(target).expanduser().resolve()
+            choices = _subfolder_choices(path)
+        except (ModelFolderError, OSError) as exc:
+            gr.Warning(str(exc))
+            return gr.skip(), gr.skip(), gr.skip()
+        return gr.Group(visible=True), str(path), gr.Dropdown(choices=choices, value=None)
+
+    browser_outputs = [browser, browse_path, subfolder]
+
+    def start_browsing(folder: str) -> tuple[Any, ...]:
+        start = Path((folder or "").strip() or default_models_dir()).expanduser()
+        return open_folder(str(start if start.is_dir() else Path.home()))
+
+    browse.click(start_browsing, [models_dir], browser_outputs, api_visibility="private")
+    subfolder.input(lambda target: open_folder(target) if target else (gr.skip(),) * 3,
+                    [subfolder], browser_outputs, api_visibility="private")
+    up.click(lambda current: open_folder(str(parent_folder(current or "."))), [browse_path], browser_outputs,
+             api_visibility="private")
+    home.click(lambda: open_folder(str(Path.home())), None, browser_outputs, api_visibility="private")
+    downloads.click(lambda: open_folder(str(default_models_dir())), None, browser_outputs, api_visibility="private")
+    close.click(lambda: gr.Group(visible=False), None, [browser], api_visibility="private")
+
+    def use_folder(current: str, subfolders: bool) -> tuple[Any, ...]:
+        picked, text, folder = apply_folder(current, subfolders)
+        return picked, text, folder, gr.Group(visible=False)
+
+    use.click(use_folder, [browse_path, include_subfolders], [*folder_outputs, browser], api_visibility="private")
+
+    def add_model(picked: str | None, current: str) -> Any:
+        if not picked:
+            gr.Warning("Pick a model in 'Add model' first (the list shows the .gguf files of the model folder).")
+            return gr.skip()
+        lines = [line for line in (current or "").splitlines() if line.strip()]
+        return "\n".join([*lines, picked])
+
+    add.click(add_model, [picker, model_list], [model_list], api_name="add_model")
+    clear.click(lambda: "", None, [model_list], api_visibility="private")
+    return {
+        "models_dir": models_dir, "include_subfolders": include_subfolders, "note": note,
+        "picker": picker, "model_list": model_list, "links": links, "apply_folder": apply_folder,
+    }
+
+
+def render_model_card_panel(ctx: PanelContext, parts: dict[str, Any]) -> None:
+    """Model card (GGUF header only, no weights loaded) and the vocabulary by id range."""
+    with gr.Row():
+        card_button = gr.Button("Show model card", elem_id="show-card", size="sm")
+    card = gr.Markdown(elem_id="model-card")
+    with gr.Row(equal_height=True):
+        start = gr.Number(label="First token id", value=0, precision=0, minimum=0, elem_id="vocab-start")
+        count = gr.Number(label=f"How many (up to {MAX_VOCABULARY_ROWS})", value=DEFAULT_VOCABULARY_ROWS,
+                          precision=0, minimum=1, maximum=MAX_VOCABULARY_ROWS, elem_id="vocab-count")
+        vocab_button = gr.Button("Show tokens", size="sm", elem_id="show-vocab")
+    vocabulary = gr.Textbox(label="Vocabulary: id) 'piece'", lines=12, max_lines=24, buttons=["copy"],
+                            elem_id="vocabulary")
+    sources = [parts["picker"], parts["model_list"], parts["models_dir"]]
+
+    def show_card(picked: str | None, chain_list: str, folder: str) -> str:
+        try:
+            path = _model_path(picked, chain_list, folder)
+            return read_model_card(path).to_markdown()
+        except (ValueError, OSError) as exc:  # GGUFError is a ValueError
+            return f"\u26a0\ufe0f {html.escape(str(exc))}"
+
+    def show_vocabulary(picked: str | None, chain_list: str, folder: str, first: Any, how_many: Any) -> str:
+        try:
+            path = _model_path(picked, chain_list, folder)
+            first_id = int(first or 0)
+            rows = max(1, min(int(how_many or DEFAULT_VOCABULARY_ROWS), MAX_VOCABULARY_ROWS))
+            reader = ctx.vocabulary.get(path)
+            text = reader.format_slice(first_id, first_id + rows)
+            if not text:
+                return f"(no tokens from id {first_id}: this vocabulary has ids 0 to {len(reader) - 1})"
+            return text
+        except (GGUFError, VocabularyRangeError, ValueError, OSError) as exc:
+            return f"\u26a0 {exc}"
+
+    card_button.click(show_card, sources, [card], api_name="model_card")
+    vocab_button.click(show_vocabulary, [*sources, start, count], [vocabulary], api_name="vocabulary")

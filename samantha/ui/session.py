@@ -1,0 +1,130 @@
+"""Per-tab state: one TabSession per browser tab, held in a gr.State.
+
+Everything a tab changes lives here (its stop flags, its answers, the previous
+response the model sees), so two tabs never touch each other's chain.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from samantha.backends.base import Control
+
+
+class SessionBusy(RuntimeError):
+    """The tab already runs a chain; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class AnswerEntry:
+    """One finished answer, as the copy and HTML views show it."""
+
+    model_name: str
+    model_position: int
+    item_number: int
+    round: int
+    loop: int
+    text: str
+
+    @property
+    def title(self) -> str:
+        title = f"{self.model_position}) {self.model_name}, item {self.item_number}"
+        if self.round > 1 or self.loop > 1:
+            title += f" (response {self.round}, loop {self.loop})"
+        return title
+
+
+class TabSession:
+    """The chain state of one browser tab.
+
+    Gradio deep-copies state values; a session holds locks and a live Control
+    that the Stop buttons must reach, so copying returns the same object.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._control = Control()
+        self._running = False
+        self._answers: list[AnswerEntry] = []
+        self._previous = ""  # the previous response the model sees now (changes with feedback)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "TabSession":
+        return self
+
+    # -- running -----------------------------------------------------------
+    def begin_run(self) -> Control:
+        """Mark the tab busy and hand out a fresh Control for the new chain."""
+        with self._lock:
+            if self._running:
+                raise SessionBusy("a chain is already running in this tab: press Stop all first, or wait for it to end")
+            self._running = True
+            self._control = Control()
+            return self._control
+
+    def end_run(self) -> None:
+        with self._lock:
+            self._running = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def control(self) -> Control:
+        return self._control
+
+    def stop_next(self) -> bool:
+        """End the current answer and go on with the next item or model; False when nothing runs."""
+        with self._lock:
+            if not self._running:
+                return False
+            self._control.stop_next()
+            return True
+
+    def stop_all(self) -> bool:
+        """End the chain; False when nothing runs."""
+        with self._lock:
+            if not self._running:
+                return False
+            self._control.stop_all()
+            return True
+
+    def close(self) -> None:
+        """The tab went away: stop whatever it was running."""
+        self._control.stop_all()
+
+    # -- answers and previous response ---------------------------------------
+    def add_answer(self, entry: AnswerEntry) -> None:
+        with self._lock:
+            self._answers.append(entry)
+
+    @property
+    def answers(self) -> list[AnswerEntry]:
+        with self._lock:
+            return list(self._answers)
+
+    @property
+    def last_answer(self) -> str:
+        with self._lock:
+            return self._answers[-1].text if self._answers else ""
+
+    def all_answers_text(self) -> str:
+        """Every answer of the session, in order, separated by a blank line."""
+        return "\n\n".join(entry.text for entry in self.answers)
+
+    @property
+    def previous(self) -> str:
+        return self._previous
+
+    def set_previous(self, text: str) -> None:
+        self._previous = text
+
+    def clear_history(self) -> None:
+        """Forget the answers and the internal previous response (Clear history)."""
+        with self._lock:
+            if self._running:
+                raise SessionBusy("a chain is running: press Stop all first, then Clear history")
+            self._answers.clear()
+            self._previous = ""

@@ -1,0 +1,228 @@
+"""Runs one chain for one tab and streams its transcript to the page, throttled.
+
+The chain runs in a worker thread and puts its events on a queue; the Gradio
+handler drains the queue and sends the page at most one update per `interval`
+(about ten a second), however fast tokens arrive, so a long transcript never
+slows generation down. Stop buttons only set the tab's Control flags.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Protocol
+
+from samantha.backends.base import Control
+from samantha.chain import AnswerHook, run_chain
+from samantha.events import AnswerFinished, ChainStarted, Event
+from samantha.prompts import parse_previous
+from samantha.ui.host import ModelHost
+from samantha.ui.inputs import RunRequest
+from samantha.ui.session import AnswerEntry, TabSession
+from samantha.ui.transcript_view import TranscriptWriter
+
+UPDATE_INTERVAL_SECONDS = 0.1
+# How long the handler waits for a stopped chain's thread before giving up on it.
+STOP_JOIN_SECONDS = 15.0
+
+
+class LinkResolver(Protocol):
+    """Downloads the models a link field names (the download feature); returns their local paths."""
+
+    def __call__(self, links: str, folder: Path, control: Control, report: Callable[[str], None]) -> list[str]:
+        ...
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What the page shows while a chain runs."""
+
+    transcript: str
+    status: str
+    phase: str  # "waiting", "running", "done", "stopped", "error"
+    finished: bool = False
+
+
+class Throttle:
+    """Says when the next page update is due; the clock is injectable so tests need no sleeping."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._last: float | None = None
+
+    def due(self) -> bool:
+        now = self._clock()
+        if self._last is None or now - self._last >= self.interval:
+            self._last = now
+            return True
+        return False
+
+
+@dataclass(frozen=True)
+class _Status:
+    message: str
+    phase: str = "running"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    message: str
+
+
+_END = object()
+
+
+def _chain_worker(
+    host: ModelHost,
+    control: Control,
+    request: RunRequest,
+    hooks: list[AnswerHook],
+    link_resolver: LinkResolver | None,
+    folder: Path,
+    out: "queue.Queue[object]",
+) -> None:
+    """The worker thread: get models (downloads), wait for the model host, run the chain."""
+    try:
+        settings = request.settings
+        if request.links:
+            if link_resolver is None:
+                raise RuntimeError("downloading from links is not available in this build")
+            out.put(_Status("Downloading the linked model(s)\u2026"))
+            models = link_resolver(request.links, folder, control, lambda message: out.put(_Status(message)))
+            if control.all_stopped:
+                out.put(_Status("Stopped while downloading", "stopped"))
+                return
+            settings = replace(settings, models=tuple(models))
+
+        def waiting(position: int) -> None:
+            out.put(_Status(
+                f"Waiting for the model: another tab's chain is running (place {position} in line). "
+                "Stop all cancels the wait.",
+                "waiting",
+            ))
+
+        with host.borrow(control, waiting) as backend:
+            if backend is None:
+                out.put(_Status("Stopped while waiting for the model", "stopped"))
+                return
+            events = run_chain(
+                settings, backend, control,
+                load_options=request.load_options, hooks=hooks, grammar=request.grammar,
+            )
+            for event in events:
+                out.put(event)
+    except Exception as exc:  # the page must say what went wrong and keep working
+        out.put(_Failure(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
+    finally:
+        out.put(_END)
+
+
+class ChainStream:
+    """One Start of one tab: apply events to the transcript and the session, yield throttled views."""
+
+    def __init__(
+        self,
+        host: ModelHost,
+        session: TabSession,
+        control: Control,
+        request: RunRequest,
+        transcript: str,
+        *,
+        hooks: Iterable[AnswerHook] = (),
+        link_resolver: LinkResolver | None = None,
+        folder: Path = Path("."),
+        interval: float = UPDATE_INTERVAL_SECONDS,
+    ) -> None:
+        self._host = host
+        self._session = session
+        self._control = control
+        self._request = request
+        self._hooks = list(hooks)
+        self._link_resolver = link_resolver
+        self._folder = folder
+        self._interval = interval
+        self.writer = TranscriptWriter(text=transcript, fast=request.settings.fast)
+        self._phase = "running"
+        self._queue: queue.Queue[object] = queue.Queue()
+        settings = request.settings
+        self._feedback = settings.feedback
+        self._cumulative = settings.cumulative
+        self._previous = parse_previous(settings.previous)
+
+    def _view(self, finished: bool = False) -> RunView:
+        return RunView(self.writer.text, self.writer.status, self._phase, finished)
+
+    def _apply(self, item: object) -> None:
+        if isinstance(item, _Status):
+            self.writer.status = item.message
+            self._phase = item.phase
+        elif isinstance(item, _Failure):
+            self.writer.error(item.message)
+            self._phase = "error"
+        else:
+            event: Event = item  # type: ignore[assignment]
+            if isinstance(event, ChainStarted):
+                self._session.set_previous(self._previous)
+                self._phase = "running"
+            self.writer.apply(event)
+            if isinstance(event, AnswerFinished):
+                self._record(event)
+
+    def _record(self, event: AnswerFinished) -> None:
+        record = event.record
+        self._session.add_answer(AnswerEntry(
+            record.model_name, record.model_position, record.item_number, record.round, record.loop, record.answer,
+        ))
+        if self._feedback:
+            self._previous = f"{self._previous}\n\n{record.answer}".strip() if self._cumulative else record.answer
+            self._session.set_previous(self._previous)
+
+    def _final_phase(self) -> str:
+        if self._phase in ("error", "stopped"):
+            return self._phase
+        finished = self.writer.finished
+        if finished == "error" or (finished == "done" and self.writer.errors):
+            return "error"
+        if finished in ("stopped", "STOP_SAMANTHA", "stop condition") or self._control.all_stopped:
+            return "stopped"
+        return "done"
+
+    def __iter__(self) -> Iterator[RunView]:
+        worker = threading.Thread(
+            target=_chain_worker,
+            args=(self._host, self._control, self._request, self._hooks, self._link_resolver, self._folder, self._queue),
+            name="samantha-chain",
+            daemon=True,
+        )
+        throttle = Throttle(self._interval)
+        worker.start()
+        try:
+            yield self._view()
+            ended = False
+            while not ended:
+                try:
+                    item = self._queue.get(timeout=self._interval)
+                except queue.Empty:
+                    item = None
+                while item is not None:
+                    if item is _END:
+                        ended = True
+                        break
+                    self._apply(item)
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        item = None
+                if not ended and throttle.due():
+                    yield self._view()
+            self._phase = self._final_phase()
+            yield self._view(finished=True)
+        finally:
+            if worker.is_alive():  # the page went away or the handler was cancelled
+                self._control.stop_all()
+                worker.join(STOP_JOIN_SECONDS)
+            self._session.end_run()

@@ -1,0 +1,106 @@
+"""Turns chain events into the running transcript text and a one-line status (SPEC §3 output).
+
+Uses the same banner and stats lines as the CLI (samantha.transcript); errors
+and notices become marked lines so they stay in the transcript's history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from samantha.events import (
+    AnswerFinished,
+    AnswerStarted,
+    Banner,
+    ChainError,
+    ChainFinished,
+    ChainStarted,
+    Event,
+    ModelLoaded,
+    Notice,
+    Token,
+)
+from samantha.transcript import banner_text, stats_line
+
+ERROR_MARK = "[error]"
+NOTICE_MARK = "[notice]"
+
+_FINISH_TEXT = {
+    "done": "Done",
+    "stopped": "Stopped",
+    "STOP_SAMANTHA": "Stopped: an answer was STOP_SAMANTHA",
+    "stop condition": "Stopped: the stop condition held",
+    "error": "Ended with an error",
+}
+
+
+@dataclass
+class TranscriptWriter:
+    """Appends events to a transcript; `fast` writes each answer only when it is done."""
+
+    text: str = ""
+    fast: bool = False
+    status: str = "Starting\u2026"
+    errors: list[str] = field(default_factory=list)
+    seed: int | None = None
+    steps: int = 0
+    answers: int = 0
+    finished: str | None = None
+    current_model: str = ""
+
+    def _line(self, line: str) -> None:
+        if self.text and not self.text.endswith("\n"):
+            self.text += "\n"
+        self.text += line + "\n"
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, ChainStarted):
+            self.seed, self.steps = event.seed, event.steps
+            self.status = f"Running: {event.steps} answer(s) planned, seed {event.seed}"
+        elif isinstance(event, Banner):
+            if self.text and not self.text.endswith("\n\n"):
+                self.text += "\n" if self.text.endswith("\n") else "\n\n"
+            self.text += banner_text(event)
+            self.current_model = event.model_name
+            self.status = f"Loading {event.model_name}\u2026"
+        elif isinstance(event, ModelLoaded):
+            self.status = f"Loaded {self.current_model} in {event.seconds:.1f}s"
+        elif isinstance(event, AnswerStarted):
+            if event.header:
+                self._line(event.header)
+            self.status = f"{self.current_model}: answering item {event.item_number} ({self.answers + 1} of {self.steps})"
+        elif isinstance(event, Token):
+            self.text += event.text
+        elif isinstance(event, AnswerFinished):
+            if self.fast:
+                self.text += event.record.answer
+            self._line(stats_line(event.record))
+            self.text += "\n"
+            self.answers += 1
+        elif isinstance(event, Notice):
+            self._line(f"{NOTICE_MARK} {event.message}")
+        elif isinstance(event, ChainError):
+            self._line(f"{ERROR_MARK} {event.message}")
+            self.errors.append(event.message)
+            self.status = f"Error: {event.message}"
+        elif isinstance(event, ChainFinished):
+            self.finished = event.reason
+            self.status = self.finish_status(event)
+
+    def finish_status(self, event: ChainFinished) -> str:
+        text = _FINISH_TEXT.get(event.reason, f"Ended: {event.reason}")
+        text += f": {event.answers} answer(s)"
+        if self.seed is not None:
+            text += f", seed {self.seed}"
+        if self.errors:
+            text += f"; {len(self.errors)} error(s), see the [error] lines"
+        return text
+
+    def note(self, message: str) -> None:
+        """A marked notice line written by the app itself (e.g. a failure outside the chain)."""
+        self._line(f"{NOTICE_MARK} {message}")
+
+    def error(self, message: str) -> None:
+        self._line(f"{ERROR_MARK} {message}")
+        self.errors.append(message)
+        self.status = f"Error: {message}"
