@@ -1,0 +1,54 @@
+"""Starting the app: loopback by default, a password for any other address, clear refusals."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from samantha.app import LaunchError, build_app, is_loopback, launch, password_check, serve
+from samantha.backends.scripted import ScriptedBackend
+from samantha.cli import build_parser
+from samantha.config import ConfigStore
+from samantha.ui.host import ModelHost
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_loopback_addresses(host: str) -> None:
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "example.org", ""])
+def test_other_addresses(host: str) -> None:
+    assert not is_loopback(host)
+
+
+def test_password_check_accepts_any_user_with_the_password() -> None:
+    check = password_check("s3cret")
+    assert check("anyone", "s3cret") and not check("anyone", "wrong")
+
+
+def test_serving_on_the_network_without_password_is_refused(tmp_path: Path) -> None:
+    demo = build_app(host=ModelHost(ScriptedBackend), config=ConfigStore(tmp_path), files_dir=tmp_path)
+    with pytest.raises(LaunchError, match="give a password with --password"):
+        serve(demo, server_name="0.0.0.0", port=1, block=False)
+
+
+def test_launch_reports_bad_options_and_exits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SAMANTHA_CONFIG_DIR", str(tmp_path))
+    monkeypatch.delenv("SAMANTHA_PASSWORD", raising=False)
+    args = build_parser().parse_args(["ui", "--host", "0.0.0.0", "--no-browser"])
+    assert launch(args) == 2
+    assert "--password" in capsys.readouterr().err
+    args = argparse.Namespace(host="127.0.0.1", port=7860, no_browser=True, models_dir=str(tmp_path / "nope"),
+                              password=None)
+    assert launch(args) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_models_dir_option_is_remembered(tmp_path: Path) -> None:
+    store = ConfigStore(tmp_path / "cfg")
+    build_app(host=ModelHost(ScriptedBackend), config=store, models_dir=tmp_path, files_dir=tmp_path)
+    assert store.load().models_dir == str(tmp_path.resolve())
