@@ -10,11 +10,11 @@ from typing import Sequence, TextIO
 
 from samantha.backends.base import Control, LoadOptions
 from samantha.chain import dry_run_lines, run_chain
-from samantha.events import AnswerFinished, AnswerStarted, Banner, ChainError, ChainFinished, Notice, Token
+from samantha.events import AnswerFinished, AnswerStarted, Banner, ChainError, ChainFinished, CodeRan, Notice, Token
 from samantha.prompts import PromptSyntaxError
 from samantha.session_file import SessionFile
 from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
-from samantha.transcript import banner_text, stats_line
+from samantha.transcript import banner_text, code_run_text, stats_line
 
 EXIT_BAD_INPUT = 2
 EXIT_CHAIN_ERRORS = 1
@@ -64,6 +64,12 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--threads", type=int, default=0, help="CPU threads for llama.cpp (0 = all cores)")
     run.add_argument("--repack", action="store_true", help="turn on llama.cpp weight repacking (faster on some CPUs, crashes quantised models on others)")
     run.add_argument("--grammar-file", metavar="FILE", help="a GBNF grammar every answer must follow")
+    run.add_argument("--run-code", action="store_true", help="run the Python of each answer in the runner environment")
+    run.add_argument("--stop-condition", action="store_true", help="with --run-code: stop when the code prints something that is not an error")
+    run.add_argument("--output-only", action="store_true", help="with --feedback and --run-code: feed back only the code's output")
+    run.add_argument("--runner", metavar="PATH", help="the runner environment folder or a Python interpreter (default: the one `samantha runner setup` made)")
+    run.add_argument("--code-timeout", type=float, default=60.0, metavar="SECONDS", help="time limit for each code run")
+    run.add_argument("--workdir", metavar="DIR", help="working folder for code runs (default: a new folder per session)")
     run.add_argument("--save", metavar="FILE.json", help="write the session file as the chain runs")
     run.add_argument("--dry-run", action="store_true", help="print the planned steps without loading a model")
 
@@ -72,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="samantha", description="Samantha: chain open GGUF models on your CPU.")
     subparsers = parser.add_subparsers(dest="command")
     _add_run_parser(subparsers)
+    runner = subparsers.add_parser("runner", help="the separate environment that runs the Python models write")
+    runner_commands = runner.add_subparsers(dest="runner_command", required=True)
+    setup = runner_commands.add_parser("setup", help="create (or complete) the runner environment")
+    setup.add_argument("--path", help="where to create it (default: .runner-venv next to the app)")
+    setup.add_argument("--python", help="the Python that creates it (default: this one)")
+    setup.add_argument("--packages", nargs="*", help="packages to install instead of the default data-analysis stack")
     ui = subparsers.add_parser("ui", help="start the web app (the default)")
     ui.add_argument("--no-browser", action="store_true")
     ui.add_argument("--port", type=int, default=7860)
@@ -119,6 +131,9 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
             assistant_name=args.assistant_name,
             seed=args.seed,
             sampling=sampling,
+            run_code=args.run_code,
+            stop_condition=args.stop_condition,
+            feedback_output_only=args.output_only,
         )
     except SettingsError as exc:
         raise InputError(f"--set {exc.key}: {exc}") from None
@@ -137,6 +152,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
+        hooks = [_code_hook(args, settings)] if settings.run_code else []
     except (InputError, PromptSyntaxError) as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
@@ -161,6 +177,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             control,
             load_options=LoadOptions(n_threads=args.threads, repack=args.repack),
             grammar=grammar,
+            hooks=hooks,
         )
         for event in events:
             if session is not None:
@@ -175,6 +192,8 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 if settings.fast:
                     out.write(event.record.answer)
                 out.write("\n" + stats_line(event.record) + "\n\n")
+            elif isinstance(event, CodeRan):
+                out.write(code_run_text(event) + "\n\n")
             elif isinstance(event, Notice):
                 print(f"samantha: {event.message}", file=err)
             elif isinstance(event, ChainError):
@@ -189,7 +208,48 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         backend.close()
+        for hook in hooks:
+            hook.runner.close()
     return EXIT_CHAIN_ERRORS if errors else 0
+
+
+def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHook":  # noqa: F821
+    """The code runner for one `samantha run`; bad runner settings are input errors."""
+    from datetime import datetime
+
+    import platformdirs
+
+    from samantha.runner import CodeRunner, RunLimits, RunnerError, find_environment
+    from samantha.runner.chain_hook import CodeRunHook
+
+    try:
+        environment = find_environment(args.runner)
+        limits = RunLimits(timeout=args.code_timeout)
+    except (RunnerError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    workdir = Path(args.workdir) if args.workdir else platformdirs.user_data_path("samantha") / "code" / stamp
+    workdir.mkdir(parents=True, exist_ok=True)
+    return CodeRunHook(CodeRunner(environment, workdir, limits=limits), stop_condition=settings.stop_condition,
+                       output_only=settings.feedback_output_only)
+
+
+def runner_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from samantha.runner import DEFAULT_PACKAGES, RunnerError, create_environment
+
+    packages = tuple(args.packages) if args.packages else DEFAULT_PACKAGES
+    try:
+        environment = create_environment(
+            Path(args.path) if args.path else None,
+            packages,
+            base_python=args.python,
+            on_output=lambda line: print(line, file=out, flush=True),
+        )
+    except RunnerError as exc:
+        print(f"samantha: {exc}", file=err)
+        return EXIT_CHAIN_ERRORS
+    print(f"runner environment ready: {environment.python}", file=out)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         return run_command(args, sys.stdout, sys.stderr)
+    if args.command == "runner":
+        return runner_command(args, sys.stdout, sys.stderr)
     from samantha.app import launch  # the UI pulls in Gradio; only load it when asked
 
     if args.command is None:

@@ -97,9 +97,27 @@ class ChainError:
 
 
 @dataclass(frozen=True)
+class CodeRan:
+    """The Python of an answer ran (code execution); `view_html` is a sandboxed frame or ""."""
+
+    code: str
+    stdout: str
+    stderr: str
+    exit_code: int | None
+    ended_by: str  # "exit", "timeout", "stop", "close"
+    seconds: float
+    is_error: bool
+    view_html: str = ""
+    images: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ChainFinished:
     reason: str  # "done", "stopped", "STOP_SAMANTHA", "stop condition", "error"
     answers: int
 
 
-Event = Union[ChainStarted, Banner, AnswerStarted, Token, AnswerFinished, ModelLoaded, Notice, ChainError, ChainFinished]
+Event = Union[
+    ChainStarted, Banner, AnswerStarted, Token, AnswerFinished, ModelLoaded, Notice, ChainError, CodeRan, ChainFinished
+]

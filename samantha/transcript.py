@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samantha.events import AnswerRecord, Banner
+from samantha.events import AnswerRecord, Banner, CodeRan
 
 RULE = "=" * 42
 
@@ -30,3 +30,16 @@ def stats_line(record: AnswerRecord) -> str:
     elif record.finish_reason == "length":
         line += ", max_tokens reached"
     return line
+
+
+def code_run_text(run: CodeRan) -> str:
+    """The interpreter's output as the transcript shows it."""
+    status = {"timeout": "time limit reached", "stop": "stopped", "close": "closed"}.get(run.ended_by, f"exit {run.exit_code}")
+    parts = [f"---------- Python output ({status}, {run.seconds:.1f}s)"]
+    if run.stdout.strip():
+        parts.append(run.stdout.rstrip())
+    if run.stderr.strip():
+        parts.append(run.stderr.rstrip())
+    parts += [f"({note})" for note in run.notes]
+    parts += [f"[figure: {image}]" for image in run.images]
+    return "\n".join(parts)

@@ -45,6 +45,11 @@ class Control:
     def clear_next(self) -> None:
         self._next.clear()
 
+    @property
+    def stop_all_event(self) -> threading.Event:
+        """The Stop-all flag itself, for tools that wait on an Event (the code runner)."""
+        return self._all
+
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`, waking early on Stop all; True if stopped."""
         return self._all.wait(seconds)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import markdown
 
+from samantha.chain import STOP_WORD
 from samantha.runner.execute import RunResult
 
-STOP_WORD = "STOP_SAMANTHA"
 TRACEBACK_MARK = "Traceback (most recent call last):"
 NOTHING_PRINTED = "(the code printed nothing)"
 OUTPUT_LABEL = "Python output:"
