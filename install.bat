@@ -31,6 +31,10 @@ if errorlevel 1 (
 echo == Installing Samantha
 ".venv\Scripts\python.exe" -m pip install -e . || goto :fail
 
+echo == Creating the separate environment that runs the Python models write (data-analysis stack)
+".venv\Scripts\samantha.exe" runner setup
+if errorlevel 1 echo The code runner environment is not complete: run install.bat again later to finish it.
+
 echo.
 echo Samantha is installed. Double-click open_samantha.bat to start it.
 pause
