@@ -13,14 +13,14 @@ import os
 # package is imported before huggingface_hub, which reads it at import.
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from samantha.hub.download import (  # noqa: E402
+from samantha.hub.download import (
     DOWNLOAD_AREA,
     MODEL_FOR_TESTING,
     DownloadProgress,
     download_model,
 )
-from samantha.hub.errors import DownloadCancelled, HubError  # noqa: E402
-from samantha.hub.links import (  # noqa: E402
+from samantha.hub.errors import DownloadCancelled, HubError
+from samantha.hub.links import (
     DEFAULT_FIRST_RUN_LINKS,
     ModelLink,
     RepoRef,
@@ -29,8 +29,8 @@ from samantha.hub.links import (  # noqa: E402
     parse_links,
     parse_repo_link,
 )
-from samantha.hub.listing import RepoFile, links_text, list_repo_gguf  # noqa: E402
-from samantha.hub.names import quant_name, split_part  # noqa: E402
+from samantha.hub.listing import RepoFile, links_text, list_repo_gguf
+from samantha.hub.names import quant_name, split_part
 
 __all__ = [
     "DEFAULT_FIRST_RUN_LINKS",

@@ -20,9 +20,10 @@ import shutil
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Final
+from typing import Final
 
 import httpx2
 from filelock import FileLock, Timeout
@@ -233,7 +234,9 @@ class Downloader:
         if self._already_there(link, target, remote):
             report(remote.size or 0, remote.size)
             return target
-        part = self.area / f"{re.sub(r'[^A-Za-z0-9._-]', '_', link.name)}.{_digest(link.key)}.{_digest(remote.etag)}.part"
+        part = (
+            self.area / f"{re.sub(r'[^A-Za-z0-9._-]', '_', link.name)}.{_digest(link.key)}.{_digest(remote.etag)}.part"
+        )
         self._check_free_space(link, remote, part)
         transfer = Transfer(
             remote,
@@ -365,7 +368,9 @@ def download_model(
     )
     if chosen.split is not None:
         _, count = chosen.split
-        paths = [downloader.fetch(chosen.part(index), folder / chosen.part(index).name) for index in range(1, count + 1)]
+        paths = [
+            downloader.fetch(chosen.part(index), folder / chosen.part(index).name) for index in range(1, count + 1)
+        ]
         return paths[0]
     target = folder / (chosen.name if keep_files else MODEL_FOR_TESTING)
     return downloader.fetch(chosen, target)

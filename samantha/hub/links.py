@@ -125,9 +125,7 @@ def _url_segments(text: str, endpoint: str | None) -> list[str] | None:
         )
     segments = [segment for segment in parts.path.split("/") if segment]
     if segments and segments[0] in _NON_MODEL_KINDS:
-        raise HubError(
-            f"{text!r} points into the hub's {segments[0]}, not to a model repository", kind="bad_link"
-        )
+        raise HubError(f"{text!r} points into the hub's {segments[0]}, not to a model repository", kind="bad_link")
     return segments
 
 

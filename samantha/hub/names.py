@@ -57,6 +57,4 @@ def split_part_path(path: str, index: int) -> str:
 
 def resolve_url(repo: str, revision: str, filename: str, base: str = PUBLIC_SITE) -> str:
     """The hub's download link for one file, in the form users paste (`.../resolve/<rev>/<file>?download=true`)."""
-    return (
-        f"{base.rstrip('/')}/{repo}/resolve/{quote(revision, safe='')}/{quote(filename, safe='/')}?download=true"
-    )
+    return f"{base.rstrip('/')}/{repo}/resolve/{quote(revision, safe='')}/{quote(filename, safe='/')}?download=true"

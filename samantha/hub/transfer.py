@@ -21,9 +21,10 @@ import hashlib
 import re
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Final
+from typing import Any, Final
 
 import httpx2
 from huggingface_hub import get_hf_file_metadata, hf_hub_url
@@ -125,7 +126,7 @@ class CancelWatch:
         else:
             try:
                 response.close()
-            except Exception:  # noqa: BLE001 - best effort from a foreign thread; the read timeout still applies
+            except Exception:  # noqa: BLE001, S110 - best effort from a foreign thread; the read timeout still applies
                 pass
 
 
@@ -245,7 +246,5 @@ class Transfer:
                     self.done += len(chunk)
                     self._report(self.done, self.total)
         if self.total is not None and self.done < self.total:
-            raise httpx2.RemoteProtocolError(
-                f"the connection closed after {self.done} of {self.total} bytes"
-            )
+            raise httpx2.RemoteProtocolError(f"the connection closed after {self.done} of {self.total} bytes")
         return True

@@ -20,10 +20,10 @@ import json
 import random
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
@@ -129,7 +129,9 @@ class FakeHub:
         with self._lock:
             entry = self._repos.setdefault(repo, _Repo())
             entry.files[path] = hub_file
-            entry.commit = hashlib.sha1(repr(sorted((p, f.git_oid) for p, f in entry.files.items())).encode()).hexdigest()
+            entry.commit = hashlib.sha1(
+                repr(sorted((p, f.git_oid) for p, f in entry.files.items())).encode()
+            ).hexdigest()
         return hub_file
 
     def commit(self, repo: str) -> str:
@@ -193,7 +195,9 @@ class FakeHub:
         handler = type("FakeHubHandler", (_Handler,), {"hub": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-hub", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-hub", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -253,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
     hub: FakeHub
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep test output quiet
+    def log_message(self, format: str, *args: object) -> None:
         return
 
     # ----- plumbing -----------------------------------------------------------------------------------------
@@ -298,10 +302,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._resolve(segments)
 
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+    def do_HEAD(self) -> None:
         self._route()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route()
 
     # ----- /<repo>/resolve/<rev>/<path> and the CDN ---------------------------------------------------------
