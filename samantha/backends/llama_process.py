@@ -74,18 +74,21 @@ class LlamaProcessBackend:
         child_end.close()
         self._process, self._conn = process, parent_end
 
-    def _end_worker(self) -> None:
+    def _end_worker(self, force: bool = False) -> None:
+        """End the worker: politely (it frees its model and exits), or at once when it is stuck."""
         process, conn = self._process, self._conn
         self._process = self._conn = None
         self._loaded = self._info = None
         if conn is not None:
-            try:
-                conn.send(("quit",))
-            except (OSError, ValueError):
-                pass
+            if not force:
+                try:
+                    conn.send(("quit",))
+                except (OSError, ValueError):
+                    pass
             conn.close()
         if process is not None:
-            process.join(timeout=0.5)
+            if not force:
+                process.join(timeout=0.5)
             if process.is_alive():
                 process.kill()
                 process.join(timeout=5)
@@ -103,7 +106,7 @@ class LlamaProcessBackend:
                 self._stop_flag.value = 1
                 stop_sent_at = time.monotonic()
             if stop_sent_at is not None and time.monotonic() - stop_sent_at > STOP_GRACE_SECONDS:
-                self._end_worker()
+                self._end_worker(force=True)
                 raise Cancelled(f"stopped while {what}")
             try:
                 if self._conn.poll(POLL_SECONDS):

@@ -305,3 +305,27 @@ def test_forced_formats_reach_the_model(fmt: str, start: str, tiny_model: Path, 
     events = run(ChainSettings(models=(str(tiny_model),), system="sys", prompt="hi", prompt_format=fmt, sampling=SMALL),
                  llama_backend)
     assert records(events)[0].prompt.startswith(start)
+
+
+def test_stop_ends_a_worker_that_stopped_answering(tiny_model: Path) -> None:
+    """If llama.cpp is stuck (here: the worker is frozen), Stop still returns within a second and the worker goes."""
+    backend = LlamaProcessBackend()
+    control = Control()
+    try:
+        backend.load(str(tiny_model), LoadOptions(n_ctx=512), control)
+        pid = backend.worker_pid
+        request = GenerationRequest("x", Sampling(max_tokens=400), 1, grammar="root ::= [a-z]{400}\n")
+        pieces = 0
+        started = None
+        for out in backend.generate(request, control):
+            pieces += 1
+            if pieces == 2:
+                os.kill(pid, signal.SIGSTOP)
+                control.stop_all()
+                started = time.perf_counter()
+        waited = time.perf_counter() - started
+        assert out.finish_reason == "cancelled"
+        assert waited < 1.0
+        assert backend.worker_pid is None and not _alive(pid)
+    finally:
+        backend.close()
