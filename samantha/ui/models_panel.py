@@ -93,7 +93,8 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
             close = gr.Button("Close", size="sm")
     with gr.Row(equal_height=True):
         picker = gr.Dropdown(label="Add model", choices=[], value=None, scale=5, elem_id="model-picker",
-                             elem_classes=[ENTER_OWN_CLASS], info="Pick a model, then Add: the chain runs them in order")
+                             allow_custom_value=True, elem_classes=[ENTER_OWN_CLASS],
+                             info="Pick a model (or type a path), then Add: the chain runs them in order")
         with gr.Column(scale=1, min_width=110):
             add = gr.Button("Add", size="sm", variant="primary", elem_id="add-model")
             clear = gr.Button("Clear", size="sm", elem_id="clear-models")

@@ -1,0 +1,202 @@
+"""The real app (real llama.cpp worker, tiny generated models) driven through its API with gradio_client.
+
+Covers what needs no browser: a chain run returns the transcript with banner and
+stats line; bad input returns a message and leaves the app working; stop,
+history, replace, unload, model card and vocabulary.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+gradio_client = pytest.importorskip("gradio_client")
+
+from samantha.app import build_app, serve  # noqa: E402
+from samantha.backends.llama_process import LlamaProcessBackend  # noqa: E402
+from samantha.config import ConfigStore  # noqa: E402
+from samantha.settings import Sampling  # noqa: E402
+from samantha.tinymodel import grammar_for_text, write_tiny_gguf  # noqa: E402
+from samantha.ui.host import ModelHost  # noqa: E402
+
+WAIT_SECONDS = 120.0
+FORCED = "Love is a fire that burns in the chest."
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_values(folder: Path, **changes: Any) -> dict[str, Any]:
+    """Every Start argument, with the page's defaults."""
+    defaults = Sampling()
+    values: dict[str, Any] = {
+        "transcript": "", "models_dir": str(folder), "include_subfolders": False, "model_list": "", "links": "",
+        "system": "", "previous": "", "prompt": "Hello", "responses": 1, "loops": 1,
+        "feedback": False, "cumulative": False, "single": False, "reset": False, "shuffle": False,
+        "random_params": False, "fast": False, "prompt_format": "auto", "user_name": "", "assistant_name": "",
+        "n_ctx": 2048, "max_tokens": 200, "top_k": defaults.top_k, "seed": "",
+        "temperature": defaults.temperature, "tfs_z": defaults.tfs_z, "top_p": defaults.top_p, "min_p": defaults.min_p,
+        "typical_p": defaults.typical_p, "presence_penalty": defaults.presence_penalty,
+        "frequency_penalty": defaults.frequency_penalty, "repeat_penalty": defaults.repeat_penalty,
+        "stop": "", "threads": 0, "repack": False, "grammar": "",
+    }
+    values.update(changes)
+    return values
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ui-models")
+    tiny = write_tiny_gguf(folder / "tiny-chatml.gguf", seed=1, name="tiny-chatml")
+    write_tiny_gguf(folder / "long-context.gguf", seed=1, name="long", context_length=65536)
+    data = tiny.read_bytes()
+    (folder / "broken.gguf").write_bytes(data[: len(data) // 3])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app_url(models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    host = ModelHost(LlamaProcessBackend)
+    config = ConfigStore(tmp_path_factory.mktemp("config"))
+    demo = build_app(host=host, config=config, models_dir=models, files_dir=tmp_path_factory.mktemp("files"))
+    url = serve(demo, port=free_port(), block=False, quiet=True)
+    try:
+        yield url
+    finally:
+        demo.close()
+        host.close()
+
+
+@pytest.fixture
+def client(app_url: str) -> Any:
+    """A new client is a new browser tab: its own session."""
+    return gradio_client.Client(app_url, verbose=False)
+
+
+def run(client: Any, folder: Path, **changes: Any) -> tuple[str, str, str, str, str]:
+    return client.predict(**start_values(folder, **changes), api_name="/start")
+
+
+def test_chain_returns_banner_answer_and_stats(client: Any, models: Path) -> None:
+    transcript, status, last, all_answers, _ = run(
+        client, models, model_list="tiny-chatml.gguf", prompt="Write a sentence about love",
+        grammar=grammar_for_text(FORCED),
+    )
+    assert transcript.startswith("=" * 42 + "\n1) tiny-chatml.gguf\n" + "=" * 42 + "\n")
+    assert FORCED + "\n---------- (" in transcript and "tokens/s" in transcript
+    assert last == FORCED and all_answers == FORCED
+    assert "Done: 1 answer(s)" in status
+
+
+def test_two_models_chain_feedback_and_replace_response(client: Any, models: Path) -> None:
+    transcript, _, last, all_answers, previous_now = run(
+        client, models, model_list="tiny-chatml.gguf\nlong-context.gguf", prompt="one", feedback=True,
+        grammar=grammar_for_text("same words"),
+    )
+    assert "1) tiny-chatml.gguf" in transcript and "2) long-context.gguf" in transcript
+    assert transcript.count("---------- (") == 2 and all_answers == "same words\n\nsame words"
+    assert previous_now == "same words"
+    assert client.predict(api_name="/replace_response") == "same words"
+
+
+def test_transcript_is_kept_and_clear_history_empties_it(client: Any, models: Path) -> None:
+    first, *_ = run(client, models, model_list="tiny-chatml.gguf", grammar=grammar_for_text("first"))
+    second, *_ = run(client, models, transcript=first, model_list="tiny-chatml.gguf",
+                     grammar=grammar_for_text("second"))
+    assert second.startswith(first) and "second" in second[len(first):]
+    cleared = client.predict(api_name="/clear_history")
+    assert cleared[0] == "" and cleared[2] == "" and cleared[3] == ""
+    kept = client.predict(api_name="/replace_response")  # nothing to put back: a warning, the field unchanged
+    assert kept == {"__type__": "update"}
+
+
+def test_malformed_settings_give_a_message_and_keep_the_transcript(client: Any, models: Path) -> None:
+    transcript, status, *_ = run(client, models, transcript="kept so far", model_list="tiny-chatml.gguf",
+                                 prompt="fine\n{temprature=2} bad")
+    assert transcript == "kept so far"
+    assert "Prompt item 2" in status and "temprature" in status and 'class="status error"' in status
+    # the app keeps working
+    transcript, status, *_ = run(client, models, model_list="tiny-chatml.gguf", grammar=grammar_for_text("ok"))
+    assert "Done" in status
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"model_list": "no-such-model.gguf"}, "model file not found: no-such-model.gguf"),
+        ({"model_list": ""}, "no model chosen"),
+        ({"model_list": "tiny-chatml.gguf", "stop": "__import__('os').system('echo hacked')"},
+         "stop must be a list of strings"),
+        ({"model_list": "", "links": "https://huggingface.co/a/b/resolve/main/c.gguf"}, "download feature"),
+    ],
+)
+def test_bad_input_messages(client: Any, models: Path, changes: dict[str, Any], fragment: str) -> None:
+    transcript, status, *_ = run(client, models, transcript="before", **changes)
+    assert transcript == "before" and fragment in status
+
+
+def test_empty_model_folder(client: Any, tmp_path: Path) -> None:
+    _, status, *_ = run(client, tmp_path)
+    assert "has no .gguf files" in status
+
+
+def test_broken_gguf_is_reported_and_the_chain_goes_on(client: Any, models: Path) -> None:
+    transcript, status, last, *_ = run(client, models, model_list="broken.gguf\ntiny-chatml.gguf",
+                                       grammar=grammar_for_text("still here"))
+    assert "[error] broken.gguf" in transcript and "1) broken.gguf" in transcript
+    assert "2) tiny-chatml.gguf" in transcript and last == "still here"
+    assert "1 error(s)" in status
+
+
+def test_stop_all_ends_a_streaming_chain(app_url: str, models: Path) -> None:
+    tab = gradio_client.Client(app_url, verbose=False)
+    job = tab.submit(**start_values(models, model_list="long-context.gguf", n_ctx=60000, max_tokens=0,
+                                    prompt="one\ntwo", grammar='root ::= "la " root\n'), api_name="/start")
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        outputs = job.outputs()
+        if outputs and outputs[-1][0].count("la ") > 20:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the answer never started streaming")
+    tab.predict(api_name="/stop_all")
+    transcript, status, *_ = job.result(timeout=WAIT_SECONDS)
+    assert "Stopped" in status
+    assert transcript.count("---------- (") == 1 and ", stopped" in transcript  # item two never ran
+
+
+def test_unload_model(client: Any) -> None:
+    assert "Model unloaded" in client.predict(api_name="/unload_model")
+
+
+def test_model_card_and_vocabulary(client: Any, models: Path, tmp_path: Path) -> None:
+    card = client.predict("tiny-chatml.gguf", "", str(models), api_name="/model_card")
+    assert "| Architecture | llama |" in card and "tiny-chatml.gguf" in card
+    vocab = client.predict("tiny-chatml.gguf", "", str(models), 259, 2, api_name="/vocabulary")
+    assert vocab == "259) '<|im_start|>'\n260) '<|im_end|>'"
+    big = write_tiny_gguf(tmp_path / "big-vocab.gguf", n_vocab=150_000, name="big")
+    tail = client.predict(big.name, "", str(tmp_path), 149_998, 5000, api_name="/vocabulary")
+    assert tail.splitlines()[0].startswith("149998) ") and len(tail.splitlines()) == 2
+    missing = client.predict("gone.gguf", "", str(tmp_path), api_name="/model_card")
+    assert "gone.gguf" in missing
+
+
+def test_save_prompt_gives_a_text_file(client: Any) -> None:
+    saved = client.predict("line one\n$$$\nline two", api_name="/save_prompt")
+    saved = saved["value"] if isinstance(saved, dict) else saved  # the page also makes the file visible
+    assert Path(saved).read_text(encoding="utf-8") == "line one\n$$$\nline two"
+
+
+def test_answers_as_html_escape_model_html(client: Any, models: Path) -> None:
+    run(client, models, model_list="tiny-chatml.gguf", grammar=grammar_for_text("**bold** <b>raw</b>"))
+    fragment, page = client.predict(api_name="/last_answer_html")
+    assert "<strong>bold</strong>" in fragment and "&lt;b&gt;raw&lt;/b&gt;" in fragment
+    assert page.startswith("<!DOCTYPE html>")
