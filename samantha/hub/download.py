@@ -271,7 +271,10 @@ class Downloader:
         if remote.size is None:
             return
         needed = remote.size - (_size(part) or 0)
-        free = self.free_space(self.folder)
+        try:
+            free = self.free_space(self.folder)
+        except OSError:
+            return  # the file system will not say; the write itself reports a full disk
         if free < needed:
             raise HubError(
                 f"Not enough free disk space for {link.name}: it needs {human_size(needed)} more, but "
@@ -353,6 +356,10 @@ def download_model(
     this call. `token` defaults to HF_TOKEN / the saved login; `endpoint` to
     HF_ENDPOINT read at call time. Every failure is a HubError with a message for
     the user.
+
+    `progress` is called from the calling thread while bytes arrive, and from a
+    helper thread while the connection is silent (never two calls at once), so a
+    stalled transfer still shows its rate falling.
     """
     chosen = parse_link(link, endpoint=endpoint) if isinstance(link, str) else link
     folder = Path(model_dir).expanduser()

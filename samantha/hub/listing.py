@@ -15,9 +15,10 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import httpx2
+from huggingface_hub import get_session, hf_raise_for_status
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 from huggingface_hub.hf_api import RepoFile as HubRepoFile
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+from huggingface_hub.utils import build_hf_headers
 
 from samantha.hub.errors import HubError, human_size, translate
 from samantha.hub.links import hub_endpoint, parse_repo_link

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +28,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx2
-from huggingface_hub import get_hf_file_metadata, hf_hub_url
+from huggingface_hub import get_hf_file_metadata, get_session, hf_hub_url, hf_raise_for_status
 from huggingface_hub.errors import FileMetadataError, HfHubHTTPError
-from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+from huggingface_hub.utils import build_hf_headers
 
 from samantha.hub.errors import DownloadCancelled
 from samantha.hub.links import ModelLink
@@ -121,6 +122,8 @@ class CancelWatch:
         if isinstance(sock, socket.socket):
             try:
                 sock.shutdown(socket.SHUT_RDWR)
+                if sys.platform == "win32":
+                    sock.close()  # Winsock wakes a blocked recv on close, not reliably on shutdown
             except OSError:
                 pass  # already closed: the reader has returned anyway
         else:

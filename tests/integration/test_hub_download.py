@@ -280,7 +280,10 @@ def test_stalled_transfer_gives_up_after_the_retries(fake_hub: FakeHub, folder: 
 def test_a_stall_that_ends_is_survived(fake_hub: FakeHub, folder: Path, data: bytes) -> None:
     fake_hub.stall(after=50_000, seconds=600, times=1)
     assert download_model(LINK, folder, timeout=0.5).read_bytes() == data
-    assert [get.range for get in fake_hub.file_requests(NAME)] == [None, "bytes=50000-"]
+    ranges = [get.range for get in fake_hub.file_requests(NAME)]
+    # A very busy machine may add a resume of its own later on; the first two are fixed.
+    assert ranges[:2] == [None, "bytes=50000-"]
+    assert all(later is not None for later in ranges[2:])
 
 
 def test_checksum_mismatch_is_caught(fake_hub: FakeHub, folder: Path, data: bytes) -> None:
