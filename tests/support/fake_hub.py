@@ -492,13 +492,32 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fake_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    """A running FakeHub with HF_ENDPOINT pointing at it, a private HF_HOME and no token from the environment."""
+    """A running FakeHub with HF_ENDPOINT pointing at it, a private HF_HOME and no token from the environment.
+
+    huggingface_hub reads HF_HOME and friends when it is imported, which is before
+    any fixture runs, so its already-computed paths are pointed at the temporary
+    home too: the user's real cache and saved token are never touched or sent.
+    HF_ENDPOINT is deliberately only set in the environment, because the code
+    under test must read it at call time.
+    """
+    import huggingface_hub.constants as hub_constants
+
     hub = FakeHub().start()
+    home = tmp_path / "hf-home"
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HOME", str(home))
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
+    for name, value in (
+        ("HF_HOME", str(home)),
+        ("HF_HUB_CACHE", str(home / "hub")),
+        ("HF_TOKEN_PATH", str(home / "token")),
+        ("HF_STORED_TOKENS_PATH", str(home / "stored_tokens")),
+        ("AGENT_HARNESSES_PATH", str(home / ".agent_harnesses.json")),
+        ("HF_HUB_DISABLE_TELEMETRY", True),
+    ):
+        monkeypatch.setattr(hub_constants, name, value, raising=False)
     try:
         yield hub
     finally:
