@@ -36,6 +36,7 @@ from samantha.events import (
     Token,
 )
 from samantha.formats import FormatError, build_messages, render
+from samantha.learning import TokenChoice, display_candidates
 from samantha.prompts import PromptItem, final_item_text, parse_previous, parse_prompt_list, parse_system
 from samantha.sampling import draw_random_hyperparameters, format_settings
 from samantha.settings import ChainSettings, Sampling
@@ -68,6 +69,13 @@ class HookOutcome:
 
 class AnswerHook(Protocol):
     def after_answer(self, record: AnswerRecord, control: Control) -> HookOutcome:
+        ...
+
+
+class Pacer(Protocol):
+    """Learning mode's pacing: called after each token is shown; returns when the next may come."""
+
+    def wait(self, control: Control) -> None:
         ...
 
 
@@ -169,6 +177,7 @@ def run_chain(
     load_options: LoadOptions = LoadOptions(),
     hooks: Iterable[AnswerHook] = (),
     grammar: str | None = None,
+    pacer: Pacer | None = None,
 ) -> Iterator[Event]:
     """Run a chain and yield its events; bad prompt settings raise PromptSyntaxError before anything runs."""
     items = parse_prompt_list(settings.prompt)
@@ -195,7 +204,8 @@ def run_chain(
             group = (step.loop, step.model_position, step.model, step.round)
             control.clear_next()
             yield Banner(step.model, model_name(step.model), step.model_position, step.round, step.loop)
-        yield from _run_step(settings, backend, control, load_options, hooks, grammar, step, system, seed, params_rng, state)
+        yield from _run_step(settings, backend, control, load_options, hooks, grammar, pacer, step, system, seed,
+                             params_rng, state)
         if state.finish != "done":
             break
     if control.all_stopped and state.finish == "done":
@@ -210,6 +220,7 @@ def _run_step(
     load_options: LoadOptions,
     hooks: list[AnswerHook],
     grammar: str | None,
+    pacer: Pacer | None,
     step: Step,
     system: list,
     seed: int,
@@ -255,14 +266,20 @@ def _run_step(
         seed=answer_seed,
         grammar=grammar,
         reset=settings.reset or sampling.reset_model,
-        candidates=sampling.top_k if settings.learning else 0,
+        candidates=display_candidates(sampling.top_k) if settings.learning else 0,
+        lockstep=settings.learning and pacer is not None,
     )
     done: Generated | None = None
+    choices: list[TokenChoice] = []
     try:
         for out in backend.generate(request, control):
             if isinstance(out, Piece):
+                if out.choice is not None:
+                    choices.append(out.choice)
                 if not settings.fast:
-                    yield Token(out.text)
+                    yield Token(out.text, out.choice)
+                if pacer is not None and out.choice is not None and not control.answer_should_stop():
+                    pacer.wait(control)
             else:
                 done = out
     except BackendError as exc:
@@ -293,7 +310,7 @@ def _run_step(
         prompt_seconds=done.prompt_seconds,
         generation_seconds=done.generation_seconds,
         finish_reason=done.finish_reason,
-        extra=dict(done.extra),
+        extra={**done.extra, **({"learning": [c.to_dict() for c in choices]} if choices else {})},
     )
     feedback = done.text
     stop_reason = STOP_WORD if done.text.strip() == STOP_WORD else None

@@ -14,7 +14,8 @@ from samantha.events import AnswerFinished, AnswerStarted, Banner, ChainError, C
 from samantha.prompts import PromptSyntaxError
 from samantha.session_file import SessionFile
 from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
-from samantha.transcript import banner_text, code_run_text, stats_line
+from samantha.pacing import DelayPacer
+from samantha.transcript import banner_text, code_run_text, stats_line, unlikely_picks_line
 
 EXIT_BAD_INPUT = 2
 EXIT_CHAIN_ERRORS = 1
@@ -64,6 +65,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--threads", type=int, default=0, help="CPU threads for llama.cpp (0 = all cores)")
     run.add_argument("--repack", action="store_true", help="turn on llama.cpp weight repacking (faster on some CPUs, crashes quantised models on others)")
     run.add_argument("--grammar-file", metavar="FILE", help="a GBNF grammar every answer must follow")
+    run.add_argument("--learning", action="store_true", help="learning mode: record every token's top candidates in the session file and list unlikely picks")
+    run.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="with --learning: wait this long after each token")
     run.add_argument("--run-code", action="store_true", help="run the Python of each answer in the runner environment")
     run.add_argument("--stop-condition", action="store_true", help="with --run-code: stop when the code prints something that is not an error")
     run.add_argument("--output-only", action="store_true", help="with --feedback and --run-code: feed back only the code's output")
@@ -131,6 +134,7 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
             assistant_name=args.assistant_name,
             seed=args.seed,
             sampling=sampling,
+            learning=args.learning,
             run_code=args.run_code,
             stop_condition=args.stop_condition,
             feedback_output_only=args.output_only,
@@ -178,6 +182,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             load_options=LoadOptions(n_threads=args.threads, repack=args.repack),
             grammar=grammar,
             hooks=hooks,
+            pacer=DelayPacer(args.pace) if args.learning and args.pace > 0 else None,
         )
         for event in events:
             if session is not None:
@@ -191,7 +196,10 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             elif isinstance(event, AnswerFinished):
                 if settings.fast:
                     out.write(event.record.answer)
-                out.write("\n" + stats_line(event.record) + "\n\n")
+                out.write("\n" + stats_line(event.record) + "\n")
+                if "learning" in event.record.extra:
+                    out.write(unlikely_picks_line(event.record) + "\n")
+                out.write("\n")
             elif isinstance(event, CodeRan):
                 out.write(code_run_text(event) + "\n\n")
             elif isinstance(event, Notice):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
+from samantha.learning import TokenChoice
+
 
 @dataclass(frozen=True)
 class AnswerRecord:
@@ -66,6 +68,7 @@ class AnswerStarted:
 @dataclass(frozen=True)
 class Token:
     text: str
+    choice: TokenChoice | None = None  # learning mode: the candidates of this step
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,8 @@ class ChainSettings:
     def __post_init__(self) -> None:
         if self.responses < 1 or self.loops < 1:
             raise SettingsError("responses", "number of responses and loops must be at least 1")
+        if self.learning and self.fast:
+            raise SettingsError("learning", "learning mode shows every token, so it cannot be combined with fast mode")
         if self.prompt_format not in FORMATS:
             raise SettingsError("format", f"unknown prompt format {self.prompt_format!r}; choose one of {', '.join(FORMATS)}")
 

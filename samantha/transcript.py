@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from samantha.events import AnswerRecord, Banner, CodeRan
+from samantha.learning import TokenChoice, escape_piece, unlikely_picks
 
 RULE = "=" * 42
 
@@ -43,3 +44,14 @@ def code_run_text(run: CodeRan) -> str:
     parts += [f"({note})" for note in run.notes]
     parts += [f"[figure: {image}]" for image in run.images]
     return "\n".join(parts)
+
+
+def unlikely_picks_line(record: AnswerRecord) -> str:
+    """Learning mode: the picks that were not the most probable token, with their rank."""
+    choices = [TokenChoice.from_dict(c) for c in record.extra.get("learning", [])]
+    picks = unlikely_picks(choices)
+    if not picks:
+        return f"unlikely picks: none of {len(choices)} tokens"
+    shown = ", ".join(f"#{pos} '{escape_piece(c.text)}' (rank {c.rank}, p={c.probability:.3f})" for pos, c in picks[:20])
+    more = f", … {len(picks) - 20} more" if len(picks) > 20 else ""
+    return f"unlikely picks ({len(picks)} of {len(choices)} tokens): {shown}{more}"

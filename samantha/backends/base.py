@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Protocol, Union
 
 from samantha.formats import TemplateInfo
+from samantha.learning import TokenChoice
 from samantha.settings import Sampling
 
 
@@ -85,6 +86,7 @@ class GenerationRequest:
     grammar: str | None = None  # GBNF the answer must follow
     reset: bool = False  # clear the model's state (KV cache) first
     candidates: int = 0  # learning mode: how many top candidates to report per token
+    lockstep: bool = False  # learning mode: produce each token only when the consumer asks for the next
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class Piece:
 
     text: str
     token_id: int = -1
-    candidates: tuple = ()
+    choice: "TokenChoice | None" = None  # learning mode: the candidates of this step
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from samantha.backends.base import (
 )
 from samantha.backends.llama_worker import STOP_ERROR, worker_main
 from samantha.formats import TemplateInfo
+from samantha.learning import TokenChoice
 
 POLL_SECONDS = 0.05
 # After asking the worker to stop, how long to wait before ending it outright.
@@ -183,6 +184,7 @@ class LlamaProcessBackend:
             "grammar": request.grammar,
             "reset": request.reset,
             "candidates": request.candidates,
+            "lockstep": request.lockstep,
         }
         self._stop_flag.value = 0
         self._conn.send(("generate", payload))
@@ -196,7 +198,13 @@ class LlamaProcessBackend:
             kind = reply[0]
             if kind == "piece":
                 text += reply[1]
-                yield Piece(reply[1], reply[2])
+                choice = TokenChoice.from_dict(reply[3]) if len(reply) > 3 and reply[3] else None
+                yield Piece(reply[1], reply[2], choice)
+                if request.lockstep and reply[2] >= 0:
+                    if control.answer_should_stop():
+                        self._stop_flag.value = 1  # the waiting worker ends the answer instead
+                    else:
+                        self._conn.send(("next",))  # the consumer wants the next token now
             elif kind == "done":
                 yield Generated(**reply[1])
                 return

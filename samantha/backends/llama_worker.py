@@ -7,7 +7,8 @@ checks while loading (progress callback) and while reading a prompt (abort
 callback, armed only then), so Stop works in every phase.
 
 Messages to the worker: ("load", path, options), ("generate", request),
-("count", text), ("quit",). Replies: ("loaded", info), ("piece", text, id),
+("count", text), ("quit",). ("next",) paces learning mode one token at a time.
+Replies: ("loaded", info), ("piece", text, id[, choice]),
 ("done", stats), ("count", n), ("error", kind, message).
 """
 
@@ -96,6 +97,8 @@ class Worker:
             kind = message[0]
             if kind == "quit":
                 return
+            if kind == "next":
+                continue  # a pacing step that arrived after its answer was stopped
             try:
                 if kind == "load":
                     self.conn.send(("loaded", self.load(message[1], message[2])))
@@ -154,6 +157,17 @@ class Worker:
         add_bos = self.add_bos and not (self.bos_text and text.startswith(self.bos_text))
         return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
 
+    def _piece_text(self, token: int) -> str:
+        return self.llm.detokenize([token]).decode("utf-8", errors="backslashreplace")
+
+    def _wait_for_next(self) -> bool:
+        """Learning mode's pacing: wait for the parent's ("next",); False when asked to stop."""
+        while not self.conn.poll(0.05):
+            if self.stop_flag.value:
+                return False
+        self.conn.recv()
+        return not self.stop_flag.value
+
     def _clear_state(self) -> None:
         llama_cpp = self.llama_cpp
         self.llm.reset()
@@ -162,6 +176,7 @@ class Worker:
             llama_cpp.llama_memory_clear(memory, True)
 
     def generate(self, request: dict[str, Any]) -> None:
+        from samantha.learning import CandidateRecorder
         from samantha.sampling import TailFreeProcessor, tfs_is_active
         from samantha.settings import Sampling
 
@@ -178,9 +193,16 @@ class Worker:
         if request["reset"]:
             self._clear_state()
         llm.set_seed(request["seed"])
-        processors = None
+        recorder = None
+        chain: list[Any] = []
+        if request["candidates"]:
+            # First in the sampler chain, so it sees the raw logits of each step.
+            recorder = CandidateRecorder(request["candidates"], self._piece_text)
+            chain.append(recorder)
         if tfs_is_active(sampling):
-            processors = self.llama_cpp.LogitsProcessorList([TailFreeProcessor(sampling.tfs_z, sampling.top_k)])
+            chain.append(TailFreeProcessor(sampling.tfs_z, sampling.top_k))
+        processors = llama_cpp.LogitsProcessorList(chain) if chain else None
+        lockstep = bool(request.get("lockstep")) and recorder is not None
         grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
         stops = sampling.stop
@@ -222,21 +244,22 @@ class Worker:
                     break
                 count += 1
                 text += decoder.decode(llm.detokenize([token]))
-                if stops:
-                    cut, safe = _stop_text_end(text, stops)
-                    if cut >= 0:
-                        text = text[:cut]
-                        finish = "stop"
-                        if cut > shown:
-                            self.conn.send(("piece", text[shown:cut], token))
-                        shown = cut
+                cut, safe = _stop_text_end(text, stops) if stops else (-1, len(text))
+                if cut >= 0:
+                    text = text[:cut]
+                    finish = "stop"
+                if recorder is not None:
+                    # Learning mode: one message per token, even when its text is held back.
+                    choice = recorder.choice(token)
+                    self.conn.send(("piece", text[shown:safe], token, choice.to_dict() if choice else None))
+                    shown = safe
+                    if lockstep and not self._wait_for_next():
+                        finish = "cancelled"
                         break
-                else:
-                    safe = len(text)
-                if safe > shown:
+                elif safe > shown:
                     self.conn.send(("piece", text[shown:safe], token))
                     shown = safe
-                if count >= limit:
+                if cut >= 0 or count >= limit:
                     break
         except RuntimeError:
             if not self.stop_flag.value:
@@ -251,7 +274,7 @@ class Worker:
             tail = decoder.decode(b"", final=True)
             text += tail
         if len(text) > shown:
-            self.conn.send(("piece", text[shown:], -1))
+            self.conn.send(("piece", text[shown:], -1, None))
         ended = time.perf_counter()
         if count == 0 and finish != "cancelled":
             first_at = ended

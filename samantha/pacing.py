@@ -1,0 +1,60 @@
+"""Learning mode's pacing (SPEC §4): a delay between tokens, or one token per "Next token" click.
+
+A pacer belongs to one session; Stop/next and Stop all release a waiting step at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from samantha.backends.base import Control
+
+POLL_SECONDS = 0.05
+# The choices the UI offers, in seconds; None means "next token" stepping.
+PACING_CHOICES: dict[str, float | None] = {
+    "no delay": 0.0,
+    "0.3 s": 0.3,
+    "1 s": 1.0,
+    "3 s": 3.0,
+    "10 s": 10.0,
+    "next token": None,
+}
+
+
+class DelayPacer:
+    """Waits a fixed time after each token."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def wait(self, control: Control) -> None:
+        deadline = time.monotonic() + self.seconds
+        while not control.answer_should_stop():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(POLL_SECONDS, left))
+
+
+class StepPacer:
+    """Lets exactly one token through per `next_token()` call (the Next token button)."""
+
+    def __init__(self) -> None:
+        self._go = threading.Semaphore(0)
+
+    def next_token(self) -> None:
+        self._go.release()
+
+    def wait(self, control: Control) -> None:
+        while not control.answer_should_stop():
+            if self._go.acquire(timeout=POLL_SECONDS):
+                return
+
+
+def pacer_for(choice: str, stepper: StepPacer | None = None) -> DelayPacer | StepPacer | None:
+    """The pacer for a UI choice; None when tokens should flow freely."""
+    seconds = PACING_CHOICES[choice]
+    if seconds is None:
+        return stepper or StepPacer()
+    return DelayPacer(seconds) if seconds > 0 else None

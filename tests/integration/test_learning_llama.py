@@ -1,0 +1,149 @@
+"""Learning mode through the real engine: the candidates are the true top-k of each step's logits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from samantha.backends.base import Control
+from samantha.backends.llama_process import LlamaProcessBackend
+from samantha.chain import run_chain
+from samantha.events import AnswerFinished, ChainFinished, Token
+from samantha.learning import TokenChoice
+from samantha.pacing import DelayPacer, StepPacer
+from samantha.settings import ChainSettings, Sampling, SettingsError
+from samantha.tinymodel import grammar_for_text
+
+SAMPLING = Sampling(n_ctx=512, max_tokens=12, top_k=8)
+
+
+def learn(model: Path, sampling: Sampling = SAMPLING, grammar: str | None = None, pacer=None, control=None):
+    backend = LlamaProcessBackend()
+    try:
+        events = list(run_chain(ChainSettings(models=(str(model),), prompt="Tell me", learning=True, sampling=sampling),
+                                backend, control or Control(), grammar=grammar, pacer=pacer))
+    finally:
+        backend.close()
+    [record] = [e.record for e in events if isinstance(e, AnswerFinished)]
+    return events, record, [TokenChoice.from_dict(c) for c in record.extra["learning"]]
+
+
+def reference_logits(model: Path, prompt: str, generated: list[int]) -> np.ndarray:
+    """Each step's raw logits straight from llama.cpp (logits_all), for the prompt plus the answer."""
+    import llama_cpp
+
+    llm = llama_cpp.Llama(str(model), n_ctx=512, logits_all=True, verbose=False)
+    tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
+    llm.eval(tokens + generated)
+    return np.array(llm.scores[len(tokens) - 1 : len(tokens) - 1 + len(generated)])
+
+
+def test_candidates_are_the_true_top_k_of_each_step(tiny_model: Path) -> None:
+    events, record, choices = learn(tiny_model)
+    assert len(choices) == record.answer_tokens > 0
+    rows = reference_logits(tiny_model, record.prompt, [c.token_id for c in choices])
+    for choice, row in zip(choices, rows):
+        expected = np.lexsort((np.arange(row.size), -row))[:8]
+        assert [c.token_id for c in choice.candidates] == list(expected)
+        assert np.allclose([c.logit for c in choice.candidates], row[expected], atol=1e-3)
+        probs = np.exp(row - row.max()) / np.exp(row - row.max()).sum()
+        assert np.allclose([c.probability for c in choice.candidates], probs[expected], atol=1e-5)
+        assert sum(c.probability for c in choice.candidates) <= 1.0 + 1e-6
+        assert probs[choice.token_id] == pytest.approx(choice.probability, abs=1e-5)
+
+
+def test_greedy_always_picks_rank_one_and_the_marked_token_is_the_generated_one(tiny_model: Path) -> None:
+    events, record, choices = learn(tiny_model)
+    assert all(c.rank == 1 and c.token_id == c.candidates[0].token_id for c in choices)
+    streamed = [e for e in events if isinstance(e, Token)]
+    assert [e.choice.token_id for e in streamed] == [c.token_id for c in choices]
+    events, record, choices = learn(tiny_model, grammar=grammar_for_text("Hello world"),
+                                    sampling=Sampling(n_ctx=512, max_tokens=40, top_k=8))
+    assert "".join(c.text for c in choices) == record.answer == "Hello world"
+
+
+def test_a_forced_grammar_pick_is_an_unlikely_pick_with_its_true_rank(tiny_model: Path) -> None:
+    events, record, choices = learn(tiny_model, Sampling(n_ctx=512, max_tokens=40, top_k=5),
+                                    grammar=grammar_for_text("zebra"))
+    assert record.answer == "zebra"
+    rows = reference_logits(tiny_model, record.prompt, [c.token_id for c in choices])
+    unlikely = [c for c in choices if c.rank > 1]
+    assert unlikely, "a random model does not pick 'zebra' on its own"
+    for choice, row in zip(choices, rows):
+        assert choice.rank == 1 + int(np.count_nonzero(row > row[choice.token_id]))
+
+
+def test_learning_data_is_in_the_session_file(tiny_model: Path, tmp_path: Path) -> None:
+    session = tmp_path / "s.json"
+    result = subprocess.run([sys.executable, "-m", "samantha", "run", "--model", str(tiny_model), "--prompt", "x",
+                             "--learning", "--set", "max_tokens=6", "--set", "n_ctx=256", "--set", "top_k=3",
+                             "--save", str(session)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    [answer] = json.loads(session.read_text())["answers"]
+    steps = answer["extra"]["learning"]
+    assert len(steps) == answer["answer_tokens"]
+    assert all(len(step["candidates"]) == 3 and step["rank"] >= 1 for step in steps)
+    assert "unlikely picks" in result.stdout
+
+
+def test_next_token_stepping_produces_exactly_one_token_per_click(tiny_model: Path) -> None:
+    stepper = StepPacer()
+    control = Control()
+    backend = LlamaProcessBackend()
+    tokens: list[Token] = []
+    settings = ChainSettings(models=(str(tiny_model),), prompt="x", learning=True,
+                             sampling=Sampling(n_ctx=256, max_tokens=50))
+    chain = run_chain(settings, backend, control, pacer=stepper, grammar="root ::= [a-z]{50}\n")
+
+    def consume() -> None:
+        for event in chain:
+            if isinstance(event, Token):
+                tokens.append(event)
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    try:
+        _wait_for(lambda: len(tokens) == 1)
+        for clicks in range(1, 4):
+            stepper.next_token()
+            _wait_for(lambda: len(tokens) == 1 + clicks)
+            time.sleep(0.3)
+            assert len(tokens) == 1 + clicks, "no token may come without a click"
+        control.stop_next()  # releases the waiting step at once
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+    finally:
+        control.stop_all()
+        thread.join(timeout=5)
+        backend.close()
+    assert len(tokens) == 4
+
+
+def _wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_delay_step_is_released_by_stop(tiny_model: Path) -> None:
+    control = Control()
+    threading.Timer(0.5, control.stop_all).start()
+    started = time.monotonic()
+    events, record, choices = learn(tiny_model, Sampling(n_ctx=256, max_tokens=20), pacer=DelayPacer(10.0),
+                                    control=control)
+    assert time.monotonic() - started < 5
+    assert record.finish_reason == "cancelled" and len(choices) == 1
+    assert events[-1] == ChainFinished("stopped", 1)
+
+
+def test_learning_cannot_be_combined_with_fast_mode() -> None:
+    with pytest.raises(SettingsError, match="fast mode"):
+        ChainSettings(learning=True, fast=True)
