@@ -84,11 +84,26 @@ HEAD = """
   document.addEventListener("click", (event) => {
     if (event.target instanceof Element && event.target.closest("button")) S.blip();
   }, true);
+  const newLine = (area) => {
+    // Gradio submits multi-line boxes on Shift+Enter; here it is a new line, as in the original.
+    if (!document.execCommand("insertText", false, "\\n")) {
+      area.setRangeText("\\n", area.selectionStart, area.selectionEnd, "end");
+      area.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  };
   document.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter" || event.shiftKey || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
+    if (event.key !== "Enter" || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
     const target = event.target;
     if (target instanceof Element) {
       if (target.closest(".%(own)s, .cm-editor, button, a, select, [role=listbox], [role=option]")) return;
+    }
+    if (event.shiftKey) {
+      if (target instanceof HTMLTextAreaElement) {
+        event.preventDefault();
+        event.stopPropagation();
+        newLine(target);
+      }
+      return;
     }
     const start = document.getElementById("%(start)s");
     if (!start) return;
