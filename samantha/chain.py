@@ -10,7 +10,7 @@ import random
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
-from typing import Any, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Generator, Iterable, Iterator, Protocol, Sequence
 
 from samantha.backends.base import (
     Backend,
@@ -72,6 +72,16 @@ class AnswerHook(Protocol):
         ...
 
 
+class ModelPreparer(Protocol):
+    """Turns a chain entry that is not a file yet (a hub link) into one, reporting progress."""
+
+    def handles(self, ref: str) -> bool:
+        ...
+
+    def prepare(self, ref: str, control: Control) -> Generator[Event, None, str]:
+        ...
+
+
 class Pacer(Protocol):
     """Learning mode's pacing: called after each token is shown; returns when the next may come."""
 
@@ -83,7 +93,7 @@ def model_name(ref: str) -> str:
     """What to call a chain entry on screen: the file name, or the remote model's name."""
     if "#" in ref and "://" in ref:
         return ref.rsplit("#", 1)[1]
-    return PurePath(ref).name
+    return PurePath(ref.split("?", 1)[0]).name
 
 
 def _arrangeable(counts: dict[str, int], last: str | None) -> bool:
@@ -178,6 +188,7 @@ def run_chain(
     hooks: Iterable[AnswerHook] = (),
     grammar: str | None = None,
     pacer: Pacer | None = None,
+    prepare: ModelPreparer | None = None,
 ) -> Iterator[Event]:
     """Run a chain and yield its events; bad prompt settings raise PromptSyntaxError before anything runs."""
     items = parse_prompt_list(settings.prompt)
@@ -204,8 +215,8 @@ def run_chain(
             group = (step.loop, step.model_position, step.model, step.round)
             control.clear_next()
             yield Banner(step.model, model_name(step.model), step.model_position, step.round, step.loop)
-        yield from _run_step(settings, backend, control, load_options, hooks, grammar, pacer, step, system, seed,
-                             params_rng, state)
+        yield from _run_step(settings, backend, control, load_options, hooks, grammar, pacer, prepare, step, system,
+                             seed, params_rng, state)
         if state.finish != "done":
             break
     if control.all_stopped and state.finish == "done":
@@ -221,6 +232,7 @@ def _run_step(
     hooks: list[AnswerHook],
     grammar: str | None,
     pacer: Pacer | None,
+    prepare: ModelPreparer | None,
     step: Step,
     system: list,
     seed: int,
@@ -228,8 +240,11 @@ def _run_step(
     state: _RunState,
 ) -> Iterator[Event]:
     sampling, drawn = _effective_sampling(settings, step.item, params_rng)
+    model_file = step.model
     try:
-        info = backend.load(step.model, _load_options(load_options, sampling), control)
+        if prepare is not None and prepare.handles(step.model):
+            model_file = yield from prepare.prepare(step.model, control)
+        info = backend.load(model_file, _load_options(load_options, sampling), control)
     except Cancelled:
         if not control.all_stopped:
             # Stop/next while loading skips this model for this round.
@@ -310,7 +325,11 @@ def _run_step(
         prompt_seconds=done.prompt_seconds,
         generation_seconds=done.generation_seconds,
         finish_reason=done.finish_reason,
-        extra={**done.extra, **({"learning": [c.to_dict() for c in choices]} if choices else {})},
+        extra={
+            **done.extra,
+            **({"learning": [c.to_dict() for c in choices]} if choices else {}),
+            **({"model_file": model_file} if model_file != step.model else {}),
+        },
     )
     feedback = done.text
     stop_reason = STOP_WORD if done.text.strip() == STOP_WORD else None

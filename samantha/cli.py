@@ -10,7 +10,17 @@ from typing import Sequence, TextIO
 
 from samantha.backends.base import Control, LoadOptions
 from samantha.chain import dry_run_lines, run_chain
-from samantha.events import AnswerFinished, AnswerStarted, Banner, ChainError, ChainFinished, CodeRan, Notice, Token
+from samantha.events import (
+    AnswerFinished,
+    AnswerStarted,
+    Banner,
+    ChainError,
+    ChainFinished,
+    CodeRan,
+    Downloading,
+    Notice,
+    Token,
+)
 from samantha.prompts import PromptSyntaxError
 from samantha.session_file import SessionFile
 from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
@@ -42,6 +52,10 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Run ([models] -> respond -> ([prompts] x responses)) x loops headless.",
     )
     run.add_argument("--model", action="append", default=[], metavar="PATH", help="a GGUF file; repeat for a chain, in order")
+    run.add_argument("--url", action="append", default=[], metavar="LINK", help="a Hugging Face GGUF link (resolve/blob URL or repo:file); repeat; used when no --model is given")
+    run.add_argument("--urls-file", metavar="FILE", help="a TXT file of links, one per line (--- lines are ignored)")
+    run.add_argument("--models-dir", metavar="DIR", help="where downloads are saved (default: your Downloads folder)")
+    run.add_argument("--keep-downloads", action="store_true", help="keep each download under its own name instead of MODEL_FOR_TESTING.gguf")
     run.add_argument("--prompt", default=None, metavar="TEXT", help="the user prompt list (SPEC §2 syntax)")
     run.add_argument("--prompt-file", metavar="FILE", help="read the user prompt list from a TXT file")
     run.add_argument("--system", default="", metavar="TEXT", help="system prompt; parts separated by $$$")
@@ -113,10 +127,11 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
         if not sep:
             raise InputError(f"--set takes key=value, got {pair!r}")
         values[key.strip()] = value.strip()
+    models = tuple(args.model) or _links_from_args(args)
     try:
         sampling = apply_settings(Sampling(), values)
         return ChainSettings(
-            models=tuple(args.model),
+            models=models,
             prompt=prompt,
             system=system,
             previous=previous,
@@ -143,6 +158,29 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
         raise InputError(f"--set {exc.key}: {exc}") from None
 
 
+def _links_from_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """Hub links from --url and --urls-file, checked now so a bad line is an input error."""
+    from samantha.hub import HubError, parse_links
+
+    text = "\n".join(args.url)
+    if args.urls_file:
+        text += "\n" + _read_text(args.urls_file, "links")
+    if not text.strip():
+        return ()
+    try:
+        return tuple(link.text for link in parse_links(text))
+    except HubError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _progress_text(event: Downloading) -> str:
+    from samantha.hub.errors import human_size
+
+    share = f"{100 * event.done / event.total:5.1f}% of {human_size(event.total)}" if event.total else human_size(event.done)
+    left = f", {event.seconds_left:.0f}s left" if event.seconds_left is not None else ""
+    return f"\rdownloading {event.filename}: {share} at {human_size(event.rate)}/s{left}   "
+
+
 def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         settings = settings_from_args(args)
@@ -152,7 +190,9 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 0
         if not settings.models:
             raise InputError("no model: give at least one --model PATH")
-        missing = [m for m in settings.models if "://" not in m and not Path(m).is_file()]
+        if args.model and (args.url or args.urls_file):
+            print("samantha: both --model and links were given: the model list wins (as in the UI)", file=err)
+        missing = [m for m in args.model if "://" not in m and not Path(m).is_file()]
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
@@ -183,6 +223,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             grammar=grammar,
             hooks=hooks,
             pacer=DelayPacer(args.pace) if args.learning and args.pace > 0 else None,
+            prepare=_hub_models(args),
         )
         for event in events:
             if session is not None:
@@ -200,6 +241,10 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 if "learning" in event.record.extra:
                     out.write(unlikely_picks_line(event.record) + "\n")
                 out.write("\n")
+            elif isinstance(event, Downloading):
+                err.write(_progress_text(event))
+                if event.total and event.done >= event.total:
+                    err.write("\n")
             elif isinstance(event, CodeRan):
                 out.write(code_run_text(event) + "\n\n")
             elif isinstance(event, Notice):
@@ -219,6 +264,21 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for hook in hooks:
             hook.runner.close()
     return EXIT_CHAIN_ERRORS if errors else 0
+
+
+def _hub_models(args: argparse.Namespace) -> "HubModels":  # noqa: F821
+    from samantha.hub.chain_models import HubModels
+
+    return HubModels(default_models_dir(args.models_dir), keep_files=args.keep_downloads)
+
+
+def default_models_dir(chosen: str | None) -> Path:
+    """The model folder: the one chosen, else the user's Downloads folder (SPEC §1)."""
+    if chosen:
+        return Path(chosen).expanduser()
+    import platformdirs
+
+    return platformdirs.user_downloads_path()
 
 
 def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHook":  # noqa: F821

@@ -77,6 +77,18 @@ class AnswerFinished:
 
 
 @dataclass(frozen=True)
+class Downloading:
+    """A chain member that is a hub link is being downloaded."""
+
+    model: str  # the link as given
+    filename: str
+    done: int
+    total: int | None
+    rate: float  # bytes per second
+    seconds_left: float | None
+
+
+@dataclass(frozen=True)
 class ModelLoaded:
     model: str
     seconds: float
@@ -122,5 +134,5 @@ class ChainFinished:
 
 
 Event = Union[
-    ChainStarted, Banner, AnswerStarted, Token, AnswerFinished, ModelLoaded, Notice, ChainError, CodeRan, ChainFinished
+    ChainStarted, Banner, AnswerStarted, Token, AnswerFinished, Downloading, ModelLoaded, Notice, ChainError, CodeRan, ChainFinished
 ]

@@ -48,6 +48,14 @@ class LoadFailed(BackendError):
     fatal = True
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
 def _exit_text(code: int | None) -> str:
     if code is None:
         return "it stopped answering"
@@ -63,7 +71,7 @@ class LlamaProcessBackend:
         self._process: Any = None
         self._conn: Connection | None = None
         self._stop_flag: Any = None
-        self._loaded: tuple[str, LoadOptions] | None = None
+        self._loaded: tuple[str, LoadOptions, tuple[int, int] | None] | None = None
         self._info: ModelInfo | None = None
 
     # -- worker lifetime -------------------------------------------------
@@ -128,7 +136,9 @@ class LlamaProcessBackend:
 
     # -- Backend protocol ------------------------------------------------
     def load(self, ref: str, options: LoadOptions, control: Control) -> ModelInfo:
-        if self._loaded == (ref, options) and self._process is not None and self._process.is_alive():
+        # The file's identity counts too: MODEL_FOR_TESTING.gguf is replaced by each new download.
+        key = (ref, options, _file_identity(ref))
+        if self._loaded == key and self._process is not None and self._process.is_alive():
             assert self._info is not None
             return ModelInfo(**{**asdict(self._info), "template": self._info.template, "reused": True})
         path = Path(ref)
@@ -160,7 +170,7 @@ class LlamaProcessBackend:
             template=TemplateInfo(data["chat_template"], data["bos_token"], data["eos_token"]),
             load_seconds=data["load_seconds"],
         )
-        self._loaded, self._info = (ref, options), info
+        self._loaded, self._info = key, info
         return info
 
     def count_tokens(self, text: str) -> int:
