@@ -1,0 +1,91 @@
+"""Learning-mode benchmark: time per token with candidates recorded vs normal, and memory vs n_ctx.
+
+Uses the realistic Q4_K_M model that bench_engine.py writes (it writes it if missing).
+Prints the per-token time ratio (target <= 1.3) and the extra peak memory learning
+mode needs at two context sizes (it must not grow with n_ctx x vocabulary).
+
+    .venv/bin/python bench/bench_learning.py [--tokens 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_engine import THREADS, make_model  # noqa: E402
+
+from samantha.backends.base import Control, GenerationRequest, LoadOptions, Piece  # noqa: E402
+from samantha.backends.llama_process import LlamaProcessBackend  # noqa: E402
+from samantha.settings import Sampling  # noqa: E402
+
+PROMPT = "<|im_start|>user\nWrite about the sea.<|im_end|>\n<|im_start|>assistant\n"
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The worker's peak resident memory (Linux: VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def seconds_per_token(backend: LlamaProcessBackend, tokens: int, candidates: int) -> float:
+    request = GenerationRequest(PROMPT, Sampling(max_tokens=tokens, n_ctx=0), 1, reset=True, candidates=candidates)
+    first = None
+    for out in backend.generate(request, Control()):
+        if isinstance(out, Piece) and first is None:
+            first = time.perf_counter()
+        elif not isinstance(out, Piece):
+            done = out
+    return (time.perf_counter() - first) / max(done.answer_tokens - 1, 1)
+
+
+def peak_for(model: Path, n_ctx: int, candidates: int, tokens: int) -> float:
+    backend = LlamaProcessBackend()
+    try:
+        backend.load(str(model), LoadOptions(n_ctx=n_ctx, n_threads=THREADS), Control())
+        seconds_per_token(backend, tokens, candidates)
+        return peak_rss_mb(backend.worker_pid)
+    finally:
+        backend.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".bench-cache")
+    args = parser.parse_args()
+    model = make_model(args.workdir)
+
+    backend = LlamaProcessBackend()
+    normal, learning = [], []
+    try:
+        backend.load(str(model), LoadOptions(n_ctx=2048, n_threads=THREADS), Control())
+        seconds_per_token(backend, 8, 0)  # warm-up
+        for _ in range(args.repeats):  # interleaved, so machine noise hits both alike
+            normal.append(seconds_per_token(backend, args.tokens, 0))
+            learning.append(seconds_per_token(backend, args.tokens, 40))
+    finally:
+        backend.close()
+    n, l = statistics.median(normal), statistics.median(learning)
+    print(f"time per token       normal {n * 1000:7.1f} ms   learning (top 40) {l * 1000:7.1f} ms   ratio {l / n:.3f}  (target <= 1.3)")
+
+    for n_ctx in (1024, 8192):
+        base = peak_for(model, n_ctx, 0, args.tokens)
+        with_learning = peak_for(model, n_ctx, 40, args.tokens)
+        print(f"peak worker memory   n_ctx {n_ctx:5d}: normal {base:6.0f} MB, learning {with_learning:6.0f} MB, "
+              f"extra {with_learning - base:+5.0f} MB")
+    print("(logits_all would need n_ctx x 32000 x 4 bytes: 125 MB at 1024, 1000 MB at 8192)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
