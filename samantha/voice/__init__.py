@@ -28,6 +28,7 @@ from samantha.voice.tts import SpeechEngineInfo, SpeechResult, SpeechSynthesizer
 from samantha.voice.vosk_recognizer import VoskRecognizer
 
 __all__ = [
+    "VOSK_MODELS",
     "AudioDeviceError",
     "Command",
     "CommandKind",
@@ -43,7 +44,6 @@ __all__ = [
     "SpeechTimeoutError",
     "SynthesisCancelled",
     "UnknownVoiceError",
-    "VOSK_MODELS",
     "Voice",
     "VoiceError",
     "VoiceListener",

@@ -31,7 +31,8 @@ def import_sounddevice() -> ModuleType:
         raise AudioDeviceError(f"The sounddevice package is not installed ({exc}). Run: pip install sounddevice") from exc
     except OSError as exc:
         raise AudioDeviceError(f"The PortAudio library was not found ({exc}). {portaudio_hint()}") from exc
-    return sounddevice
+    module: ModuleType = sounddevice
+    return module
 
 
 def default_device(kind: DeviceKind) -> dict[str, Any]:

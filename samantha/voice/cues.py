@@ -61,7 +61,7 @@ def tone(
         raise ValueError("freq_hz, duration_s and sample_rate must be positive")
     if not 0.0 <= volume <= 1.0:
         raise ValueError(f"volume must be between 0.0 and 1.0, not {volume}")
-    count = max(1, int(round(duration_s * sample_rate)))
+    count = max(1, round(duration_s * sample_rate))
     t = np.arange(count, dtype=np.float64) / sample_rate
     samples = volume * np.sin(2.0 * np.pi * freq_hz * t)
     fade = min(int(fade_s * sample_rate), count // 2)
@@ -147,7 +147,7 @@ class CuePlayer:
         except AudioDeviceError as exc:
             self._fail(f"Audio cues are silent: {exc}")
             return False
-        except Exception as exc:  # PortAudioError and friends while opening the stream
+        except Exception as exc:  # noqa: BLE001 - PortAudioError and friends while opening the stream
             self._fail(f"Audio cues are silent: the output device could not play ({exc}).")
             return False
         return True

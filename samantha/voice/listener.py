@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, TypeVar, runtime_checkable
 
 from samantha.voice.commands import Command, CommandKind, parse_command
 
 LOG = logging.getLogger(__name__)
 
+T = TypeVar("T")
 EndReason = Literal["close", "stop", "source_ended", "error"]
 
 
@@ -107,7 +108,7 @@ class VoiceListener:
         reason: EndReason = "source_ended"
         try:
             reason = self._listen()
-        except BaseException as exc:  # report, do not die silently in a thread
+        except BaseException as exc:  # noqa: BLE001 - report, do not die silently in a thread
             reason = "error"
             self._error = exc
             self._report(exc)
@@ -116,7 +117,7 @@ class VoiceListener:
             if callable(close):
                 try:
                     close()
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - a failing close must not hide why the loop ended
                     LOG.debug("closing the audio source failed: %s", exc)
             self._end_reason = reason
             self._done.set()
@@ -147,10 +148,10 @@ class VoiceListener:
         self._call(self._on_command, command)
         return command.kind is CommandKind.CLOSE
 
-    def _call(self, callback: Callable[[object], None], value: object) -> None:
+    def _call(self, callback: Callable[[T], None], value: T) -> None:
         try:
             callback(value)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a broken callback must not stop listening
             self._report(exc)
 
     def _report(self, exc: BaseException) -> None:

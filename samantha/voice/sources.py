@@ -138,7 +138,7 @@ class MicrophoneSource:
             finally:
                 stream.close()
 
-    def __enter__(self) -> "MicrophoneSource":
+    def __enter__(self) -> MicrophoneSource:  # noqa: PYI034 - typing.Self needs Python 3.11
         self.open()
         return self
 

@@ -44,9 +44,7 @@ def _inline_text(token: Token) -> str:
             in_autolink = False
         elif in_autolink:
             continue
-        elif kind in ("text", "code_inline"):
-            parts.append(child.content)
-        elif kind == "image":
+        elif kind in ("text", "code_inline", "image"):
             parts.append(child.content)
         elif kind in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -93,9 +91,8 @@ def speakable_text(markdown: str, code_blocks: CodeBlocks = "announce") -> str:
                 row.append(_clean_phrase(text).rstrip("."))
             else:
                 phrases.append(text)
-        elif kind in ("fence", "code_block"):
-            if code_blocks == "announce":
-                phrases.append(CODE_BLOCK_PHRASE)
+        elif kind in ("fence", "code_block") and code_blocks == "announce":
+            phrases.append(CODE_BLOCK_PHRASE)
     cleaned = (_clean_phrase(phrase) for phrase in phrases)
     return " ".join(phrase for phrase in cleaned if phrase)
 

@@ -215,7 +215,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         raise WorkerFailure("bad-request", f"Unknown operation {op!r}.")
     except WorkerFailure as exc:
         return {"ok": False, "kind": exc.kind, "message": str(exc)}
-    except Exception as exc:  # report, do not crash: the parent shows the message
+    except Exception as exc:  # noqa: BLE001 - report, do not crash: the parent shows the message
         return {"ok": False, "kind": "failed", "message": f"{type(exc).__name__}: {exc}"}
 
 

@@ -20,7 +20,8 @@ def import_vosk() -> ModuleType:
         raise VoskUnavailableError(f"The vosk package is not installed ({exc}). Run: pip install vosk") from exc
     except OSError as exc:  # its native library failed to load
         raise VoskUnavailableError(f"The vosk library could not be loaded ({exc}). Reinstall it: pip install --force-reinstall vosk") from exc
-    return vosk
+    module: ModuleType = vosk
+    return module
 
 
 class VoskRecognizer:
@@ -45,7 +46,7 @@ class VoskRecognizer:
     @classmethod
     def for_language(
         cls, model_dir: str | Path, language: str, sample_rate: float = VOSK_SAMPLE_RATE
-    ) -> "VoskRecognizer":
+    ) -> VoskRecognizer:
         """The recogniser for `language` ("en" or "pt") from the model folder setting."""
         path = find_vosk_model(model_dir, language)
         if path is None:

@@ -19,7 +19,7 @@ def _has_input_device() -> bool:
         import sounddevice
 
         sounddevice.query_devices(kind="input")
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means no usable device
         return False
     return True
 
