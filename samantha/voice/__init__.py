@@ -25,6 +25,7 @@ from samantha.voice.sources import MicrophoneSource, wav_chunks, wav_sample_rate
 from samantha.voice.speech_text import speakable_text, split_for_speech
 from samantha.voice.status import VoiceStatus, voice_status
 from samantha.voice.tts import SpeechEngineInfo, SpeechResult, SpeechSynthesizer, Voice
+from samantha.voice.voice_setup import default_vosk_dir, voice_setup
 from samantha.voice.vosk_recognizer import VoskRecognizer
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "VoskUnavailableError",
     "cue_samples",
     "cue_wav_bytes",
+    "default_vosk_dir",
     "download_vosk_models",
     "find_vosk_model",
     "fold",
@@ -61,6 +63,7 @@ __all__ = [
     "speakable_text",
     "split_for_speech",
     "tone",
+    "voice_setup",
     "voice_status",
     "wav_bytes",
     "wav_chunks",

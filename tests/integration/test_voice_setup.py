@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import socket
 import threading
 import zipfile
@@ -15,6 +16,7 @@ import pytest
 from samantha.voice.errors import VoiceModelError
 from samantha.voice.models import VOSK_MODELS, download_vosk_models, find_vosk_model
 from samantha.voice.status import voice_status
+from samantha.voice.voice_setup import default_vosk_dir, voice_setup
 
 
 def _model_zip(path: Path, folder: str, with_model: bool = True) -> None:
@@ -122,3 +124,32 @@ def test_zip_without_a_model_is_refused(model_server: tuple[str, Path], tmp_path
 def test_unknown_language_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="en, pt"):
         download_vosk_models(tmp_path, ["fr"])
+
+
+def test_setup_command_reports_progress_and_result(model_server: tuple[str, Path], tmp_path: Path) -> None:
+    base_url, served = model_server
+    _publish(served, "en")
+    _publish(served, "pt")
+    out, err = io.StringIO(), io.StringIO()
+    assert voice_setup(out, err, tmp_path / "vosk", base_url=base_url) == 0
+    text = out.getvalue()
+    assert f"en: ready in {tmp_path / 'vosk' / VOSK_MODELS['en'].name}" in text
+    assert f"{VOSK_MODELS['pt'].name}: " in text and " MB" in text
+    assert err.getvalue() == ""
+    out = io.StringIO()
+    assert voice_setup(out, err, tmp_path / "vosk", base_url=base_url) == 0
+    assert "en: already installed" in out.getvalue()
+
+
+def test_setup_command_offline_fails_with_a_message(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out, err = io.StringIO(), io.StringIO()
+    assert voice_setup(out, err, tmp_path / "vosk", ["en"], base_url=f"http://127.0.0.1:{port}/") == 1
+    assert err.getvalue().startswith("samantha: Could not download the en voice model")
+
+
+def test_default_model_folder_is_per_user() -> None:
+    folder = default_vosk_dir()
+    assert folder.name == "vosk" and "samantha" in str(folder).lower()
