@@ -35,6 +35,7 @@ from samantha.tinymodel import quantize_gguf, write_realistic_gguf  # noqa: E402
 
 THREADS = 2
 PROMPT = "Write a long story about a lighthouse keeper and the sea."
+CHAT_PROMPT = f"<|im_start|>user\n{PROMPT}<|im_end|>\n<|im_start|>assistant\n"  # what both sides read
 
 # Raw llama-cpp-python, run in its own process so its peak memory is its own.
 RAW_SCRIPT = textwrap.dedent(
@@ -86,7 +87,7 @@ def make_model(workdir: Path) -> Path:
 
 def raw_run(model: Path, tokens: int, repack: bool) -> dict | None:
     result = subprocess.run(
-        [sys.executable, "-c", RAW_SCRIPT, str(model), str(tokens), "1" if repack else "0", str(THREADS), PROMPT],
+        [sys.executable, "-c", RAW_SCRIPT, str(model), str(tokens), "1" if repack else "0", str(THREADS), CHAT_PROMPT],
         capture_output=True, text=True, timeout=900,
     )
     if result.returncode != 0:
@@ -131,8 +132,7 @@ def samantha_cli_run(model: Path, tokens: int, workdir: Path) -> dict:
 def samantha_backend_run(backend: LlamaProcessBackend, model: Path, tokens: int) -> dict:
     """Decode speed and time to first token as the app sees them: measured in the app process."""
     backend.load(str(model), LoadOptions(n_ctx=2048, n_threads=THREADS), Control())
-    request = GenerationRequest(f"<|im_start|>user\n{PROMPT}<|im_end|>\n<|im_start|>assistant\n",
-                                Sampling(max_tokens=tokens, n_ctx=2048), seed=1, reset=True)
+    request = GenerationRequest(CHAT_PROMPT, Sampling(max_tokens=tokens, n_ctx=2048), seed=1, reset=True)
     start = time.perf_counter()
     first = None
     pieces = 0

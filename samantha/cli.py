@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--path", help="where to create it (default: .runner-venv next to the app)")
     setup.add_argument("--python", help="the Python that creates it (default: this one)")
     setup.add_argument("--packages", nargs="*", help="packages to install instead of the default data-analysis stack")
+    voice = subparsers.add_parser("voice", help="offline voice commands (Vosk)")
+    voice_commands = voice.add_subparsers(dest="voice_command", required=True)
+    voice_setup = voice_commands.add_parser("setup", help="download the small English and Portuguese Vosk models")
+    voice_setup.add_argument("--model-dir", help="where the models go (default: your Samantha data folder)")
     ui = subparsers.add_parser("ui", help="start the web app (the default)")
     ui.add_argument("--no-browser", action="store_true")
     ui.add_argument("--port", type=int, default=7860)
@@ -327,6 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_command(args, sys.stdout, sys.stderr)
     if args.command == "runner":
         return runner_command(args, sys.stdout, sys.stderr)
+    if args.command == "voice":
+        from samantha.voice import voice_setup
+
+        return voice_setup(sys.stdout, sys.stderr, Path(args.model_dir) if args.model_dir else None)
     from samantha.app import launch  # the UI pulls in Gradio; only load it when asked
 
     if args.command is None:
