@@ -122,8 +122,14 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
     folder_outputs = [picker, note, models_dir]
     models_dir.submit(apply_folder, [models_dir, include_subfolders], folder_outputs, api_name="set_model_folder")
     models_dir.blur(apply_folder, [models_dir, include_subfolders], folder_outputs, api_visibility="private")
-    refresh.click(apply_folder, [models_dir, include_subfolders], folder_outputs, api_visibility="private")
-    include_subfolders.input(apply_folder, [models_dir, include_subfolders], folder_outputs, api_visibility="private")
+
+    def relist(folder: str, subfolders: bool) -> tuple[Any, str]:
+        """Like apply_folder, but leaves the folder field alone (the user may be typing in it)."""
+        picked, text, _ = apply_folder(folder, subfolders)
+        return picked, text
+
+    refresh.click(relist, [models_dir, include_subfolders], [picker, note], api_visibility="private")
+    include_subfolders.input(relist, [models_dir, include_subfolders], [picker, note], api_visibility="private")
 
     def open_folder(target: str) -> tuple[Any, ...]:
         try:

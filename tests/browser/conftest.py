@@ -47,6 +47,7 @@ class RunningApp:
     models: Path
     prompts: Path
     config_dir: Path
+    config: "ConfigStore"  # noqa: F821
 
 
 @pytest.fixture(scope="session")
@@ -75,11 +76,12 @@ def running_app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         shutil.copy(item, prompts / item.name)
     config_dir = tmp_path_factory.mktemp("config")
     host = ModelHost(LlamaProcessBackend)
-    demo = build_app(host=host, config=ConfigStore(config_dir), models_dir=ui_models, prompts_dir=prompts,
+    config = ConfigStore(config_dir)
+    demo = build_app(host=host, config=config, models_dir=ui_models, prompts_dir=prompts,
                      files_dir=tmp_path_factory.mktemp("files"))
     url = serve(demo, port=free_port(), block=False, quiet=True)
     try:
-        yield RunningApp(url, ui_models, prompts, config_dir)
+        yield RunningApp(url, ui_models, prompts, config_dir, config)
     finally:
         demo.close()
         host.close()
@@ -103,6 +105,9 @@ def browser() -> Iterator["object"]:
 def open_tab(browser, running_app: RunningApp) -> Iterator[Callable[[], "object"]]:  # type: ignore[no-untyped-def]
     """Opens the app in a new tab (its own session) and waits until the page has loaded its settings."""
     contexts = []
+    # Every test starts from the same remembered settings, whatever the last one changed.
+    running_app.config.update(models_dir=str(running_app.models.resolve()), include_subfolders=False,
+                              click_sounds=True)
 
     def opener():  # type: ignore[no-untyped-def]
         context = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -153,3 +153,174 @@ def test_save_prompt_offers_a_txt_download(open_tab) -> None:  # type: ignore[no
         link.click()
     saved = Path(download.value.path())
     assert saved.read_text(encoding="utf-8") == "keep this\n$$$\nand this"
+
+
+def test_two_tabs_run_independent_chains(open_tab) -> None:  # type: ignore[no-untyped-def]
+    first, second = open_tab(), open_tab()
+    start_endless(first, "endless")
+    wait_until(lambda: transcript(first).count("la ") > 20, "tab one to stream")
+
+    field(second, "model-list").fill("tiny-chatml.gguf")
+    field(second, "user-prompt").fill("my own question")
+    set_grammar(second, grammar_for_text("Tab two answer."))
+    second.click("#start-button")
+    wait_until(lambda: "Waiting for the model" in status(second), "tab two to wait for the model")
+    second.click("#stop-all-button")  # stops the waiting tab only
+    wait_until(lambda: "Stopped while waiting" in status(second), "tab two to stop waiting")
+    so_far = transcript(first)
+    wait_until(lambda: len(transcript(first)) > len(so_far), "tab one to keep streaming")
+    assert "Stopped" not in status(first)
+
+    second.click("#start-button")
+    wait_until(lambda: "Waiting for the model" in status(second), "tab two to wait again")
+    first.click("#stop-all-button")
+    wait_until(lambda: "Stopped" in status(first), "tab one to stop")
+    wait_until(lambda: "Done" in status(second), "tab two to run once the model is free")
+    assert "Tab two answer." in transcript(second) and "la la" not in transcript(second)
+    assert "Tab two answer." not in transcript(first)
+
+
+def test_bad_input_shows_a_message_and_the_app_keeps_working(open_tab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = open_tab()
+    field(page, "transcript").fill("kept transcript")
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    field(page, "user-prompt").fill("fine item\n{temprature=0.5} second item")
+    page.click("#start-button")
+    wait_until(lambda: "Prompt item 2" in status(page), "the malformed-settings message")
+    assert "temprature" in status(page) and "temprature" in toast_text(page)
+    assert transcript(page) == "kept transcript"
+
+    field(page, "model-list").fill("no-such-model.gguf")
+    field(page, "user-prompt").fill("hello")
+    page.click("#start-button")
+    wait_until(lambda: "model file not found: no-such-model.gguf" in status(page), "the missing-model message")
+
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
+    field(page, "model-list").fill("")
+    models_dir = field(page, "models-dir")
+    original_folder = models_dir.input_value()
+    models_dir.fill(str(empty))
+    models_dir.press("Enter")  # Enter in the folder field applies the folder, it does not start
+    wait_until(lambda: "No .gguf files" in page.locator("#folder-note").inner_text(), "the empty-folder note")
+    page.click("#start-button")
+    wait_until(lambda: "has no .gguf files" in status(page), "the empty-folder message")
+
+    models_dir.fill(original_folder)
+    models_dir.press("Enter")
+    wait_until(lambda: "model file(s)" in page.locator("#folder-note").inner_text(), "the folder to list models")
+    field(page, "model-list").fill("broken.gguf\ntiny-chatml.gguf")
+    set_grammar(page, grammar_for_text("Still working."))
+    page.click("#start-button")
+    wait_until(lambda: "answer(s)" in status(page), "the chain past the broken model")
+    text = transcript(page)
+    assert text.startswith("kept transcript") and "[error] broken.gguf" in text and "Still working." in text
+    assert "1 error(s)" in status(page)
+
+
+def test_prompt_collections_fill_fields_and_are_reread(open_tab, running_app) -> None:  # type: ignore[no-untyped-def]
+    page = open_tab()
+    page.click("#collections button, #collections .label-wrap")
+    page.locator("#user-collection button").first.click()
+    wait_until(lambda: field(page, "user-prompt").input_value().startswith("[You are a poet"),
+               "the first user example in the prompt")
+    page.locator("#system-collection button").first.click()
+    wait_until(lambda: field(page, "system-prompt").input_value().startswith("You are a helpful assistant"),
+               "the first system example in the system prompt")
+    collection = running_app.prompts / "user_prompts.txt"
+    original = collection.read_text(encoding="utf-8")
+    try:
+        collection.write_text("A brand new example\n$-$-$\n" + original, encoding="utf-8")
+        page.click("#refresh-collections")
+        wait_until(lambda: "A brand new example" in page.locator("#user-collection").inner_text(),
+                   "the edited collection to show without a restart")
+        page.locator("#user-collection button").first.click()
+        wait_until(lambda: field(page, "user-prompt").input_value() == "A brand new example", "the new example")
+    finally:
+        collection.write_text(original, encoding="utf-8")
+
+
+def test_click_sounds_can_be_turned_off(open_tab, running_app) -> None:  # type: ignore[no-untyped-def]
+    page = open_tab()
+    before = page.evaluate("window.samantha.blips")
+    page.click("#clear-models")
+    assert page.evaluate("window.samantha.blips") == before + 1
+    page.locator("#click-sounds input").uncheck()
+    page.click("#clear-models")
+    assert page.evaluate("window.samantha.blips") == before + 1
+    wait_until(lambda: running_app.config.load().click_sounds is False, "the choice to be remembered")
+    page.locator("#click-sounds input").check()
+    wait_until(lambda: running_app.config.load().click_sounds is True, "sounds back on")
+
+
+def test_copy_and_open_answers_as_html(open_tab) -> None:  # type: ignore[no-untyped-def]
+    page = open_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    field(page, "user-prompt").fill("one\ntwo")
+    set_grammar(page, grammar_for_text("**Bold** <i>raw</i>"))
+    page.click("#start-button")
+    wait_until(lambda: "Done" in status(page), "the chain to finish")
+    page.click("#copy-last")
+    wait_until(lambda: page.evaluate("window.samantha.copied") == "**Bold** <i>raw</i>", "the last answer copied")
+    page.click("#copy-all")
+    wait_until(lambda: page.evaluate("window.samantha.copied") == "**Bold** <i>raw</i>\n\n**Bold** <i>raw</i>",
+               "all answers copied")
+    with page.context.expect_page() as popup:
+        page.click("#open-all")
+    opened = popup.value
+    opened.wait_for_load_state()
+    assert opened.locator("strong").count() == 2 and opened.locator("i").count() == 0
+    assert "<i>raw</i>" in opened.locator("body").inner_text()
+    view = page.locator("#answer-view")
+    wait_until(lambda: view.locator("strong").count() == 2, "the answers rendered in the page")
+    assert "1) tiny-chatml.gguf, item 2" in view.inner_text()
+
+
+def test_pick_add_and_browse_models(open_tab, running_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = open_tab()
+    picker = page.locator("#model-picker input").first
+    for _ in range(2):  # the same model twice: repeats are allowed
+        picker.click()
+        page.get_by_role("option", name="tiny-other.gguf").click()
+        page.click("#add-model")
+    wait_until(lambda: field(page, "model-list").input_value() == "tiny-other.gguf\ntiny-other.gguf",
+               "the picked model added twice")
+    page.click("#clear-models")
+    wait_until(lambda: field(page, "model-list").input_value() == "", "the list cleared")
+
+    page.click("#browse-button")
+    wait_until(lambda: field(page, "browse-path").input_value() == str(running_app.models.resolve()),
+               "the browser to open at the model folder")
+    nested = running_app.models / "more-models"
+    nested.mkdir(exist_ok=True)
+    page.click("#browse-button")  # reopen to see the new subfolder
+    page.locator("#subfolder input").first.click()
+    page.get_by_role("option", name="more-models").click()
+    wait_until(lambda: field(page, "browse-path").input_value() == str(nested.resolve()), "entering the subfolder")
+    page.click("#use-folder")
+    wait_until(lambda: field(page, "models-dir").input_value() == str(nested.resolve()), "the folder chosen")
+    wait_until(lambda: "No .gguf files" in page.locator("#folder-note").inner_text(), "the empty subfolder note")
+    page.get_by_label("Include subfolders").check()
+    wait_until(lambda: "tick" not in page.locator("#folder-note").inner_text(), "the list with subfolders")
+    models_dir = field(page, "models-dir")
+    models_dir.fill(str(running_app.models))
+    models_dir.press("Enter")
+    wait_until(lambda: "model file(s)" in page.locator("#folder-note").inner_text(), "the model folder back")
+    page.get_by_label("Include subfolders").uncheck()
+    wait_until(lambda: running_app.config.load().include_subfolders is False, "subfolders off again")
+
+
+def test_model_card_vocabulary_and_help(open_tab) -> None:  # type: ignore[no-untyped-def]
+    page = open_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    open_tab_panel(page, "tab-card")
+    page.click("#show-card")
+    wait_until(lambda: "llama" in page.locator("#model-card").inner_text(), "the model card")
+    assert "tiny-chatml.gguf" in page.locator("#model-card").inner_text()
+    set_number(page, "vocab-start", 259)
+    set_number(page, "vocab-count", 2)
+    page.click("#show-vocab")
+    wait_until(lambda: field(page, "vocabulary").input_value() == "259) '<|im_start|>'\n260) '<|im_end|>'",
+               "the vocabulary slice")
+    open_tab_panel(page, "tab-help")
+    assert "[model list] -> respond" in page.locator("#help-text").inner_text()
