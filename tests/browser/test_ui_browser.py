@@ -323,4 +323,4 @@ def test_model_card_vocabulary_and_help(open_tab) -> None:  # type: ignore[no-un
     wait_until(lambda: field(page, "vocabulary").input_value() == "259) '<|im_start|>'\n260) '<|im_end|>'",
                "the vocabulary slice")
     open_tab_panel(page, "tab-help")
-    assert "[model list] -> respond" in page.locator("#help-text").inner_text()
+    wait_until(lambda: "[model list] -> respond" in page.locator("#help-text").inner_text(), "the help text")
