@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from samantha.settings import SAMPLING_KEYS, SettingsError, coerce_setting
 
@@ -156,8 +156,12 @@ def _split_items(text: str) -> list[str]:
     return [item.strip() for item in raw if item.strip()]
 
 
-def _settings_end(text: str) -> int:
-    """Index of the `}` closing a leading settings block, ignoring quoted and bracketed text."""
+def _outside_quotes(text: str) -> Iterator[tuple[int, str, int]]:
+    """(index, char, bracket depth) for each character outside quoted strings.
+
+    A closing bracket reports the depth it closes back to, so the `}` that ends a
+    block opened at depth 0 comes out at depth 0.
+    """
     depth = 0
     quote = ""
     escaped = False
@@ -169,46 +173,26 @@ def _settings_end(text: str) -> int:
                 escaped = True
             elif char == quote:
                 quote = ""
-        elif char in "\"'":
+            continue
+        if char in "\"'":
             quote = char
-        elif char in "[{(":
-            depth += 1
-        elif char in "]})":
+            continue
+        if char in "]})":
             depth -= 1
-            if depth == 0 and char == "}":
-                return index
-    return -1
+        yield index, char, depth
+        if char in "[{(":
+            depth += 1
+
+
+def _settings_end(text: str) -> int:
+    """Index of the `}` closing a leading settings block, ignoring quoted and bracketed text."""
+    return next((i for i, char, depth in _outside_quotes(text) if char == "}" and depth == 0), -1)
 
 
 def _split_assignments(body: str) -> list[str]:
     """Split `a=1, stop=["x", ","]` on the commas that separate assignments."""
-    parts: list[str] = []
-    depth = 0
-    quote = ""
-    escaped = False
-    current: list[str] = []
-    for char in body:
-        if quote:
-            current.append(char)
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = ""
-            continue
-        if char in "\"'":
-            quote = char
-        elif char in "[(":
-            depth += 1
-        elif char in "])":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
+    cuts = [i for i, char, depth in _outside_quotes(body) if char == "," and depth == 0]
+    parts = [body[start + 1:stop] for start, stop in zip([-1, *cuts], [*cuts, len(body)])]
     return [part.strip() for part in parts if part.strip()]
 
 
