@@ -37,7 +37,7 @@ from samantha.events import (
 )
 from samantha.formats import FormatError, build_messages, render
 from samantha.learning import TokenChoice, display_candidates
-from samantha.prompts import PromptItem, final_item_text, parse_previous, parse_prompt_list, parse_system
+from samantha.prompts import PromptItem, SystemPart, final_item_text, parse_previous, parse_prompt_list, parse_system
 from samantha.sampling import draw_random_hyperparameters, format_settings
 from samantha.settings import ChainSettings, Sampling
 
@@ -154,14 +154,28 @@ def plan_steps(settings: ChainSettings, items: Sequence[PromptItem], seed: int) 
 
 
 @dataclass
-class _RunState:
-    """What changes as a chain runs; owned by one `run_chain` call."""
+class _ChainRun:
+    """One `run_chain` call: what it was given, and what changes as it goes."""
 
+    settings: ChainSettings
+    backend: Backend
+    control: Control
+    load_options: LoadOptions
+    hooks: list[AnswerHook]
+    grammar: str | None
+    pacer: Pacer | None
+    prepare: ModelPreparer | None
+    system: list[SystemPart]
+    seed: int
     previous: str
     answers: list[str] = field(default_factory=list)
     failed_models: set[str] = field(default_factory=set)
     finish: str = "done"
     answer_index: int = 0
+    params_rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.params_rng = random.Random(self.seed)
 
 
 def _effective_sampling(
@@ -192,12 +206,10 @@ def run_chain(
 ) -> Iterator[Event]:
     """Run a chain and yield its events; bad prompt settings raise PromptSyntaxError before anything runs."""
     items = parse_prompt_list(settings.prompt)
-    system = parse_system(settings.system)
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
     steps = plan_steps(settings, items, seed)
-    hooks = list(hooks)
-    state = _RunState(previous=parse_previous(settings.previous))
-    params_rng = random.Random(seed)
+    run = _ChainRun(settings, backend, control, load_options, list(hooks), grammar, pacer, prepare,
+                    parse_system(settings.system), seed, parse_previous(settings.previous))
     yield ChainStarted(seed=seed, steps=len(steps))
     if not settings.models:
         yield ChainError("no model chosen: pick a model file (or paste a link) first")
@@ -207,71 +219,58 @@ def run_chain(
     group: tuple[int, int, str, int] | None = None
     for step in steps:
         if control.all_stopped:
-            state.finish = "stopped"
+            run.finish = "stopped"
             break
-        if step.model in state.failed_models:
+        if step.model in run.failed_models:
             continue
         if (step.loop, step.model_position, step.model, step.round) != group:
             group = (step.loop, step.model_position, step.model, step.round)
             control.clear_next()
             yield Banner(step.model, model_name(step.model), step.model_position, step.round, step.loop)
-        yield from _run_step(settings, backend, control, load_options, hooks, grammar, pacer, prepare, step, system,
-                             seed, params_rng, state)
-        if state.finish != "done":
+        yield from _run_step(run, step)
+        if run.finish != "done":
             break
-    if control.all_stopped and state.finish == "done":
-        state.finish = "stopped"
-    yield ChainFinished(state.finish, len(state.answers))
+    if control.all_stopped and run.finish == "done":
+        run.finish = "stopped"
+    yield ChainFinished(run.finish, len(run.answers))
 
 
-def _run_step(
-    settings: ChainSettings,
-    backend: Backend,
-    control: Control,
-    load_options: LoadOptions,
-    hooks: list[AnswerHook],
-    grammar: str | None,
-    pacer: Pacer | None,
-    prepare: ModelPreparer | None,
-    step: Step,
-    system: list,
-    seed: int,
-    params_rng: random.Random,
-    state: _RunState,
-) -> Iterator[Event]:
-    sampling, drawn = _effective_sampling(settings, step.item, params_rng)
+def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
+    """Load (or download) the step's model, answer its item, run the hooks, update the feedback."""
+    settings, backend, control, pacer = run.settings, run.backend, run.control, run.pacer
+    sampling, drawn = _effective_sampling(settings, step.item, run.params_rng)
     model_file = step.model
     try:
-        if prepare is not None and prepare.handles(step.model):
-            model_file = yield from prepare.prepare(step.model, control)
-        info = backend.load(model_file, _load_options(load_options, sampling), control)
+        if run.prepare is not None and run.prepare.handles(step.model):
+            model_file = yield from run.prepare.prepare(step.model, control)
+        info = backend.load(model_file, _load_options(run.load_options, sampling), control)
     except Cancelled:
         if not control.all_stopped:
             # Stop/next while loading skips this model for this round.
             yield Notice(f"skipped {model_name(step.model)}")
         return
     except BackendError as exc:
-        state.failed_models.add(step.model)
+        run.failed_models.add(step.model)
         yield ChainError(f"{model_name(step.model)}: {exc}", model=step.model, item_number=step.item.number)
         return
     if not info.reused:
         yield ModelLoaded(step.model, info.load_seconds, reused=False)
 
-    user_text = final_item_text(step.item, state.answers) if step.item.is_final else step.item.text
-    messages = build_messages(system, state.previous, user_text)
+    user_text = final_item_text(step.item, run.answers) if step.item.is_final else step.item.text
+    messages = build_messages(run.system, run.previous, user_text)
     try:
         rendered = render(messages, settings.prompt_format, info.template,
                           user_name=settings.user_name, assistant_name=settings.assistant_name)
     except FormatError as exc:
-        state.failed_models.add(step.model)
+        run.failed_models.add(step.model)
         yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
         return
-    if rendered.notice and state.answer_index == 0:
+    if rendered.notice and run.answer_index == 0:
         yield Notice(f"{info.name}: {rendered.notice}")
 
-    answer_seed = sampling.seed if sampling.seed is not None else (seed + state.answer_index) % 2**32
+    answer_seed = sampling.seed if sampling.seed is not None else (run.seed + run.answer_index) % 2**32
     sampling = replace(sampling, seed=answer_seed)
-    state.answer_index += 1
+    run.answer_index += 1
     header = format_settings(drawn) if drawn else ""
     yield AnswerStarted(step.item.number, user_text, header)
 
@@ -279,7 +278,7 @@ def _run_step(
         prompt=rendered.text,
         sampling=sampling,
         seed=answer_seed,
-        grammar=grammar,
+        grammar=run.grammar,
         reset=settings.reset or sampling.reset_model,
         candidates=display_candidates(sampling.top_k) if settings.learning else 0,
         lockstep=settings.learning and pacer is not None,
@@ -300,7 +299,7 @@ def _run_step(
     except BackendError as exc:
         yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
         if getattr(exc, "fatal", False):
-            state.failed_models.add(step.model)
+            run.failed_models.add(step.model)
         return
     finally:
         control.clear_next()  # Stop/next ends this answer only
@@ -333,28 +332,28 @@ def _run_step(
     )
     feedback = done.text
     stop_reason = STOP_WORD if done.text.strip() == STOP_WORD else None
-    outcomes = [hook.after_answer(record, control) for hook in hooks]
+    outcomes = [hook.after_answer(record, control) for hook in run.hooks]
     for outcome in outcomes:
         record.extra.update(outcome.extra)
         if outcome.feedback is not None:
             feedback = outcome.feedback
         stop_reason = stop_reason or outcome.stop_reason
-    state.answers.append(done.text)
+    run.answers.append(done.text)
     yield AnswerFinished(record)
     for outcome in outcomes:
         yield from outcome.events
 
     if settings.feedback:
-        state.previous = f"{state.previous}\n\n{feedback}".strip() if settings.cumulative else feedback
+        run.previous = f"{run.previous}\n\n{feedback}".strip() if settings.cumulative else feedback
         if settings.cumulative and done.prompt_tokens > CUMULATIVE_WARNING_SHARE * info.n_ctx:
             yield Notice(
                 f"cumulative response: the prompt used {done.prompt_tokens} of {info.n_ctx} context tokens "
                 "and grows with every answer; raise n_ctx or turn off cumulative response before it overflows"
             )
     if stop_reason:
-        state.finish = stop_reason
+        run.finish = stop_reason
     elif control.all_stopped:
-        state.finish = "stopped"
+        run.finish = "stopped"
 
 
 def dry_run_lines(settings: ChainSettings) -> list[str]:
