@@ -22,6 +22,7 @@ CSS = """
 #status-box .status.done { border-left-color: #22c55e; }
 #status-box .status.stopped { border-left-color: #38bdf8; }
 #status-box .status.error { border-left-color: #ef4444; background: rgba(239,68,68,.12); }
+#folder-note { padding: .2rem .75rem; }
 #answer-view { max-height: 40rem; overflow-y: auto; }
 .samantha-title h1 { margin: 0; font-size: 1.4rem; }
 .small-buttons button { min-width: 0 !important; }
@@ -129,4 +130,14 @@ OPEN_HTML_JS = "(page) => { window.samantha.openHtml(page); }"
 
 def theme() -> gr.themes.Base:
     """A calm dark-friendly theme; the page opens in dark mode unless `?__theme=light` is asked for."""
-    return gr.themes.Soft(primary_hue="orange", secondary_hue="slate", neutral_hue="slate")
+    return gr.themes.Soft(primary_hue="orange", secondary_hue="slate", neutral_hue="slate").set(
+        block_title_background_fill="none",
+        block_title_background_fill_dark="none",
+        block_title_text_color="*neutral_700",
+        block_title_text_color_dark="*neutral_200",
+        block_title_padding="0",
+        block_label_background_fill="*neutral_100",
+        block_label_background_fill_dark="*neutral_700",
+        block_label_text_color="*neutral_700",
+        block_label_text_color_dark="*neutral_200",
+    )

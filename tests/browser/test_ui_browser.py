@@ -26,6 +26,10 @@ pytestmark = pytest.mark.browser
 
 RULE = "=" * 42
 SCREENSHOT_ENV = "SAMANTHA_SCREENSHOT"
+SENTENCES = (
+    'root ::= "O amor é um fogo que arde no peito e ilumina o caminho." '
+    '| "A vida é um rio que corre sem parar, levando-nos além do que conhecemos."\n'
+)
 
 
 def start_endless(page, prompt: str = "one\ntwo") -> None:  # type: ignore[no-untyped-def]
@@ -44,12 +48,14 @@ def test_enter_runs_the_chain_with_banner_answer_and_stats(open_tab, tmp_path: P
     assert "dark" in (page.evaluate("document.body.className") or "")
     field(page, "model-list").fill("tiny-chatml.gguf\ntiny-other.gguf")
     field(page, "system-prompt").fill("You are a poet that writes only in Portuguese.")
-    set_grammar(page, 'root ::= "O amor é um fogo que arde no peito." | "A vida é um rio que corre sem parar."\n')
+    set_grammar(page, SENTENCES)
     prompt = field(page, "user-prompt")
-    prompt.fill("Create a sentence about love")
+    prompt.fill("[Answer with one sentence]")
+    prompt.press("Shift+Enter")
+    prompt.type("Create a sentence about love")
     prompt.press("Shift+Enter")
     prompt.type("Create a sentence about life")
-    assert prompt.input_value() == "Create a sentence about love\nCreate a sentence about life"
+    assert prompt.input_value() == "[Answer with one sentence]\nCreate a sentence about love\nCreate a sentence about life"
     assert status(page).strip() == ""  # Shift+Enter is a new line, it does not start
     prompt.press("Enter")
     wait_until(lambda: "Done" in status(page), "the chain to finish")
@@ -58,9 +64,11 @@ def test_enter_runs_the_chain_with_banner_answer_and_stats(open_tab, tmp_path: P
     assert f"{RULE}\n2) tiny-other.gguf\n{RULE}\n" in text
     assert text.count("---------- (") == 4 and "tokens/s" in text
     assert "O amor" in text or "A vida" in text
-    assert prompt.input_value().count("\n") == 1  # Enter started the chain instead of adding a line
+    assert prompt.input_value().count("\n") == 2  # Enter started the chain instead of adding a line
+    open_tab_panel(page, "tab-chain")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(tmp_path / "screen.png"))
-    target = os.environ.get(SCREENSHOT_ENV)
+    target = os.environ.get(SCREENSHOT_ENV)  # how docs/screenshot.png is made
     if target:
         page.screenshot(path=target)
 
