@@ -10,7 +10,9 @@ import argparse
 import hmac
 import ipaddress
 import os
+import signal
 import sys
+import threading
 import tempfile
 from pathlib import Path
 from typing import Sequence
@@ -126,8 +128,15 @@ def serve(
     return local_url
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def launch(args: argparse.Namespace) -> int:
     """Run the app until Ctrl+C (`samantha` / `samantha ui`); returns the exit code."""
+    if threading.current_thread() is threading.main_thread():
+        # A plain `kill` shuts down like Ctrl+C, so the model's worker process ends with the app.
+        signal.signal(signal.SIGTERM, _interrupt)
     password = getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
     host = default_host()
     try:

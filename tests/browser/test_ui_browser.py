@@ -98,7 +98,8 @@ def test_clear_history_and_replace_response(open_tab) -> None:  # type: ignore[n
     field(page, "model-list").fill("tiny-chatml.gguf")
     field(page, "user-prompt").fill("Say something")
     set_grammar(page, grammar_for_text("The answer to keep."))
-    page.click("#start-button")
+    page.locator(".samantha-title").first.click()  # nothing focused: Enter anywhere starts
+    page.keyboard.press("Enter")
     wait_until(lambda: "Done" in status(page), "the chain to finish")
     assert "The answer to keep." in transcript(page)
     page.click("#replace-response-button")

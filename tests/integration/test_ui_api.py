@@ -95,6 +95,12 @@ def test_chain_returns_banner_answer_and_stats(client: Any, models: Path) -> Non
     assert "Done: 1 answer(s)" in status
 
 
+def test_fast_mode_writes_whole_answers(client: Any, models: Path) -> None:
+    transcript, status, last, *_ = run(client, models, model_list="tiny-chatml.gguf", fast=True, prompt="a\nb",
+                                       grammar=grammar_for_text("Whole answer."))
+    assert transcript.count("Whole answer.\n---------- (") == 2 and "Done: 2 answer(s)" in status
+
+
 def test_two_models_chain_feedback_and_replace_response(client: Any, models: Path) -> None:
     transcript, _, last, all_answers, previous_now = run(
         client, models, model_list="tiny-chatml.gguf\nlong-context.gguf", prompt="one", feedback=True,

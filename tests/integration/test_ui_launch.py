@@ -1,0 +1,100 @@
+"""`samantha ui` as a real subprocess: serves on 127.0.0.1, refuses the network without a password,
+and asks for the password when it has one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+WAIT_SECONDS = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def environment(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SAMANTHA_CONFIG_DIR"] = str(tmp_path / "config")
+    env.pop("SAMANTHA_PASSWORD", None)
+    env["GRADIO_ANALYTICS_ENABLED"] = "False"
+    return env
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes]) -> httpx.Response:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"samantha ui exited early with {process.returncode}: {process.stderr.read()!r}")  # type: ignore[union-attr]
+        try:
+            return httpx.get(url, timeout=5)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answered at {url}")
+
+
+@pytest.fixture
+def ui_process(tmp_path: Path, model_dir: Path, tiny_model: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "samantha.cli", "ui", "--no-browser", "--port", str(port), "--models-dir", str(model_dir),
+         "--host", "0.0.0.0", "--password", "open sesame"],
+        env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        yield process, port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def test_network_address_without_password_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "samantha.cli", "ui", "--no-browser", "--host", "0.0.0.0", "--port", str(free_port())],
+        env=environment(tmp_path), capture_output=True, text=True, timeout=WAIT_SECONDS,
+    )
+    assert result.returncode == 2
+    assert "--password" in result.stderr and "127.0.0.1" in result.stderr
+
+
+def test_default_serves_on_loopback(tmp_path: Path, model_dir: Path, tiny_model: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "samantha.cli", "ui", "--no-browser", "--port", str(port), "--models-dir", str(model_dir)],
+        env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        page = wait_for_http(f"http://127.0.0.1:{port}/", process)
+        assert page.status_code == 200 and "gradio" in page.text.lower()
+        config = httpx.get(f"http://127.0.0.1:{port}/config", timeout=10).json()
+        assert config["title"] == "Samantha"
+        stored = (tmp_path / "config" / "settings.json").read_text(encoding="utf-8")
+        assert str(model_dir.resolve()) in stored  # --models-dir is remembered
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_password_protects_a_network_address(ui_process: tuple[subprocess.Popen[bytes], int]) -> None:
+    process, port = ui_process
+    base = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{base}/", process)
+    assert httpx.get(f"{base}/config", timeout=10).status_code == 401
+    with httpx.Client(base_url=base, timeout=10) as client:
+        assert client.post("/login", data={"username": "anyone", "password": "wrong"}).status_code >= 400
+        assert client.post("/login", data={"username": "anyone", "password": "open sesame"}).status_code == 200
+        assert client.get("/config").json()["title"] == "Samantha"
