@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+APP_TITLE = "Samantha"
 START_BUTTON_ID = "start-button"
 SOUNDS_CHECKBOX_ID = "click-sounds"
 # Controls whose Enter key does something of its own (dropdown choice, path submit, code editor).

@@ -10,7 +10,7 @@ import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -47,7 +47,7 @@ class RunningApp:
     models: Path
     prompts: Path
     config_dir: Path
-    config: "ConfigStore"  # noqa: F821
+    config: Any  # the ConfigStore the app reads
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,215 @@
+"""The output side of the page: the chain buttons, status, transcript and answer tools, and what they do.
+
+`render_output_panel` creates the components where the layout puts them;
+`wire_output_panel` connects them once every panel has registered its controls,
+because Start reads them all.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import gradio as gr
+
+from samantha.ui import assets
+from samantha.ui.answer_html import answers_fragment, answers_page
+from samantha.ui.context import PanelContext, UIPlugin
+from samantha.ui.inputs import InputProblem, build_request
+from samantha.ui.session import SessionBusy, TabSession
+from samantha.ui.streaming import ChainStream, LinkResolver
+
+LINKS_NOT_WIRED = (
+    "Download links are handled by the download feature, which is not available in this build: "
+    "download the .gguf file into the model folder, pick it under 'Add model' and press Add."
+)
+
+
+def status_html(message: str, phase: str = "") -> str:
+    """The status box: one escaped line in a box coloured by phase (running, waiting, done, stopped, error)."""
+    if not message:
+        return ""
+    return f'<div class="status {html.escape(phase)}">{html.escape(message)}</div>'
+
+
+@dataclass
+class OutputPanel:
+    """The components of the output side; hidden boxes carry the answers for the copy buttons' scripts."""
+
+    start: gr.Button
+    stop_next: gr.Button
+    stop_all: gr.Button
+    clear: gr.Button
+    replace_button: gr.Button
+    unload: gr.Button
+    status: gr.HTML
+    transcript: gr.Textbox
+    copy_last: gr.Button
+    copy_all: gr.Button
+    open_last: gr.Button
+    open_all: gr.Button
+    last_answer: gr.Textbox
+    all_answers: gr.Textbox
+    page: gr.Textbox
+    answer_view: gr.HTML
+    previous_now: gr.Textbox
+
+
+def render_output_panel() -> OutputPanel:
+    """Create the output side in the current layout context."""
+    with gr.Row(elem_classes=["small-buttons"]):
+        start = gr.Button("\u25b6 Start", variant="primary", elem_id=assets.START_BUTTON_ID, min_width=90)
+        stop_next = gr.Button("Stop / next", elem_id="stop-next-button", min_width=90)
+        stop_all = gr.Button("Stop all", variant="stop", elem_id="stop-all-button", min_width=90)
+        clear = gr.Button("Clear history", elem_id="clear-history-button", min_width=90)
+        replace_button = gr.Button("Replace response", elem_id="replace-response-button", min_width=90)
+        unload = gr.Button("Unload model", elem_id="unload-button", min_width=90)
+    status = gr.HTML(elem_id="status-box")
+    transcript = gr.Textbox(
+        label="Assistant output", lines=22, max_lines=40, autoscroll=True, buttons=["copy"],
+        elem_id="transcript", placeholder="The transcript of the chain appears here.",
+    )
+    with gr.Row(elem_classes=["small-buttons"]):
+        copy_last = gr.Button("Copy last answer", size="sm", elem_id="copy-last")
+        copy_all = gr.Button("Copy all answers", size="sm", elem_id="copy-all")
+        open_last = gr.Button("Last answer as HTML", size="sm", elem_id="open-last")
+        open_all = gr.Button("All answers as HTML", size="sm", elem_id="open-all")
+    last_answer = gr.Textbox(visible=False, elem_id="last-answer")
+    all_answers = gr.Textbox(visible=False, elem_id="all-answers")
+    page = gr.Textbox(visible=False, elem_id="answer-page")
+    answer_view = gr.HTML(elem_id="answer-view")
+    with gr.Accordion("Previous response the model sees now", open=False):
+        previous_now = gr.Textbox(show_label=False, lines=3, max_lines=10, interactive=False,
+                                  elem_id="previous-now")
+    return OutputPanel(
+        start=start,
+        stop_next=stop_next,
+        stop_all=stop_all,
+        clear=clear,
+        replace_button=replace_button,
+        unload=unload,
+        status=status,
+        transcript=transcript,
+        copy_last=copy_last,
+        copy_all=copy_all,
+        open_last=open_last,
+        open_all=open_all,
+        last_answer=last_answer,
+        all_answers=all_answers,
+        page=page,
+        answer_view=answer_view,
+        previous_now=previous_now,
+    )
+
+
+def wire_output_panel(
+    ctx: PanelContext,
+    out: OutputPanel,
+    fields: Mapping[str, Any],
+    *,
+    plugins: Sequence[UIPlugin] = (),
+    link_resolver: LinkResolver | None = None,
+) -> None:
+    """Connect the buttons: Start streams the chain; the stop buttons are not queued so they act at once."""
+    run_outputs = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now]
+
+    def on_start(tab: TabSession, text: str, *values: Any) -> Iterator[tuple[Any, ...]]:
+        named = ctx.controls.named(values)
+        keep = (gr.skip(),) * 3
+        try:
+            request = build_request(named)
+            extra: dict[str, Any] = {}
+            for plugin in plugins:
+                extra.update(plugin.chain_fields(named))
+            if extra:
+                request = replace(request, settings=replace(request.settings, **extra))
+            if request.links and link_resolver is None:
+                raise InputProblem(LINKS_NOT_WIRED)
+            control = tab.begin_run()
+        except (InputProblem, SessionBusy, ValueError) as exc:
+            gr.Warning(str(exc))
+            yield (text, status_html(str(exc), "error"), *keep)
+            return
+        try:
+            hooks = [hook for plugin in plugins for hook in plugin.hooks(tab, named)]
+            stream = ChainStream(
+                ctx.host, tab, control, request, text or "",
+                hooks=hooks, link_resolver=link_resolver, folder=Path(str(named.get("models_dir") or ".")),
+            )
+        except BaseException:
+            tab.end_run()
+            raise
+        for view in stream:
+            yield (
+                view.transcript, status_html(view.status, view.phase),
+                tab.last_answer, tab.all_answers_text(), tab.previous,
+            )
+
+    # Named parameters, so the API (gradio_client) shows one argument per control.
+    on_start.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+         for name in ("tab", "transcript", *ctx.controls.names)]
+    )
+    out.start.click(
+        on_start, [ctx.session, out.transcript, *ctx.controls.components], run_outputs,
+        api_name="start", show_progress="hidden", concurrency_limit=None, trigger_mode="once",
+    )
+
+    def on_stop_next(tab: TabSession) -> None:
+        tab.stop_next()
+
+    def on_stop_all(tab: TabSession) -> None:
+        tab.stop_all()
+
+    # Not queued: they must act at once, while the tab's chain is still streaming.
+    out.stop_next.click(on_stop_next, [ctx.session], None, queue=False, api_name="stop_next", show_progress="hidden")
+    out.stop_all.click(on_stop_all, [ctx.session], None, queue=False, api_name="stop_all", show_progress="hidden")
+
+    def on_clear(tab: TabSession) -> tuple[Any, ...]:
+        try:
+            tab.clear_history()
+        except SessionBusy as exc:
+            gr.Warning(str(exc))
+            return (gr.skip(), status_html(str(exc), "error"), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        return ("", "", "", "", "", "")
+
+    cleared = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now, out.answer_view]
+    out.clear.click(on_clear, [ctx.session], cleared, queue=False, api_name="clear_history", show_progress="hidden")
+
+    def on_replace(tab: TabSession) -> Any:
+        if not tab.last_answer:
+            gr.Warning("There is no answer yet to put into the previous-response field.")
+            return gr.skip()
+        return tab.last_answer
+
+    out.replace_button.click(on_replace, [ctx.session], [fields["previous"]], queue=False, api_name="replace_response")
+
+    def on_unload() -> str:
+        if ctx.host.unload():
+            return status_html("Model unloaded: its memory is free. The next Start loads it again.", "done")
+        gr.Warning("A chain is using the model: press Stop all first, then Unload model.")
+        return status_html("A chain is using the model: press Stop all first, then Unload model.", "error")
+
+    out.unload.click(on_unload, None, [out.status], api_name="unload_model", concurrency_limit=None)
+
+    # -- answers: copy and open ------------------------------------
+    out.copy_last.click(None, [out.last_answer], None, js=assets.COPY_JS)
+    out.copy_all.click(None, [out.all_answers], None, js=assets.COPY_JS)
+
+    def answers_html(tab: TabSession, which: str) -> tuple[str, str]:
+        entries = tab.answers
+        if which == "last":
+            entries = entries[-1:]
+        if not entries:
+            gr.Warning("There is no answer yet.")
+            return "", ""
+        title = "Last answer" if which == "last" else f"All answers ({len(entries)})"
+        return answers_fragment(entries), answers_page(entries, f"{assets.APP_TITLE}: {title}")
+
+    out.open_last.click(lambda tab: answers_html(tab, "last"), [ctx.session], [out.answer_view, out.page],
+                    api_name="last_answer_html").then(None, [out.page], None, js=assets.OPEN_HTML_JS)
+    out.open_all.click(lambda tab: answers_html(tab, "all"), [ctx.session], [out.answer_view, out.page],
+                   api_name="all_answers_html").then(None, [out.page], None, js=assets.OPEN_HTML_JS)
