@@ -1,0 +1,83 @@
+"""A feature panel plugs in: its tab renders, its control reaches Start, its hook runs after each answer
+(real app, real llama.cpp, tiny model)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import gradio as gr
+import pytest
+from gradio_client import Client
+
+from samantha.app import build_app, serve
+from samantha.backends.base import Control
+from samantha.backends.llama_process import LlamaProcessBackend
+from samantha.chain import HookOutcome
+from samantha.config import ConfigStore
+from samantha.events import AnswerRecord, Notice
+from samantha.tinymodel import grammar_for_text
+from samantha.ui.context import PanelContext
+from samantha.ui.host import ModelHost
+from samantha.ui.session import TabSession
+
+
+class ShoutHook:
+    """Adds a notice after each answer, and feeds back the answer in capitals."""
+
+    def after_answer(self, record: AnswerRecord, control: Control) -> HookOutcome:
+        return HookOutcome(events=(Notice(f"plugin saw {record.answer!r}"),), feedback=record.answer.upper())
+
+
+class ShoutPlugin:
+    title = "Shout"
+
+    def __init__(self) -> None:
+        self.sessions: list[TabSession] = []
+
+    def render(self, ctx: PanelContext) -> None:
+        ctx.controls.add("shout", gr.Checkbox(label="Shout", elem_id="shout"))
+
+    def chain_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        return {"feedback": True} if values.get("shout") else {}
+
+    def hooks(self, session: TabSession, values: Mapping[str, Any]) -> list[ShoutHook]:
+        self.sessions.append(session)
+        return [ShoutHook()] if values.get("shout") else []
+
+
+@pytest.fixture(scope="module")
+def plugin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, ShoutPlugin]]:
+    from samantha.tinymodel import write_tiny_gguf
+
+    folder = tmp_path_factory.mktemp("plugin-models")
+    write_tiny_gguf(folder / "tiny.gguf", seed=1, name="tiny")
+    plugin = ShoutPlugin()
+    host = ModelHost(LlamaProcessBackend)
+    demo = build_app(host=host, config=ConfigStore(tmp_path_factory.mktemp("cfg")), models_dir=folder,
+                     files_dir=tmp_path_factory.mktemp("files"), plugins=[plugin])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = serve(demo, port=port, block=False, quiet=True)
+    try:
+        yield url, folder, plugin
+    finally:
+        demo.close()
+        host.close()
+
+
+def test_plugin_control_hook_and_settings_reach_the_chain(plugin_app: tuple[str, Path, ShoutPlugin]) -> None:
+    url, folder, plugin = plugin_app
+    client = Client(url, verbose=False)
+    base = {"models_dir": str(folder), "model_list": "tiny.gguf", "prompt": "a\nb", "max_tokens": 100,
+            "grammar": grammar_for_text("quiet words"), "seed": "", "stop": "", "links": "", "system": "",
+            "previous": "", "user_name": "", "assistant_name": "", "transcript": ""}
+    transcript, _, _, _, previous_now = client.predict(**base, shout=True, api_name="/start")
+    assert transcript.count("[notice] plugin saw 'quiet words'") == 2
+    assert previous_now  # feedback was on (set by the plugin), so the page shows a previous response
+    assert len(plugin.sessions) == 1
+    transcript, *_ = client.predict(**base, shout=False, api_name="/start")
+    assert "plugin saw" not in transcript
+    assert plugin.sessions[1] is plugin.sessions[0]  # the same tab keeps its session
