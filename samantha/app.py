@@ -31,6 +31,7 @@ PASSWORD_ENV = "SAMANTHA_PASSWORD"
 AUTH_USER_HINT = "Any user name; the password is the one Samantha was started with."
 EXIT_BAD_OPTIONS = 2
 EXIT_CANNOT_SERVE = 1
+MAX_UPLOAD = "200mb"  # the largest PDF the loaders take
 
 
 class LaunchError(ValueError):
@@ -117,6 +118,10 @@ def serve(
         auth=password_check(password) if password else None,
         auth_message=AUTH_USER_HINT if password else None,
         inbrowser=open_browser,
+        share=False,
+        ssr_mode=False,
+        run_history=False,  # would keep every transcript in the browser and offer cloud upload
+        max_file_size=MAX_UPLOAD,
         prevent_thread_lock=not block,
         show_error=True,
         quiet=quiet,

@@ -40,7 +40,8 @@ def build_blocks(
     link_resolver: LinkResolver | None = None,
 ) -> gr.Blocks:
     """Build the whole page around one shared model host; every tab gets its own TabSession."""
-    with gr.Blocks(title=assets.APP_TITLE, fill_width=True) as demo:
+    # No analytics: nothing about what the user does leaves the machine.
+    with gr.Blocks(title=assets.APP_TITLE, fill_width=True, analytics_enabled=False) as demo:
         session = gr.State(TabSession, delete_callback=_close_session)
         ctx = PanelContext(host=host, config=config, prompts_dir=prompts_dir, files_dir=files_dir, session=session)
         with gr.Row(equal_height=False):
