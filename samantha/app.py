@@ -25,7 +25,6 @@ from samantha.ui.collections import default_prompts_dir
 from samantha.ui.context import UIPlugin
 from samantha.ui.host import ModelHost
 from samantha.ui.layout import build_blocks
-from samantha.ui.streaming import LinkResolver
 
 PASSWORD_ENV = "SAMANTHA_PASSWORD"
 AUTH_USER_HINT = "Any user name; the password is the one Samantha was started with."
@@ -53,7 +52,6 @@ def build_app(
     prompts_dir: Path | None = None,
     files_dir: Path | None = None,
     plugins: Sequence[UIPlugin] = (),
-    link_resolver: LinkResolver | None = None,
 ) -> gr.Blocks:
     """The Gradio Blocks of the whole app; `models_dir`, when given, becomes the remembered model folder."""
     config = config if config is not None else ConfigStore()
@@ -68,7 +66,6 @@ def build_app(
         prompts_dir=prompts_dir if prompts_dir is not None else default_prompts_dir(),
         files_dir=files_dir if files_dir is not None else Path(tempfile.mkdtemp(prefix="samantha-files-")),
         plugins=plugins,
-        link_resolver=link_resolver,
     )
 
 

@@ -2,7 +2,9 @@
 
 Later features (code execution, voice, learning mode) plug in as UIPlugin
 objects: each renders its own panel, may add controls that every Start reads,
-and may hand the chain AnswerHooks.
+and may hand the chain AnswerHooks. A plugin that also shows things while the
+chain runs (download progress, code output, token candidates) has the optional
+members of LivePlugin; `plugin_outputs` and `plugin_run_parts` read them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any, Mapping, Protocol, Sequence
 
 import gradio as gr
 
-from samantha.chain import AnswerHook
+from samantha.chain import AnswerHook, ModelPreparer, Pacer
 from samantha.config import ConfigStore
+from samantha.events import Event
 from samantha.gguf_info import VocabularyReader
 from samantha.ui.host import ModelHost
 from samantha.ui.session import TabSession
@@ -89,6 +92,8 @@ class PanelContext:
     session: gr.State
     controls: Controls = field(default_factory=Controls)
     vocabulary: VocabularyCache = field(default_factory=VocabularyCache)
+    # Components other panels may update but that are not Start inputs (e.g. "picker", "note" of the models panel).
+    parts: dict[str, Any] = field(default_factory=dict)
 
 
 class UIPlugin(Protocol):
@@ -107,3 +112,53 @@ class UIPlugin(Protocol):
     def hooks(self, session: TabSession, values: Mapping[str, Any]) -> list[AnswerHook]:
         """AnswerHooks for this run of this tab."""
         ...
+
+
+class RunWatcher(Protocol):
+    """Follows one run for a panel: sees every chain event in order, then says what the panel shows now."""
+
+    def apply(self, event: Event) -> None:
+        ...
+
+    def view(self, finished: bool) -> Sequence[Any]:
+        """One value per component in the plugin's `outputs` (gr.skip() leaves one as it is)."""
+        ...
+
+
+@dataclass
+class RunParts:
+    """What a plugin adds to one run besides hooks: a model preparer, a pacer, a watcher for its outputs."""
+
+    prepare: ModelPreparer | None = None
+    pacer: Pacer | None = None
+    watcher: RunWatcher | None = None
+
+
+class LivePlugin(UIPlugin, Protocol):
+    """Optional members of a UIPlugin that shows things while the chain runs; each may be left out."""
+
+    outputs: Sequence[gr.components.Component]  # set by render(); Start updates them from the watcher
+
+    def render_live(self, ctx: PanelContext) -> None:
+        """Components shown next to the transcript rather than in the plugin's tab (e.g. a progress bar)."""
+        ...
+
+    def run_parts(self, session: TabSession, values: Mapping[str, Any]) -> RunParts:
+        """Called once the tab's run has begun; raise ValueError (InputProblem) to refuse with a message."""
+        ...
+
+
+def plugin_outputs(plugin: UIPlugin) -> list[gr.components.Component]:
+    return list(getattr(plugin, "outputs", ()))
+
+
+def plugin_run_parts(plugin: UIPlugin, session: TabSession, values: Mapping[str, Any]) -> RunParts:
+    parts = getattr(plugin, "run_parts", None)
+    return parts(session, values) if parts is not None else RunParts()
+
+
+def render_live(plugins: Sequence[UIPlugin], ctx: PanelContext) -> None:
+    for plugin in plugins:
+        live = getattr(plugin, "render_live", None)
+        if live is not None:
+            live(ctx)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from samantha.backends.base import LoadOptions
+from samantha.hub import HubError, parse_links
 from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings, parse_stop
 from samantha.ui.folders import ModelFolderError, ModelListError, list_models, parse_model_list, resolve_models
@@ -37,7 +38,7 @@ class InputProblem(ValueError):
 
 @dataclass(frozen=True)
 class RunRequest:
-    """Everything one Start needs; `links` is set when models come from download links instead."""
+    """Everything one Start needs; `links` is set when the models are download links (the chain fetches them)."""
 
     settings: ChainSettings
     load_options: LoadOptions
@@ -103,8 +104,17 @@ def check_grammar(text: str) -> str | None:
     return grammar + "\n"
 
 
+def link_members(links: str) -> tuple[str, ...]:
+    """Each active link line as a chain member, in order with repeats; every bad line reported at once."""
+    try:
+        parse_links(links)
+    except HubError as exc:
+        raise InputProblem(f"download links: {exc}") from None
+    return tuple(links.splitlines())
+
+
 def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
-    """The chain's model references and, when the list is empty, the links to download instead."""
+    """The chain's model references; when the list is empty, the download links are the models (SPEC §1)."""
     folder = str(values.get("models_dir") or "")
     entries = parse_model_list(str(values.get("model_list") or ""))
     if entries:
@@ -114,7 +124,7 @@ def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
             raise InputProblem(str(exc)) from None
     links = active_links(str(values.get("links") or ""))
     if links:
-        return (), links
+        return link_members(links), links
     try:
         listing = list_models(folder, bool(values.get("include_subfolders")))
     except ModelFolderError as exc:

@@ -14,7 +14,7 @@ import gradio as gr
 
 from samantha.config import ConfigStore
 from samantha.ui import assets
-from samantha.ui.context import PanelContext, UIPlugin
+from samantha.ui.context import PanelContext, UIPlugin, render_live
 from samantha.ui.help import render_help
 from samantha.ui.host import ModelHost
 from samantha.ui.input_panel import render_collections, render_inputs
@@ -22,7 +22,6 @@ from samantha.ui.models_panel import folder_note, render_model_card_panel, rende
 from samantha.ui.output_panel import render_output_panel, wire_output_panel
 from samantha.ui.session import TabSession
 from samantha.ui.settings_panel import render_advanced, render_chain_settings, render_sampling
-from samantha.ui.streaming import LinkResolver
 
 
 def _close_session(value: Any) -> None:
@@ -37,7 +36,6 @@ def build_blocks(
     prompts_dir: Path,
     files_dir: Path,
     plugins: Sequence[UIPlugin] = (),
-    link_resolver: LinkResolver | None = None,
 ) -> gr.Blocks:
     """Build the whole page around one shared model host; every tab gets its own TabSession."""
     # No analytics: nothing about what the user does leaves the machine.
@@ -52,10 +50,12 @@ def build_blocks(
             with gr.Column(scale=5, min_width=380):
                 with gr.Accordion("Models", open=True, elem_id="models-panel"):
                     model_parts = render_models_panel(ctx)
+                ctx.parts.update(model_parts)
                 fields = render_inputs(ctx)
                 render_collections(ctx, fields)
             with gr.Column(scale=7, min_width=420):
                 out = render_output_panel()
+                render_live(plugins, ctx)
         with gr.Tabs():
             with gr.Tab("Chain", elem_id="tab-chain"):
                 render_chain_settings(ctx)
@@ -71,7 +71,7 @@ def build_blocks(
             with gr.Tab("How it works", elem_id="tab-help"):
                 render_help()
 
-        wire_output_panel(ctx, out, fields, plugins=plugins, link_resolver=link_resolver)
+        wire_output_panel(ctx, out, fields, plugins=plugins)
 
         # -- page load: remembered settings and the current folder ---------
         def on_load() -> tuple[Any, ...]:

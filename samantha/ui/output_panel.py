@@ -10,17 +10,16 @@ from __future__ import annotations
 import html
 import inspect
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import gradio as gr
 
 from samantha.ui import assets
 from samantha.ui.answer_html import answers_fragment, answers_page
-from samantha.ui.context import PanelContext, UIPlugin
+from samantha.ui.context import PanelContext, RunWatcher, UIPlugin, plugin_outputs, plugin_run_parts
 from samantha.ui.inputs import InputProblem, build_request
 from samantha.ui.session import SessionBusy, TabSession
-from samantha.ui.streaming import ChainStream, LinkResolver
+from samantha.ui.streaming import ChainStream
 
 LINKS_NOT_WIRED = (
     "Download links are handled by the download feature, which is not available in this build: "
@@ -111,14 +110,24 @@ def wire_output_panel(
     fields: Mapping[str, Any],
     *,
     plugins: Sequence[UIPlugin] = (),
-    link_resolver: LinkResolver | None = None,
 ) -> None:
     """Connect the buttons: Start streams the chain; the stop buttons are not queued so they act at once."""
-    run_outputs = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now]
+    # Plugins' live outputs follow the five of the chain, each plugin's in one block.
+    live = [plugin_outputs(plugin) for plugin in plugins]
+    run_outputs = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now,
+                   *(component for outputs in live for component in outputs)]
+    unchanged = tuple(gr.skip() for outputs in live for _ in outputs)
+
+    def live_values(watchers: Sequence[RunWatcher | None], finished: bool) -> tuple[Any, ...]:
+        values: list[Any] = []
+        for watcher, outputs in zip(watchers, live):
+            shown = list(watcher.view(finished)) if watcher is not None else []
+            values += shown if len(shown) == len(outputs) else [gr.skip()] * len(outputs)
+        return tuple(values)
 
     def on_start(tab: TabSession, text: str, *values: Any) -> Iterator[tuple[Any, ...]]:
         named = ctx.controls.named(values)
-        keep = (gr.skip(),) * 3
+        keep = (gr.skip(),) * 3 + unchanged
         try:
             request = build_request(named)
             extra: dict[str, Any] = {}
@@ -126,26 +135,37 @@ def wire_output_panel(
                 extra.update(plugin.chain_fields(named))
             if extra:
                 request = replace(request, settings=replace(request.settings, **extra))
-            if request.links and link_resolver is None:
-                raise InputProblem(LINKS_NOT_WIRED)
             control = tab.begin_run()
         except (InputProblem, SessionBusy, ValueError) as exc:
             gr.Warning(str(exc))
             yield (text, status_html(str(exc), "error"), *keep)
             return
         try:
+            parts = [plugin_run_parts(plugin, tab, named) for plugin in plugins]
+            prepare = next((part.prepare for part in parts if part.prepare is not None), None)
+            if request.links and prepare is None:
+                raise InputProblem(LINKS_NOT_WIRED)
             hooks = [hook for plugin in plugins for hook in plugin.hooks(tab, named)]
             stream = ChainStream(
                 ctx.host, tab, control, request, text or "",
-                hooks=hooks, link_resolver=link_resolver, folder=Path(str(named.get("models_dir") or ".")),
+                hooks=hooks, prepare=prepare,
+                pacer=next((part.pacer for part in parts if part.pacer is not None), None),
+                watchers=[part.watcher for part in parts if part.watcher is not None],
             )
+        except (InputProblem, ValueError) as exc:  # a plugin refused this run (e.g. no code runner)
+            tab.end_run()
+            gr.Warning(str(exc))
+            yield (text, status_html(str(exc), "error"), *keep)
+            return
         except BaseException:
             tab.end_run()
             raise
+        watchers = [part.watcher for part in parts]
         for view in stream:
             yield (
                 view.transcript, status_html(view.status, view.phase),
                 tab.last_answer, tab.all_answers_text(), tab.previous,
+                *live_values(watchers, view.finished),
             )
 
     # Named parameters, so the API (gradio_client) shows one argument per control.

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from samantha.backends.base import Control
+
+
+T = TypeVar("T")
 
 
 class SessionBusy(RuntimeError):
@@ -49,6 +52,7 @@ class TabSession:
         self._running = False
         self._answers: list[AnswerEntry] = []
         self._previous = ""  # the previous response the model sees now (changes with feedback)
+        self._parts: dict[str, Any] = {}  # features' own per-tab objects (code runner, token stepper)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "TabSession":
         return self
@@ -92,8 +96,23 @@ class TabSession:
             return True
 
     def close(self) -> None:
-        """The tab went away: stop whatever it was running."""
+        """The tab went away: stop whatever it was running, and close what features kept for it."""
         self._control.stop_all()
+        with self._lock:
+            parts = list(self._parts.values())
+            self._parts.clear()
+        for part in parts:
+            closer = getattr(part, "close", None)
+            if callable(closer):
+                closer()
+
+    def part(self, key: str, factory: Callable[[], T]) -> T:
+        """A feature's own object for this tab (made by `factory` on first use), closed with the tab."""
+        with self._lock:
+            if key not in self._parts:
+                self._parts[key] = factory()
+            value: T = self._parts[key]
+            return value
 
     # -- answers and previous response ---------------------------------------
     def add_answer(self, entry: AnswerEntry) -> None:

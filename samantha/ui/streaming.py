@@ -4,6 +4,8 @@ The chain runs in a worker thread and puts its events on a queue; the Gradio
 handler drains the queue and sends the page at most one update per `interval`
 (about ten a second), however fast tokens arrive, so a long transcript never
 slows generation down. Stop buttons only set the tab's Control flags.
+Hub links among the models are downloaded by the chain itself (`prepare`), and
+feature panels follow the run through RunWatchers that see every event.
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Callable, Iterable, Iterator, Protocol
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
 
 from samantha.backends.base import Control
-from samantha.chain import AnswerHook, run_chain
+from samantha.chain import AnswerHook, ModelPreparer, Pacer, run_chain
 from samantha.events import AnswerFinished, ChainStarted, Event
 from samantha.prompts import parse_previous
+from samantha.ui.context import RunWatcher
 from samantha.ui.host import ModelHost
 from samantha.ui.inputs import RunRequest
 from samantha.ui.session import AnswerEntry, TabSession
@@ -27,13 +29,6 @@ from samantha.ui.transcript_view import TranscriptWriter
 UPDATE_INTERVAL_SECONDS = 0.1
 # How long the handler waits for a stopped chain's thread before giving up on it.
 STOP_JOIN_SECONDS = 15.0
-
-
-class LinkResolver(Protocol):
-    """Downloads the models a link field names (the download feature); returns their local paths."""
-
-    def __call__(self, links: str, folder: Path, control: Control, report: Callable[[str], None]) -> list[str]:
-        ...
 
 
 @dataclass(frozen=True)
@@ -81,22 +76,15 @@ def _chain_worker(
     control: Control,
     request: RunRequest,
     hooks: list[AnswerHook],
-    link_resolver: LinkResolver | None,
-    folder: Path,
+    prepare: ModelPreparer | None,
+    pacer: Pacer | None,
     out: "queue.Queue[object]",
 ) -> None:
-    """The worker thread: get models (downloads), wait for the model host, run the chain."""
+    """The worker thread: wait for the model host, run the chain (which downloads linked models itself)."""
     try:
         settings = request.settings
-        if request.links:
-            if link_resolver is None:
-                raise RuntimeError("downloading from links is not available in this build")
-            out.put(_Status("Downloading the linked model(s)\u2026"))
-            models = link_resolver(request.links, folder, control, lambda message: out.put(_Status(message)))
-            if control.all_stopped:
-                out.put(_Status("Stopped while downloading", "stopped"))
-                return
-            settings = replace(settings, models=tuple(models))
+        if request.links and prepare is None:
+            raise RuntimeError("downloading from links is not available in this build")
 
         def waiting(position: int) -> None:
             out.put(_Status(
@@ -112,6 +100,7 @@ def _chain_worker(
             events = run_chain(
                 settings, backend, control,
                 load_options=request.load_options, hooks=hooks, grammar=request.grammar,
+                pacer=pacer, prepare=prepare,
             )
             for event in events:
                 out.put(event)
@@ -133,8 +122,9 @@ class ChainStream:
         transcript: str,
         *,
         hooks: Iterable[AnswerHook] = (),
-        link_resolver: LinkResolver | None = None,
-        folder: Path = Path("."),
+        prepare: ModelPreparer | None = None,
+        pacer: Pacer | None = None,
+        watchers: Iterable[RunWatcher] = (),
         interval: float = UPDATE_INTERVAL_SECONDS,
     ) -> None:
         self._host = host
@@ -142,8 +132,9 @@ class ChainStream:
         self._control = control
         self._request = request
         self._hooks = list(hooks)
-        self._link_resolver = link_resolver
-        self._folder = folder
+        self._prepare = prepare
+        self._pacer = pacer
+        self._watchers = list(watchers)
         self._interval = interval
         self.writer = TranscriptWriter(text=transcript, fast=request.settings.fast)
         self._phase = "running"
@@ -171,6 +162,8 @@ class ChainStream:
             self.writer.apply(event)
             if isinstance(event, AnswerFinished):
                 self._record(event)
+            for watcher in self._watchers:
+                watcher.apply(event)
 
     def _record(self, event: AnswerFinished) -> None:
         record = event.record
@@ -194,7 +187,7 @@ class ChainStream:
     def __iter__(self) -> Iterator[RunView]:
         worker = threading.Thread(
             target=_chain_worker,
-            args=(self._host, self._control, self._request, self._hooks, self._link_resolver, self._folder, self._queue),
+            args=(self._host, self._control, self._request, self._hooks, self._prepare, self._pacer, self._queue),
             name="samantha-chain",
             daemon=True,
         )

@@ -15,12 +15,15 @@ from samantha.events import (
     ChainError,
     ChainFinished,
     ChainStarted,
+    CodeRan,
+    Downloading,
     Event,
     ModelLoaded,
     Notice,
     Token,
 )
-from samantha.transcript import banner_text, stats_line
+from samantha.hub.errors import human_size
+from samantha.transcript import banner_text, code_run_text, stats_line
 
 ERROR_MARK = "[error]"
 NOTICE_MARK = "[notice]"
@@ -79,6 +82,12 @@ class TranscriptWriter:
             self.answers += 1
         elif isinstance(event, Notice):
             self._line(f"{NOTICE_MARK} {event.message}")
+        elif isinstance(event, Downloading):
+            total = f" of {human_size(event.total)}" if event.total else ""
+            self.status = f"Downloading {event.filename}: {human_size(event.done)}{total}"
+        elif isinstance(event, CodeRan):
+            self._line(code_run_text(event))
+            self.text += "\n"
         elif isinstance(event, ChainError):
             self._line(f"{ERROR_MARK} {event.message}")
             self.errors.append(event.message)

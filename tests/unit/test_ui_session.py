@@ -13,7 +13,17 @@ import pytest
 
 from samantha.backends.base import Control, LoadOptions
 from samantha.backends.scripted import ScriptedBackend
-from samantha.events import AnswerRecord, Banner, ChainError, ChainFinished, ChainStarted, Notice, Token, AnswerFinished
+from samantha.events import (
+    AnswerFinished,
+    AnswerRecord,
+    Banner,
+    ChainError,
+    ChainFinished,
+    ChainStarted,
+    Downloading,
+    Notice,
+    Token,
+)
 from samantha.settings import ChainSettings
 from samantha.transcript import banner_text, stats_line
 from samantha.ui.host import ModelHost
@@ -220,18 +230,43 @@ def test_links_without_a_download_feature_are_an_error(tmp_path: Path) -> None:
     assert views[-1].phase == "error" and "not available" in views[-1].transcript
 
 
-def test_links_go_through_the_resolver(tmp_path: Path) -> None:
-    calls: list[tuple[str, Path]] = []
+class LinkPreparer:
+    """A ModelPreparer that "downloads" link entries by reporting progress and naming a local file."""
 
-    def resolver(links: str, folder: Path, control: Control, report) -> list[str]:  # type: ignore[no-untyped-def]
-        calls.append((links, folder))
-        report("downloading 50%")
-        return [str(folder / "MODEL_FOR_TESTING.gguf")]
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.prepared: list[str] = []
 
+    def handles(self, ref: str) -> bool:
+        return ref.startswith("link:")
+
+    def prepare(self, ref: str, control: Control):  # type: ignore[no-untyped-def]
+        self.prepared.append(ref)
+        yield Downloading(ref, "m.gguf", 50, 100, 10.0, 5.0)
+        return str(self.folder / "MODEL_FOR_TESTING.gguf")
+
+
+class Recorder:
+    """A RunWatcher that keeps every event and shows how many it saw."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    def apply(self, event: object) -> None:
+        self.events.append(event)
+
+    def view(self, finished: bool) -> list[object]:
+        return [len(self.events), finished]
+
+
+def test_links_are_chain_members_prepared_by_the_chain_and_watchers_see_every_event(tmp_path: Path) -> None:
     backend = ScriptedBackend(answers=["downloaded model speaks"])
     session = TabSession()
-    req = RunRequest(ChainSettings(seed=1), LoadOptions(), None, links="L")
+    preparer, watcher = LinkPreparer(tmp_path), Recorder()
+    req = RunRequest(ChainSettings(models=("link:one",), seed=1), LoadOptions(), None, links="link:one")
     views = list(ChainStream(ModelHost(lambda: backend), session, session.begin_run(), req, "",
-                             link_resolver=resolver, folder=tmp_path))
-    assert calls == [("L", tmp_path)] and "downloaded model speaks" in views[-1].transcript
-    assert "MODEL_FOR_TESTING.gguf" in views[-1].transcript
+                             prepare=preparer, watchers=[watcher]))
+    assert preparer.prepared == ["link:one"] and "downloaded model speaks" in views[-1].transcript
+    assert backend.loads[0][0] == str(tmp_path / "MODEL_FOR_TESTING.gguf")
+    assert [type(e).__name__ for e in watcher.events][:3] == ["ChainStarted", "Banner", "Downloading"]
+    assert isinstance(watcher.events[-1], ChainFinished) and views[-1].finished
