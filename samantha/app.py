@@ -23,6 +23,7 @@ from samantha.config import ConfigStore
 from samantha.ui import assets
 from samantha.ui.collections import default_prompts_dir
 from samantha.ui.context import UIPlugin
+from samantha.ui.features import standard_plugins
 from samantha.ui.host import ModelHost
 from samantha.ui.layout import build_blocks
 
@@ -142,7 +143,7 @@ def launch(args: argparse.Namespace) -> int:
     password = getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
     host = default_host()
     try:
-        demo = build_app(host=host, models_dir=args.models_dir)
+        demo = build_app(host=host, models_dir=args.models_dir, plugins=standard_plugins())
         serve(demo, server_name=args.host, port=args.port, password=password, open_browser=not args.no_browser)
     except LaunchError as exc:
         print(f"samantha: {exc}", file=sys.stderr)

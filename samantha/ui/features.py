@@ -1,0 +1,11 @@
+"""The feature panels the app ships with, in the order their tabs appear."""
+
+from __future__ import annotations
+
+from samantha.ui.context import UIPlugin
+from samantha.ui.downloads_panel import DownloadsPlugin
+
+
+def standard_plugins() -> list[UIPlugin]:
+    """Fresh plugin objects for one page (each keeps the components it rendered)."""
+    return [DownloadsPlugin()]
