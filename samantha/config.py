@@ -1,4 +1,4 @@
-"""Settings the app remembers between runs (model folder, subfolders, click sounds).
+"""Settings the app remembers between runs (model folder, subfolders, click sounds, code runner).
 
 Stored as JSON in the user's config folder (platformdirs), or in the folder
 named by the `SAMANTHA_CONFIG_DIR` environment variable so tests and portable
@@ -47,6 +47,7 @@ class AppConfig:
     models_dir: str = ""  # empty = the Downloads folder
     include_subfolders: bool = False
     click_sounds: bool = True
+    runner_python: str = ""  # the code runner's venv folder or interpreter; empty = the default folder
 
     def resolved_models_dir(self) -> Path:
         return Path(self.models_dir).expanduser() if self.models_dir else default_models_dir()
