@@ -48,6 +48,11 @@ class AppConfig:
     include_subfolders: bool = False
     click_sounds: bool = True
     runner_python: str = ""  # the code runner's venv folder or interpreter; empty = the default folder
+    vosk_dir: str = ""  # voice-command models (Vosk); empty = the folder `samantha voice setup` fills
+    speech_voice: str = ""  # read-aloud voice id; empty = the engine's default
+    speech_rate: int = 0  # read-aloud words per minute; 0 = the engine's default
+    read_aloud: bool = False
+    sound_cues: bool = True
 
     def resolved_models_dir(self) -> Path:
         return Path(self.models_dir).expanduser() if self.models_dir else default_models_dir()
