@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from samantha.ui.context import UIPlugin
 from samantha.ui.downloads_panel import DownloadsPlugin
+from samantha.ui.voice_panel import VoicePlugin
 
 
 def standard_plugins() -> list[UIPlugin]:
     """Fresh plugin objects for one page (each keeps the components it rendered)."""
-    return [DownloadsPlugin()]
+    return [DownloadsPlugin(), VoicePlugin()]
