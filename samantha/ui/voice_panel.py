@@ -130,7 +130,9 @@ class VoicePlugin:
     # -- page ---------------------------------------------------------------
     def render_live(self, ctx: PanelContext) -> None:
         self._player = gr.Audio(label="Speech", type="filepath", autoplay=True, interactive=False, visible=False,
-                                buttons=["download"], elem_id="voice-player")
+                                buttons=["download"], elem_id="voice-player",
+                                # the browser's own player: a plain <audio> element that Stop can pause
+                                waveform_options=gr.WaveformOptions(show_recording_waveform=False))
         self._note = gr.Markdown(elem_id="voice-note")
 
     def render(self, ctx: PanelContext) -> None:

@@ -1,0 +1,99 @@
+"""The voice panel in headless Chromium against the real app (real llama.cpp, real eSpeak NG): read the last
+answer into a playable audio element, a spoken command (recorded speech, recogniser stand-in) that fills the
+prompt and presses Start, Stop all silencing the speech, and the message when no Vosk model is there."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
+from ui_pages import field, set_grammar, status, transcript, wait_until
+
+from samantha.tinymodel import grammar_for_text
+from samantha.ui.voice_panel import VoicePlugin
+from tests.support.voice_standins import ScriptedVoice, fake_vosk_model, speak_to_wav
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="eSpeak NG is not installed"),
+]
+
+ANSWER = "The **capital** of France is Paris, a city on the river Seine."
+HEARD_PROMPT = "what is the capital of france"
+
+
+@pytest.fixture(scope="module")
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+    work = tmp_path_factory.mktemp("voice-browser")
+    recording = speak_to_wav(work / "commands.wav", [f"OK, {HEARD_PROMPT}?", "Samantha close"])
+    scripted = ScriptedVoice(recording, [f"ok {HEARD_PROMPT}", "samantha close"])
+    plugin = VoicePlugin(recognizers=scripted.recognizer, microphone=scripted.microphone)
+    with serve_app(ui_models, work, [plugin]) as running:
+        yield running
+
+
+@pytest.fixture
+def open_tab(browser: Any, app: FeatureApp) -> Iterator[Any]:
+    contexts: list[Any] = []
+    yield tab_opener(browser, app, contexts)
+    for context in contexts:
+        context.close()
+
+
+def player_duration(page: Any) -> float:
+    value = page.evaluate(
+        "() => { const a = document.querySelector('#voice-player audio'); return a ? a.duration : 0; }"
+    )
+    return float(value or 0)
+
+
+def use_vosk_folder(page: Any, folder: Path) -> None:
+    open_feature_tab(page, "Voice")
+    box = field(page, "vosk-dir")
+    box.fill(str(folder))
+
+
+def test_read_last_answer_plays_speech_and_stop_all_pauses_it(open_tab: Any) -> None:
+    page = open_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    set_grammar(page, grammar_for_text(ANSWER))
+    prompt = field(page, "user-prompt")
+    prompt.fill("Where is Paris?")
+    prompt.press("Enter")
+    wait_until(lambda: "Done" in status(page), "the chain to finish")
+    assert ANSWER in transcript(page)
+
+    open_feature_tab(page, "Voice")
+    page.click("#voice-read-last")
+    wait_until(lambda: "Reading the last answer" in page.locator("#voice-note").inner_text(), "the speech")
+    wait_until(lambda: player_duration(page) > 0, "the audio element to load")
+    assert 2.0 < player_duration(page) < 20.0  # eleven words at 175 words per minute, symbols not read
+    page.click("#stop-all-button")
+    wait_until(lambda: page.evaluate("() => window.samantha.speechPaused || 0") >= 1, "the speech to be paused")
+    assert page.evaluate("() => document.querySelector('#voice-player audio').paused")
+
+
+def test_a_spoken_command_fills_the_prompt_and_presses_start(open_tab: Any, app: FeatureApp, tmp_path: Path) -> None:
+    page = open_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    set_grammar(page, grammar_for_text(ANSWER))
+    use_vosk_folder(page, fake_vosk_model(tmp_path / "vosk"))
+    page.click("#voice-listen")
+    wait_until(lambda: ANSWER in transcript(page), "the spoken prompt's answer")
+    assert field(page, "user-prompt").input_value() == HEARD_PROMPT
+    listen_status = page.locator("#voice-listen-status")
+    wait_until(lambda: "Stopped listening (close command)" in listen_status.inner_text(), "the close command")
+
+
+def test_without_a_vosk_model_the_panel_says_what_is_missing(open_tab: Any, tmp_path: Path) -> None:
+    page = open_tab()
+    empty = tmp_path / "no-models"
+    use_vosk_folder(page, empty)
+    page.click("#voice-listen")
+    listen_status = page.locator("#voice-listen-status")
+    wait_until(lambda: "cannot listen yet" in listen_status.inner_text(), "the missing-model message")
+    text = listen_status.inner_text()
+    assert f"No 'en' voice-command model in {empty}" in text and "samantha voice setup" in text
