@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import pytest
 from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
-from ui_pages import field, set_grammar, status, transcript, wait_until
+from ui_pages import WAIT_MS, field, set_grammar, status, transcript, wait_until
 
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.voice_panel import VoicePlugin
@@ -97,3 +97,35 @@ def test_without_a_vosk_model_the_panel_says_what_is_missing(open_tab: Any, tmp_
     wait_until(lambda: "cannot listen yet" in listen_status.inner_text(), "the missing-model message")
     text = listen_status.inner_text()
     assert f"No 'en' voice-command model in {empty}" in text and "samantha voice setup" in text
+
+
+def test_the_pages_microphone_records_a_command_that_starts_the_chain(
+    browser: Any, app: FeatureApp, tmp_path: Path
+) -> None:
+    """Chromium's fake microphone plays the recorded commands into the page's recorder."""
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+
+    recording = speak_to_wav(tmp_path / "clip.wav", [f"OK, {HEARD_PROMPT}?", "Samantha close"])
+    fake_microphone = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                       f"--use-file-for-fake-audio-capture={recording}"]
+    chromium = browser.browser_type.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + fake_microphone)
+    try:
+        app.config.update(models_dir=str(app.models.resolve()), click_sounds=False)
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        context.grant_permissions(["microphone"], origin=app.url.rstrip("/"))
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(app.url)
+        page.wait_for_selector("#start-button")
+        field(page, "model-list").fill("tiny-chatml.gguf")
+        set_grammar(page, grammar_for_text(ANSWER))
+        use_vosk_folder(page, fake_vosk_model(tmp_path / "vosk"))
+        page.locator("#voice-page-mic button", has_text="Record").first.click()
+        stop = page.locator("#voice-page-mic button", has_text="Stop").first
+        stop.wait_for()
+        page.wait_for_timeout(6000)  # the fake device plays the recording (about 4 s) while recording
+        stop.click()
+        wait_until(lambda: ANSWER in transcript(page), "the answer to the recorded prompt")
+        assert field(page, "user-prompt").input_value() == HEARD_PROMPT
+    finally:
+        chromium.close()
