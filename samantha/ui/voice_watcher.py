@@ -30,7 +30,7 @@ class _Reading:
 
 def player_update(result: SpeechResult) -> Any:
     """The player showing (and, with autoplay, playing) a speech file."""
-    return gr.Audio(value=str(result.path), visible=True)
+    return gr.update(value=str(result.path), visible=True)
 
 
 def speech_note(what: str, result: SpeechResult) -> str:

@@ -11,16 +11,20 @@ import wave
 from pathlib import Path
 from typing import Any, Iterator
 
+import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
 
 from samantha.app import build_app, serve
+from samantha.backends.base import Control
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.config import ConfigStore
+from samantha.events import AnswerFinished, AnswerRecord, AnswerStarted
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
 from samantha.ui.host import ModelHost
 from samantha.ui.voice_panel import VoicePlugin
 from samantha.ui.voice_tab import ListenProblem, VoiceTab, open_server_microphone, vosk_recognizer
+from samantha.ui.voice_watcher import VoiceRunWatcher
 from samantha.voice.speech_text import speakable_text
 from samantha.voice.tts import SpeechSynthesizer
 from tests.support.voice_standins import ScriptedVoice, fake_vosk_model, speak_to_wav
@@ -161,4 +165,37 @@ def test_without_a_model_or_microphone_the_panel_says_what_is_missing_and_how_to
         assert "No microphone" in str(problem.value) and "page's microphone" in str(problem.value)
     else:
         getattr(source, "close")()
+    tab.close()
+
+
+def _finished(answer: str, finish_reason: str = "eos") -> AnswerFinished:
+    return AnswerFinished(AnswerRecord(
+        model="tiny.gguf", model_name="tiny.gguf", model_position=1, item_number=1, item_text="go", round=1,
+        loop=1, settings={}, random_values=None, prompt="", answer=answer, prompt_tokens=1, answer_tokens=1,
+        load_seconds=0.0, prompt_seconds=0.0, generation_seconds=0.0, finish_reason=finish_reason,
+    ))
+
+
+def test_stop_silences_each_answer_read_aloud_and_cues_stay_harmless(tmp_path: Path) -> None:
+    tab = VoiceTab(tmp_path / "speech", vosk_recognizer, open_server_microphone)
+    control = Control()
+    watcher = VoiceRunWatcher(tab, control, read_aloud=True, cues=True, voice_id=None, rate=175)
+    watcher.apply(AnswerStarted(1, "go"))
+    watcher.apply(_finished("First **answer**."))
+    tab.silence()  # Stop / next while the first answer is being read: it is not played
+    watcher.apply(_finished("cut short", finish_reason="cancelled"))  # a stopped answer is not read
+    watcher.apply(_finished("Second answer."))
+    player, note = watcher.view(finished=True)
+    assert "Reading answer" in note and note.count("Reading answer") == 1
+    second = SpeechSynthesizer().synthesize("Second answer.", tmp_path / "second.wav", rate=175)
+    assert frames(player) == frames(second.path)
+    if tab.cues.status() is not None:  # no audio device here: the cues said why, once, and nothing broke
+        assert "Audio cues are silent" in note
+
+    stopped = Control()
+    watcher = VoiceRunWatcher(tab, stopped, read_aloud=True, cues=False, voice_id=None, rate=175)
+    watcher.apply(_finished("Never heard."))
+    stopped.stop_all()
+    player, _ = watcher.view(finished=True)
+    assert player == gr.skip()  # Stop all: nothing more is read in this run
     tab.close()
