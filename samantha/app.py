@@ -39,10 +39,10 @@ class LaunchError(ValueError):
 
 
 def default_host() -> ModelHost:
-    """The real thing: llama.cpp in a worker process, one model at a time."""
-    from samantha.backends.llama_process import LlamaProcessBackend
+    """The real thing: llama.cpp in a worker process (one model at a time), and OpenAI-compatible servers."""
+    from samantha.backends.router import RouterBackend
 
-    return ModelHost(LlamaProcessBackend)
+    return ModelHost(RouterBackend)
 
 
 def build_app(

@@ -282,6 +282,7 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         reset=settings.reset or sampling.reset_model,
         candidates=display_candidates(sampling.top_k) if settings.learning else 0,
         lockstep=settings.learning and pacer is not None,
+        messages=tuple(messages) if settings.prompt_format == "auto" else (),
     )
     done: Generated | None = None
     choices: list[TokenChoice] = []
@@ -340,6 +341,8 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         stop_reason = stop_reason or outcome.stop_reason
     run.answers.append(done.text)
     yield AnswerFinished(record)
+    for notice in done.notices:
+        yield Notice(f"{info.name}: {notice}")
     for outcome in outcomes:
         yield from outcome.events
 

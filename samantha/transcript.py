@@ -30,6 +30,8 @@ def stats_line(record: AnswerRecord) -> str:
         line += ", stopped"
     elif record.finish_reason == "length":
         line += ", max_tokens reached"
+    elif record.finish_reason == "cut":
+        line += ", stream cut off: partial answer"
     return line
 
 

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol, Union
 
-from samantha.formats import TemplateInfo
+from samantha.formats import Message, TemplateInfo
 from samantha.learning import TokenChoice
 from samantha.settings import Sampling
 
@@ -25,6 +25,7 @@ class Control:
     def __init__(self) -> None:
         self._all = threading.Event()
         self._next = threading.Event()
+        self._secrets: dict[str, str] = {}
 
     def stop_all(self) -> None:
         self._all.set()
@@ -54,6 +55,13 @@ class Control:
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`, waking early on Stop all; True if stopped."""
         return self._all.wait(seconds)
+
+    def give_secret(self, name: str, value: str) -> None:
+        """Hand this run a secret (a remote server's API key typed in the page): memory only, never saved."""
+        self._secrets[name] = value
+
+    def secret(self, name: str) -> str | None:
+        return self._secrets.get(name)
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,9 @@ class GenerationRequest:
     reset: bool = False  # clear the model's state (KV cache) first
     candidates: int = 0  # learning mode: how many top candidates to report per token
     lockstep: bool = False  # learning mode: produce each token only when the consumer asks for the next
+    # The chat turns behind `prompt`, for a server that applies its own template (a remote chat API);
+    # empty when a prompt format is forced, so the rendered `prompt` is what must be sent.
+    messages: tuple[Message, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,8 +118,9 @@ class Generated:
     answer_tokens: int
     prompt_seconds: float
     generation_seconds: float
-    finish_reason: str  # "eos", "length", "stop", "cancelled"
+    finish_reason: str  # "eos", "length", "stop", "cancelled", "cut" (a remote stream broke off)
     extra: dict = field(default_factory=dict)
+    notices: tuple[str, ...] = ()  # for the user, e.g. settings a remote server ignored
 
 
 class BackendError(RuntimeError):
