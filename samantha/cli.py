@@ -25,6 +25,14 @@ from samantha.prompts import PromptSyntaxError
 from samantha.session_file import SessionFile
 from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
 from samantha.pacing import DelayPacer
+from samantha.remote_cli import (
+    RemoteInputError,
+    add_api_key_option,
+    add_models_parser,
+    api_key_from,
+    check_remote_models,
+    models_command,
+)
 from samantha.transcript import banner_text, code_run_text, stats_line, unlikely_picks_line
 
 EXIT_BAD_INPUT = 2
@@ -51,7 +59,9 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         help="run a chain without the UI and print the transcript",
         description="Run ([models] -> respond -> ([prompts] x responses)) x loops headless.",
     )
-    run.add_argument("--model", action="append", default=[], metavar="PATH", help="a GGUF file; repeat for a chain, in order")
+    run.add_argument("--model", action="append", default=[], metavar="PATH",
+                     help="a GGUF file, or a server's model as openai+http://host:port/v1#name; repeat for a chain, in order")
+    add_api_key_option(run)
     run.add_argument("--url", action="append", default=[], metavar="LINK", help="a Hugging Face GGUF link (resolve/blob URL or repo:file); repeat; used when no --model is given")
     run.add_argument("--urls-file", metavar="FILE", help="a TXT file of links, one per line (--- lines are ignored)")
     run.add_argument("--models-dir", metavar="DIR", help="where downloads are saved (default: your Downloads folder)")
@@ -101,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--path", help="where to create it (default: .runner-venv next to the app)")
     setup.add_argument("--python", help="the Python that creates it (default: this one)")
     setup.add_argument("--packages", nargs="*", help="packages to install instead of the default data-analysis stack")
+    add_models_parser(subparsers)
     voice = subparsers.add_parser("voice", help="offline voice commands (Vosk)")
     voice_commands = voice.add_subparsers(dest="voice_command", required=True)
     voice_setup = voice_commands.add_parser("setup", help="download the small English and Portuguese Vosk models")
@@ -200,14 +211,17 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
+        check_remote_models(settings.models)
+        api_key = api_key_from(args)
         hooks = [_code_hook(args, settings)] if settings.run_code else []
-    except (InputError, PromptSyntaxError) as exc:
+    except (InputError, PromptSyntaxError, RemoteInputError) as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
 
-    from samantha.backends.llama_process import LlamaProcessBackend
+    from samantha.backends.openai_remote import OpenAIRemoteBackend
+    from samantha.backends.router import RouterBackend
 
-    backend = LlamaProcessBackend()
+    backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(api_key))
     control = Control()
     session = SessionFile(Path(args.save), settings) if args.save else None
     errors = 0
@@ -331,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_command(args, sys.stdout, sys.stderr)
     if args.command == "runner":
         return runner_command(args, sys.stdout, sys.stderr)
+    if args.command == "models":
+        return models_command(args, sys.stdout, sys.stderr)
     if args.command == "voice":
         from samantha.voice import voice_setup
 
