@@ -21,6 +21,7 @@ from samantha.events import (
     Notice,
     Token,
 )
+from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
 from samantha.prompts import PromptSyntaxError
 from samantha.session_file import SessionFile
 from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
@@ -99,6 +100,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--workdir", metavar="DIR", help="working folder for code runs (default: a new folder per session)")
     run.add_argument("--save", metavar="FILE.json", help="write the session file as the chain runs")
     run.add_argument("--dry-run", action="store_true", help="print the planned steps without loading a model")
+    run.add_argument("--no-history", action="store_true", help="do not store this run in the session history")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     voice_commands = voice.add_subparsers(dest="voice_command", required=True)
     voice_setup = voice_commands.add_parser("setup", help="download the small English and Portuguese Vosk models")
     voice_setup.add_argument("--model-dir", help="where the models go (default: your Samantha data folder)")
+    add_history_parser(subparsers)
     ui = subparsers.add_parser("ui", help="start the web app (the default)")
     ui.add_argument("--no-browser", action="store_true")
     ui.add_argument("--port", type=int, default=7860)
@@ -224,6 +227,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(api_key))
     control = Control()
     session = SessionFile(Path(args.save), settings) if args.save else None
+    recorder = run_recorder(args.no_history, settings, grammar, LoadOptions(n_threads=args.threads, repack=args.repack), err)
     errors = 0
     previous_handler = signal.getsignal(signal.SIGINT)
 
@@ -246,6 +250,8 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for event in events:
             if session is not None:
                 session.handle(event)
+            if recorder is not None:
+                recorder.apply(event)
             if isinstance(event, Banner):
                 out.write(banner_text(event))
             elif isinstance(event, AnswerStarted) and event.header:
@@ -279,6 +285,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         backend.close()
+        finish_recorder(recorder, err)
         for hook in hooks:
             hook.runner.close()
     return EXIT_CHAIN_ERRORS if errors else 0
@@ -347,6 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return runner_command(args, sys.stdout, sys.stderr)
     if args.command == "models":
         return models_command(args, sys.stdout, sys.stderr)
+    if args.command == "history":
+        return history_command(args, sys.stdout, sys.stderr)
     if args.command == "voice":
         from samantha.voice import voice_setup
 

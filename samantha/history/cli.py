@@ -1,0 +1,192 @@
+"""`samantha history list|show|export|compare|rerun|delete`, and the recorder `samantha run` uses.
+
+cli.py only registers these; the code lives here so the history feature stays in one package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from samantha.backends.base import Control, LoadOptions
+from samantha.config import default_models_dir
+from samantha.events import ChainError, Notice
+from samantha.history.db import HistoryDB, HistoryError, default_db_path
+from samantha.history.export import FORMATS, export_session
+from samantha.history.grid import GRID_FORMATS, GROUPINGS, build_grid, export_grid
+from samantha.history.recorder import Recorder, RunInfo
+from samantha.history.replay import transcript_text
+from samantha.history.rerun import RerunReport, rerun_events, same_marks
+from samantha.settings import ChainSettings
+
+EXIT_BAD_INPUT = 2
+EXIT_DIFFERENT = 1
+PREVIEW_CHARS = 300
+
+
+def add_history_parser(subparsers: Any) -> None:
+    """Register `samantha history ...` on the main parser's subcommands."""
+    history = subparsers.add_parser(
+        "history", help="stored sessions: list, search, show, export, compare, re-run",
+        description=f"Every UI run and `samantha run` is stored in {default_db_path()} "
+                    "(set SAMANTHA_DATA_DIR to use another folder).",
+    )
+    commands = history.add_subparsers(dest="history_command", required=True)
+    listing = commands.add_parser("list", help="stored sessions, newest first")
+    listing.add_argument("--search", default="", metavar="TEXT", help="only sessions whose prompts or answers hold every word")
+    listing.add_argument("--limit", type=int, default=50, metavar="N")
+    show = commands.add_parser("show", help="a session's settings and transcript")
+    show.add_argument("id", type=int)
+    export = commands.add_parser("export", help="a session as Markdown, JSON or HTML")
+    export.add_argument("id", type=int)
+    export.add_argument("--format", choices=FORMATS, default="md")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of printing")
+    compare = commands.add_parser("compare", help="the comparison grid: items x models (or rounds, or draws)")
+    compare.add_argument("id", type=int)
+    compare.add_argument("--by", choices=GROUPINGS, default="model")
+    compare.add_argument("--format", choices=GRID_FORMATS, default="md")
+    compare.add_argument("-o", "--output", metavar="FILE")
+    rerun = commands.add_parser("rerun", help="run a stored session again and mark the answers that differ")
+    rerun.add_argument("id", type=int)
+    rerun.add_argument("--threads", type=int, default=None, help="CPU threads (default: as stored)")
+    delete = commands.add_parser("delete", help="remove a stored session")
+    delete.add_argument("id", type=int)
+
+
+def run_recorder(no_history: bool, settings: ChainSettings, grammar: str | None, load_options: LoadOptions,
+                 err: TextIO) -> Recorder | None:
+    """The recorder for one `samantha run`; a database that cannot be opened is a warning, not a failure."""
+    if no_history:
+        return None
+    try:
+        db = HistoryDB()
+    except (HistoryError, sqlite3.Error, OSError, RuntimeError) as exc:
+        print(f"samantha: warning: this run is not recorded in the history: {exc}", file=err)
+        return None
+    return Recorder(db, settings, source="cli", info=RunInfo(grammar=grammar, load_options=load_options))
+
+
+def finish_recorder(recorder: Recorder | None, err: TextIO) -> None:
+    """Say where the run was stored (or why it was not), and close the database."""
+    if recorder is None:
+        return
+    recorder.end("stopped")
+    if recorder.problem:
+        print(f"samantha: warning: {recorder.problem}", file=err)
+    elif recorder.session_id is not None:
+        print(f"samantha: stored as history session #{recorder.session_id} (samantha history show "
+              f"{recorder.session_id})", file=err)
+    recorder.db.close()
+
+
+def _write(text: str, output: str | None, out: TextIO) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}", file=out)
+    else:
+        out.write(text)
+
+
+def _list(db: HistoryDB, args: argparse.Namespace, out: TextIO) -> int:
+    sessions = db.list_sessions(limit=args.limit, search=args.search)
+    if not sessions:
+        print("no stored sessions match" if args.search else f"no stored sessions yet ({db.path})", file=out)
+    for summary in sessions:
+        print(summary.label(), file=out)
+    return 0
+
+
+def _show(db: HistoryDB, args: argparse.Namespace, out: TextIO) -> int:
+    session = db.session(args.id)
+    s = session.summary
+    print(f"session #{s.id} ({s.source}) started {s.started_at}, "
+          f"{'finished ' + str(s.finished_at) if s.finished_at else 'never finished'}: {s.state}", file=out)
+    print(f"seed {s.seed}; models: {', '.join(session.settings.get('models') or [])}", file=out)
+    if s.rerun_of:
+        print(f"re-run of session #{s.rerun_of}", file=out)
+    print("", file=out)
+    out.write(transcript_text(session))
+    return 0
+
+
+def _compare(db: HistoryDB, args: argparse.Namespace, out: TextIO) -> int:
+    session = db.session(args.id)
+    marks: dict[int, bool] = {}
+    if session.summary.rerun_of is not None:
+        try:
+            marks = same_marks(db.session(session.summary.rerun_of), session)
+        except HistoryError:
+            pass  # the original was deleted
+    _write(export_grid(build_grid(session, args.by, marks), args.format), args.output, out)
+    return 0
+
+
+def _preview(text: str | None) -> str:
+    if text is None:
+        return "(none)"
+    flat = text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "\u2026"
+    return flat.replace("\n", "\n    ")
+
+
+def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from samantha.backends.llama_process import LlamaProcessBackend
+    from samantha.hub.chain_models import HubModels
+
+    stored = db.session(args.id)
+    if args.threads is not None:
+        info = dict(stored.run_info)
+        info["load_options"] = {**(info.get("load_options") or {}), "n_threads": args.threads}
+        stored = replace(stored, run_info=info)
+    backend = LlamaProcessBackend()
+    control = Control()
+    report = RerunReport(args.id, None)
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda signum, frame: control.stop_all())
+    try:
+        for event in rerun_events(db, stored, backend, control, prepare=HubModels(default_models_dir()),
+                                  report=report):
+            if isinstance(event, (ChainError, Notice)):
+                print(f"samantha: {event.message}", file=err)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        backend.close()
+    for note in report.notes:
+        print(f"note: {note}", file=out)
+    for c in report.comparisons:
+        print(f"answer {c.position} ({c.title}): {'same' if c.same else 'DIFFERS'}", file=out)
+        if not c.same:
+            print(f"  stored: {_preview(c.stored)}\n  now:    {_preview(c.new)}", file=out)
+    total = len(report.comparisons)
+    print(f"re-run stored as session #{report.rerun}: {total - report.differences} of {total} answer(s) the same, "
+          f"{report.differences} different", file=out)
+    return EXIT_DIFFERENT if report.differences else 0
+
+
+def history_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        with HistoryDB() as db:
+            command = args.history_command
+            if command == "list":
+                return _list(db, args, out)
+            if command == "show":
+                return _show(db, args, out)
+            if command == "export":
+                _write(export_session(db.session(args.id), args.format), args.output, out)
+                return 0
+            if command == "compare":
+                return _compare(db, args, out)
+            if command == "rerun":
+                return _rerun(db, args, out, err)
+            if command == "delete":
+                if not db.delete_session(args.id):
+                    raise HistoryError(f"there is no stored session #{args.id}")
+                print(f"deleted session #{args.id}", file=out)
+                return 0
+    except (HistoryError, OSError, sqlite3.Error, RuntimeError) as exc:
+        print(f"samantha: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    return EXIT_BAD_INPUT

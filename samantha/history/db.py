@@ -1,0 +1,427 @@
+"""The session history database: SQLite in the user's data folder, WAL, numbered migrations.
+
+One HistoryDB is shared by every browser tab (or one `samantha run`); a lock
+serialises its connection, and every write is its own committed transaction, so
+a crash or a killed process loses at most the answer still being generated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import platformdirs
+
+from samantha.chain import model_name
+from samantha.events import AnswerRecord
+from samantha.history.migrations import migrate
+from samantha.settings import ChainSettings, Sampling
+
+DATA_DIR_ENV = "SAMANTHA_DATA_DIR"
+DB_FILE_NAME = "history.sqlite3"
+APP_NAME = "samantha"
+BUSY_TIMEOUT_MS = 10_000
+SNIPPET_TOKENS = 12
+
+
+class HistoryError(ValueError):
+    """A history request cannot be met (unknown session, bad search); the message says why."""
+
+
+def data_dir() -> Path:
+    """$SAMANTHA_DATA_DIR, else the platform's user data folder (e.g. ~/.local/share/samantha)."""
+    override = os.environ.get(DATA_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_db_path() -> Path:
+    return data_dir() / DB_FILE_NAME
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of the session list."""
+
+    id: int
+    source: str
+    started_at: str
+    finished_at: str | None
+    finish_reason: str | None
+    seed: int | None
+    answers: int
+    models: tuple[str, ...]  # display names, in chain order, without repeats
+    first_item: str
+    rerun_of: int | None = None
+    steps: int = 0  # answers the chain planned
+    snippet: str = ""  # search hit, when the list came from a search
+
+    @property
+    def state(self) -> str:
+        """The finish reason, or 'interrupted' for a run that never finished (crash, kill)."""
+        return self.finish_reason or ("running or interrupted" if self.finished_at is None else "?")
+
+    def label(self) -> str:
+        item = " ".join(self.first_item.split())
+        item = item if len(item) <= 50 else item[:49] + "\u2026"
+        models = ", ".join(self.models) or "no model"
+        text = f"#{self.id} \u00b7 {self.started_at.replace('T', ' ')[:16]} \u00b7 {models} \u00b7 " \
+               f"{self.answers} answer(s) \u00b7 {self.state}"
+        if item:
+            text += f" \u00b7 \u201c{item}\u201d"
+        if self.snippet:
+            text += f" \u00b7 \u2026{self.snippet}\u2026"
+        return text
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer as stored: the AnswerRecord fields plus where it sits and which model file it was."""
+
+    id: int
+    seq: int
+    model_ref: str
+    model_name: str
+    model_position: int
+    item_number: int
+    item_text: str
+    round: int
+    loop: int
+    settings: dict[str, Any]
+    random_values: dict[str, float] | None
+    seed: int | None
+    prompt: str
+    answer: str
+    prompt_tokens: int
+    answer_tokens: int
+    load_seconds: float
+    prompt_seconds: float
+    generation_seconds: float
+    finish_reason: str
+    code_output: str
+    extra: dict[str, Any]
+    finished_at: str
+    model_size: int | None = None
+    model_fingerprint: str = ""
+
+    def record(self) -> AnswerRecord:
+        return AnswerRecord(
+            model=self.model_ref, model_name=self.model_name, model_position=self.model_position,
+            item_number=self.item_number, item_text=self.item_text, round=self.round, loop=self.loop,
+            settings=dict(self.settings), random_values=self.random_values, prompt=self.prompt, answer=self.answer,
+            prompt_tokens=self.prompt_tokens, answer_tokens=self.answer_tokens, load_seconds=self.load_seconds,
+            prompt_seconds=self.prompt_seconds, generation_seconds=self.generation_seconds,
+            finish_reason=self.finish_reason, extra=dict(self.extra),
+        )
+
+    @property
+    def title(self) -> str:
+        title = f"{self.model_position}) {self.model_name}, item {self.item_number}"
+        if self.round > 1 or self.loop > 1:
+            title += f" (response {self.round}, loop {self.loop})"
+        return title
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A banner, notice, error or interpreter run, in its place among the answers."""
+
+    seq: int
+    kind: str
+    message: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    number: int
+    text: str
+    is_final: bool
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    summary: SessionSummary
+    settings: dict[str, Any]
+    run_info: dict[str, Any]
+    items: tuple[StoredItem, ...]
+    answers: tuple[StoredAnswer, ...]
+    events: tuple[StoredEvent, ...]
+
+    @property
+    def id(self) -> int:
+        return self.summary.id
+
+    def chain_settings(self) -> ChainSettings:
+        """The run's settings as a ChainSettings, with the seed it actually used (so it can run again)."""
+        settings = settings_from_dict(self.settings)
+        if self.summary.seed is not None:
+            settings = replace(settings, seed=self.summary.seed)
+        return settings
+
+
+def settings_from_dict(data: dict[str, Any]) -> ChainSettings:
+    """ChainSettings.to_dict() read back; keys this version does not know are ignored."""
+    sampling_data = dict(data.get("sampling") or {})
+    known_sampling = {f.name for f in fields(Sampling)}
+    sampling_values = {k: v for k, v in sampling_data.items() if k in known_sampling}
+    if "stop" in sampling_values:
+        sampling_values["stop"] = tuple(sampling_values["stop"] or ())
+    known = {f.name for f in fields(ChainSettings)} - {"sampling"}
+    values = {k: v for k, v in data.items() if k in known}
+    values["models"] = tuple(values.get("models") or ())
+    return ChainSettings(**values, sampling=Sampling(**sampling_values))
+
+
+def fts_query(text: str) -> str:
+    """User text as a safe FTS5 query: every word must appear (as a word or a word's start)."""
+    words = text.split()
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
+class HistoryDB:
+    """The database of stored sessions; thread-safe, one connection."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path if path is not None else default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise HistoryError(f"cannot open the history database {self.path}: {exc}") from None
+        self._conn = conn
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+        self.full_text = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'answers_fts'").fetchone() is not None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> "HistoryDB":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- writing -------------------------------------------------------------
+    def start_session(
+        self,
+        *,
+        source: str,
+        settings: dict[str, Any],
+        run_info: dict[str, Any],
+        seed: int | None,
+        steps: int,
+        items: Sequence[StoredItem],
+        rerun_of: int | None = None,
+        started_at: str | None = None,
+    ) -> int:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO sessions (source, started_at, seed, steps, settings, run_info, rerun_of) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (source, started_at or now_iso(), seed, steps, json.dumps(settings, ensure_ascii=False),
+                 json.dumps(run_info, ensure_ascii=False), rerun_of),
+            )
+            session_id = int(cursor.lastrowid or 0)
+            conn.executemany(
+                "INSERT OR IGNORE INTO items (session_id, number, text, is_final) VALUES (?, ?, ?, ?)",
+                [(session_id, item.number, item.text, int(item.is_final)) for item in items],
+            )
+        return session_id
+
+    def model_id(self, file_name: str, size: int | None, fingerprint: str, path: str) -> int:
+        """The row of this model file (same name and fingerprint = same model), created on first sight."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO models (file_name, size, fingerprint, path) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (file_name, fingerprint) DO UPDATE SET path = excluded.path",
+                (file_name, size, fingerprint, path),
+            )
+            row = conn.execute("SELECT id FROM models WHERE file_name = ? AND fingerprint = ?",
+                               (file_name, fingerprint)).fetchone()
+        return int(row["id"])
+
+    def add_answer(self, session_id: int, seq: int, record: AnswerRecord, model_id: int | None) -> int:
+        """Store one finished answer, committed at once."""
+        extra = dict(record.extra)
+        code_output = str(extra.get("code_output") or "")
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO items (session_id, number, text, is_final) VALUES (?, ?, ?, 0)",
+                (session_id, record.item_number, record.item_text),
+            )
+            cursor = conn.execute(
+                "INSERT INTO answers (session_id, seq, model_id, model_ref, model_name, model_position, item_number,"
+                " item_text, round, loop, settings, random_values, seed, prompt, answer, prompt_tokens, answer_tokens,"
+                " load_seconds, prompt_seconds, generation_seconds, finish_reason, code_output, extra, finished_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session_id, seq, model_id, record.model, record.model_name, record.model_position, record.item_number,
+                 record.item_text, record.round, record.loop, json.dumps(record.settings, ensure_ascii=False),
+                 json.dumps(record.random_values) if record.random_values is not None else None,
+                 record.settings.get("seed"), record.prompt, record.answer, record.prompt_tokens,
+                 record.answer_tokens, record.load_seconds, record.prompt_seconds, record.generation_seconds,
+                 record.finish_reason, code_output, json.dumps(extra, ensure_ascii=False, default=str), now_iso()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def set_code_output(self, answer_id: int, text: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE answers SET code_output = ? WHERE id = ?", (text, answer_id))
+
+    def add_event(self, session_id: int, seq: int, kind: str, message: str = "",
+                  data: dict[str, Any] | None = None) -> None:
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO events (session_id, seq, kind, message, data) VALUES (?, ?, ?, ?, ?)",
+                         (session_id, seq, kind, message, json.dumps(data or {}, ensure_ascii=False, default=str)))
+
+    def finish_session(self, session_id: int, reason: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE sessions SET finished_at = ?, finish_reason = ? WHERE id = ?",
+                         (now_iso(), reason, session_id))
+
+    def delete_session(self, session_id: int) -> bool:
+        """Remove a session with its items, answers and events; False when there was none."""
+        with self._transaction() as conn:
+            cursor = conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        return cursor.rowcount > 0
+
+    # -- reading -------------------------------------------------------------
+    def _summaries(self, where: str, params: Sequence[Any], limit: int,
+                   snippets: dict[int, str] | None = None) -> list[SessionSummary]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT s.*, (SELECT COUNT(*) FROM answers a WHERE a.session_id = s.id) AS answer_count,"
+                " (SELECT text FROM items i WHERE i.session_id = s.id ORDER BY number LIMIT 1) AS first_item"
+                f" FROM sessions s {where} ORDER BY s.id DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [self._summary(row, (snippets or {}).get(int(row["id"]), "")) for row in rows]
+
+    @staticmethod
+    def _summary(row: sqlite3.Row, snippet: str = "") -> SessionSummary:
+        try:
+            refs = json.loads(row["settings"]).get("models") or []
+        except (ValueError, AttributeError):
+            refs = []
+        names = tuple(dict.fromkeys(model_name(str(ref)) for ref in refs))
+        return SessionSummary(
+            id=int(row["id"]), source=row["source"], started_at=row["started_at"], finished_at=row["finished_at"],
+            finish_reason=row["finish_reason"], seed=row["seed"], answers=int(row["answer_count"]), models=names,
+            first_item=row["first_item"] or "", rerun_of=row["rerun_of"], steps=int(row["steps"]),
+            snippet=snippet,
+        )
+
+    def list_sessions(self, limit: int = 50, search: str = "") -> list[SessionSummary]:
+        """Sessions newest first; with `search`, only those whose items, answers or code output match."""
+        if not search.strip():
+            return self._summaries("", (), limit)
+        snippets: dict[int, str] = {}
+        for hit_session, snippet in self.search(search, limit=500):
+            snippets.setdefault(hit_session, snippet)
+        if not snippets:
+            return []
+        marks = ",".join("?" * len(snippets))
+        return self._summaries(f"WHERE s.id IN ({marks})", list(snippets), limit, snippets)
+
+    def search(self, text: str, limit: int = 100) -> list[tuple[int, str]]:
+        """(session id, snippet) of the answers matching every word of `text`, newest first."""
+        if not text.strip():
+            return []
+        with self._lock:
+            if self.full_text:
+                try:
+                    rows = self._conn.execute(
+                        "SELECT a.session_id, snippet(answers_fts, -1, '[', ']', '', ?) AS snip"
+                        " FROM answers_fts JOIN answers a ON a.id = answers_fts.rowid"
+                        " WHERE answers_fts MATCH ? ORDER BY a.session_id DESC, a.seq LIMIT ?",
+                        (SNIPPET_TOKENS, fts_query(text), limit),
+                    ).fetchall()
+                except sqlite3.OperationalError as exc:
+                    raise HistoryError(f"cannot search for {text!r}: {exc}") from None
+                return [(int(row[0]), " ".join(str(row[1]).split())) for row in rows]
+            words = text.split()
+            clause = " AND ".join("(item_text || ' ' || answer || ' ' || code_output) LIKE ?" for _ in words)
+            rows = self._conn.execute(
+                f"SELECT session_id, answer FROM answers WHERE {clause} ORDER BY session_id DESC, seq LIMIT ?",
+                (*[f"%{w}%" for w in words], limit),
+            ).fetchall()
+        return [(int(row[0]), " ".join(str(row[1]).split())[:80]) for row in rows]
+
+    def latest_id(self) -> int | None:
+        with self._lock:
+            row = self._conn.execute("SELECT MAX(id) FROM sessions").fetchone()
+        return int(row[0]) if row[0] is not None else None
+
+    def session(self, session_id: int) -> StoredSession:
+        """The whole stored session; HistoryError when there is none with this id."""
+        with self._lock:
+            found = self._summaries("WHERE s.id = ?", (session_id,), 1)
+            if not found:
+                raise HistoryError(f"there is no stored session #{session_id}: `samantha history list` shows them")
+            row = self._conn.execute("SELECT settings, run_info FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            items = self._conn.execute(
+                "SELECT number, text, is_final FROM items WHERE session_id = ? ORDER BY number", (session_id,)
+            ).fetchall()
+            answers = self._conn.execute(
+                "SELECT a.*, m.size AS model_size, m.fingerprint AS model_fingerprint FROM answers a"
+                " LEFT JOIN models m ON m.id = a.model_id WHERE a.session_id = ? ORDER BY a.seq", (session_id,)
+            ).fetchall()
+            events = self._conn.execute(
+                "SELECT seq, kind, message, data FROM events WHERE session_id = ? ORDER BY seq", (session_id,)
+            ).fetchall()
+        return StoredSession(
+            summary=found[0],
+            settings=json.loads(row["settings"]),
+            run_info=json.loads(row["run_info"] or "{}"),
+            items=tuple(StoredItem(int(i["number"]), i["text"], bool(i["is_final"])) for i in items),
+            answers=tuple(_answer(a) for a in answers),
+            events=tuple(StoredEvent(int(e["seq"]), e["kind"], e["message"], json.loads(e["data"] or "{}"))
+                         for e in events),
+        )
+
+
+def _answer(row: sqlite3.Row) -> StoredAnswer:
+    random_values = json.loads(row["random_values"]) if row["random_values"] else None
+    return StoredAnswer(
+        id=int(row["id"]), seq=int(row["seq"]), model_ref=row["model_ref"], model_name=row["model_name"],
+        model_position=int(row["model_position"]), item_number=int(row["item_number"]), item_text=row["item_text"],
+        round=int(row["round"]), loop=int(row["loop"]), settings=json.loads(row["settings"]),
+        random_values=random_values, seed=row["seed"], prompt=row["prompt"], answer=row["answer"],
+        prompt_tokens=int(row["prompt_tokens"]), answer_tokens=int(row["answer_tokens"]),
+        load_seconds=float(row["load_seconds"]), prompt_seconds=float(row["prompt_seconds"]),
+        generation_seconds=float(row["generation_seconds"]), finish_reason=row["finish_reason"],
+        code_output=row["code_output"], extra=json.loads(row["extra"] or "{}"), finished_at=row["finished_at"],
+        model_size=row["model_size"], model_fingerprint=row["model_fingerprint"] or "",
+    )

@@ -1,0 +1,158 @@
+"""Stores a run as it goes: feed a Recorder every chain event, in order.
+
+The session row is written when the chain starts, each answer (with its model's
+fingerprint) when it finishes, each interpreter run, error and notice when it
+happens, each in its own committed transaction. A database problem never stops
+the chain: the recorder stops recording and says so in `problem`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from samantha.backends.base import LoadOptions
+from samantha.events import AnswerFinished, Banner, ChainError, ChainFinished, ChainStarted, CodeRan, Event, Notice
+from samantha.history.db import HistoryDB, HistoryError, StoredItem
+from samantha.history.fingerprint import fingerprint
+from samantha.prompts import PromptSyntaxError, parse_prompt_list
+from samantha.settings import ChainSettings
+from samantha.transcript import code_run_text
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run needs besides its ChainSettings to give the same answers again."""
+
+    grammar: str | None = None
+    load_options: LoadOptions = LoadOptions()
+    links: str = ""  # the UI's link field, when the models came from links
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"grammar": self.grammar, "load_options": asdict(self.load_options), "links": self.links}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunInfo":
+        options = data.get("load_options") or {}
+        known = LoadOptions.__dataclass_fields__
+        return cls(
+            grammar=data.get("grammar") or None,
+            load_options=LoadOptions(**{k: v for k, v in options.items() if k in known}),
+            links=str(data.get("links") or ""),
+        )
+
+
+def stored_settings(settings: ChainSettings) -> ChainSettings:
+    """The settings with model files as absolute paths, so the session can run again from anywhere."""
+    models = []
+    for ref in settings.models:
+        path = Path(ref).expanduser()
+        models.append(str(path.resolve()) if "://" not in ref and path.is_file() else ref)
+    return replace(settings, models=tuple(models))
+
+
+class Recorder:
+    """One run's recording into the history database."""
+
+    def __init__(
+        self,
+        db: HistoryDB,
+        settings: ChainSettings,
+        *,
+        source: str,
+        info: RunInfo = RunInfo(),
+        rerun_of: int | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = stored_settings(settings)
+        self.source = source
+        self.info = info
+        self.rerun_of = rerun_of
+        self.session_id: int | None = None
+        self.problem = ""
+        self.finished = False
+        self._seq = 0
+        self._last_answer: int | None = None
+        self._last_had_output = False
+        self._models: dict[tuple[str, int, int], int] = {}
+
+    def apply(self, event: Event) -> None:
+        """Take one chain event; store what is worth keeping."""
+        if self.problem:
+            return
+        try:
+            self._apply(event)
+        except (sqlite3.Error, OSError, HistoryError) as exc:
+            self.problem = f"history: this run is no longer being recorded ({type(exc).__name__}: {exc})"
+
+    def end(self, reason: str) -> None:
+        """Close a run that ended without ChainFinished (a failure outside the chain)."""
+        if self.session_id is not None and not self.finished and not self.problem:
+            try:
+                self.db.finish_session(self.session_id, reason)
+                self.finished = True
+            except sqlite3.Error as exc:
+                self.problem = f"history: could not close the session ({exc})"
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _apply(self, event: Event) -> None:
+        if isinstance(event, ChainStarted):
+            self._start(event)
+            return
+        session = self.session_id
+        if session is None:
+            return
+        if isinstance(event, AnswerFinished):
+            record = event.record
+            model = self._model_row(str(record.extra.get("model_file") or record.model), record.model_name)
+            self._last_answer = self.db.add_answer(session, self._next_seq(), record, model)
+            self._last_had_output = bool(record.extra.get("code_output"))
+        elif isinstance(event, Banner):
+            self.db.add_event(session, self._next_seq(), "banner", event.model_name, asdict(event))
+        elif isinstance(event, CodeRan):
+            data = asdict(event)
+            data.pop("view_html", None)  # rebuilt from the output when needed; can be large
+            self.db.add_event(session, self._next_seq(), "code", "", data)
+            if self._last_answer is not None and not self._last_had_output:
+                self.db.set_code_output(self._last_answer, code_run_text(event))
+        elif isinstance(event, Notice):
+            self.db.add_event(session, self._next_seq(), "notice", event.message)
+        elif isinstance(event, ChainError):
+            self.db.add_event(session, self._next_seq(), "error", event.message,
+                              {"model": event.model, "item_number": event.item_number})
+        elif isinstance(event, ChainFinished):
+            self.db.finish_session(session, event.reason)
+            self.finished = True
+
+    def _start(self, event: ChainStarted) -> None:
+        try:
+            items = [StoredItem(item.number, item.text, item.is_final) for item in parse_prompt_list(self.settings.prompt)]
+        except PromptSyntaxError:
+            items = []
+        self.session_id = self.db.start_session(
+            source=self.source, settings=self.settings.to_dict(), run_info=self.info.to_dict(), seed=event.seed,
+            steps=event.steps, items=items, rerun_of=self.rerun_of,
+        )
+
+    def _model_row(self, ref: str, name: str) -> int | None:
+        """The model's row; a local file is fingerprinted once per run (and again if it changed), a remote model not."""
+        path = Path(ref).expanduser()
+        local = "://" not in ref and path.is_file()
+        key: tuple[str, int, int] = (ref, 0, 0)
+        if local:
+            stat = path.stat()
+            key = (ref, stat.st_mtime_ns, stat.st_size)
+        if key in self._models:
+            return self._models[key]
+        if local:
+            size, print_ = fingerprint(path)
+            row = self.db.model_id(path.name, size, print_, str(path.resolve()))
+        else:
+            row = self.db.model_id(name, None, "", ref)
+        self._models[key] = row
+        return row

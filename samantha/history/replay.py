@@ -1,0 +1,71 @@
+"""A stored session as chain events again, so the page's own transcript writer shows it as it was."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from samantha.events import (
+    AnswerFinished,
+    AnswerStarted,
+    Banner,
+    ChainError,
+    ChainFinished,
+    ChainStarted,
+    CodeRan,
+    Event,
+    Notice,
+)
+from samantha.history.db import StoredAnswer, StoredEvent, StoredSession
+from samantha.sampling import format_settings
+
+
+def _code_event(data: dict[str, Any]) -> CodeRan:
+    return CodeRan(
+        code=str(data.get("code", "")), stdout=str(data.get("stdout", "")), stderr=str(data.get("stderr", "")),
+        exit_code=data.get("exit_code"), ended_by=str(data.get("ended_by", "exit")),
+        seconds=float(data.get("seconds", 0.0)), is_error=bool(data.get("is_error", False)),
+        images=tuple(data.get("images") or ()), notes=tuple(data.get("notes") or ()),
+    )
+
+
+def _stored_event(event: StoredEvent) -> Event | None:
+    data = event.data
+    if event.kind == "banner":
+        return Banner(str(data.get("model", "")), str(data.get("model_name", event.message)),
+                      int(data.get("model_position", 1)), int(data.get("round", 1)), int(data.get("loop", 1)))
+    if event.kind == "notice":
+        return Notice(event.message)
+    if event.kind == "error":
+        return ChainError(event.message, str(data.get("model", "")), int(data.get("item_number", 0)))
+    if event.kind == "code":
+        return _code_event(data)
+    return None
+
+
+def session_events(session: StoredSession) -> list[Event]:
+    """ChainStarted, then banners, answers, interpreter runs, notices and errors in their order, then the end."""
+    events: list[Event] = [ChainStarted(seed=session.summary.seed or 0, steps=session.summary.steps)]
+    entries: list[tuple[int, StoredAnswer | StoredEvent]] = [(a.seq, a) for a in session.answers]
+    entries += [(e.seq, e) for e in session.events]
+    for _, entry in sorted(entries, key=lambda pair: pair[0]):
+        if isinstance(entry, StoredAnswer):
+            header = format_settings(entry.random_values) if entry.random_values else ""
+            events.append(AnswerStarted(entry.item_number, entry.item_text, header))
+            events.append(AnswerFinished(entry.record()))
+        else:
+            event = _stored_event(entry)
+            if event is not None:
+                events.append(event)
+    if session.summary.finish_reason:
+        events.append(ChainFinished(session.summary.finish_reason, len(session.answers)))
+    return events
+
+
+def transcript_text(session: StoredSession) -> str:
+    """The transcript as the page showed it (banners, answers, stats lines, code output, notices, errors)."""
+    from samantha.ui.transcript_view import TranscriptWriter  # pure text, no Gradio
+
+    writer = TranscriptWriter(fast=True)
+    for event in session_events(session):
+        writer.apply(event)
+    return writer.text

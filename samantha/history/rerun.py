@@ -1,0 +1,129 @@
+"""Reproducibility: run a stored session again with its own settings and seed, and mark what differs.
+
+The stored settings go back into a ChainSettings with the seed the session used,
+the same grammar and load options; the new run is recorded as its own session
+(`rerun_of` points at the original) and its answers are compared one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+from samantha.backends.base import Backend, Control
+from samantha.chain import ModelPreparer, run_chain
+from samantha.events import Event
+from samantha.history.db import HistoryDB, StoredSession
+from samantha.history.fingerprint import fingerprint
+from samantha.history.recorder import Recorder, RunInfo
+from samantha.settings import ChainSettings
+
+
+@dataclass(frozen=True)
+class AnswerComparison:
+    position: int  # 1-based order in the session
+    title: str
+    stored: str | None  # None: the re-run produced an answer the stored run does not have
+    new: str | None  # None: the re-run did not get this far
+    new_id: int | None = None
+
+    @property
+    def same(self) -> bool:
+        return self.stored is not None and self.stored == self.new
+
+
+@dataclass
+class RerunReport:
+    original: int
+    rerun: int | None
+    comparisons: list[AnswerComparison] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def differences(self) -> int:
+        return sum(not c.same for c in self.comparisons)
+
+
+def compare_sessions(stored: StoredSession, new: StoredSession) -> list[AnswerComparison]:
+    """Answers paired in order; a missing or extra answer counts as a difference."""
+    out = []
+    count = max(len(stored.answers), len(new.answers))
+    for index in range(count):
+        old = stored.answers[index] if index < len(stored.answers) else None
+        fresh = new.answers[index] if index < len(new.answers) else None
+        title = (old or fresh).title if (old or fresh) is not None else ""  # type: ignore[union-attr]
+        out.append(AnswerComparison(index + 1, title, old.answer if old else None,
+                                    fresh.answer if fresh else None, fresh.id if fresh else None))
+    return out
+
+
+def same_marks(stored: StoredSession, new: StoredSession) -> dict[int, bool]:
+    """For the grid: each re-run answer's id -> whether it matches the stored answer in its place."""
+    return {c.new_id: c.same for c in compare_sessions(stored, new) if c.new_id is not None}
+
+
+def rerun_settings(stored: StoredSession) -> tuple[ChainSettings, RunInfo, list[str]]:
+    """The stored run's settings, ready to run again, and notes on what may make answers differ."""
+    settings = stored.chain_settings()
+    info = RunInfo.from_dict(stored.run_info)
+    notes = []
+    if settings.run_code:
+        settings = replace(settings, run_code=False, stop_condition=False, feedback_output_only=False)
+        notes.append("the stored run executed code; the re-run does not, so answers fed with interpreter output "
+                     "may differ")
+    checked: set[str] = set()
+    for answer in stored.answers:
+        ref = str(answer.extra.get("model_file") or answer.model_ref)
+        if ref in checked or "://" in ref or not answer.model_fingerprint:
+            continue
+        checked.add(ref)
+        path = Path(ref)
+        if not path.is_file():
+            notes.append(f"{answer.model_name} is no longer at {ref}")
+        elif fingerprint(path)[1] != answer.model_fingerprint:
+            notes.append(f"{answer.model_name} changed since the stored run (another file at {ref})")
+    return settings, info, notes
+
+
+def rerun_events(
+    db: HistoryDB,
+    stored: StoredSession,
+    backend: Backend,
+    control: Control,
+    *,
+    prepare: ModelPreparer | None = None,
+    report: RerunReport | None = None,
+) -> Iterator[Event]:
+    """Run the stored session again, recording it; yields the events, fills `report` at the end."""
+    settings, info, notes = rerun_settings(stored)
+    if report is not None:
+        report.notes.extend(notes)
+    recorder = Recorder(db, settings, source="rerun", info=info, rerun_of=stored.id)
+    for event in run_chain(settings, backend, control, load_options=info.load_options, grammar=info.grammar,
+                           prepare=prepare):
+        recorder.apply(event)
+        yield event
+    if recorder.problem and report is not None:
+        report.notes.append(recorder.problem)
+    if report is not None and recorder.session_id is not None:
+        report.rerun = recorder.session_id
+        report.comparisons = compare_sessions(stored, db.session(recorder.session_id))
+
+
+def rerun_session(
+    db: HistoryDB,
+    session_id: int,
+    backend: Backend,
+    control: Control,
+    *,
+    prepare: ModelPreparer | None = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> RerunReport:
+    """Run stored session `session_id` again and compare; HistoryError if there is no such session."""
+    stored = db.session(session_id)
+    report = RerunReport(session_id, None)
+    for event in rerun_events(db, stored, backend, control, prepare=prepare, report=report):
+        if on_event is not None:
+            on_event(event)
+    return report
