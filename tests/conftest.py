@@ -8,6 +8,21 @@ from typing import Iterator
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def history_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every run the tests make (UI and `samantha run` subprocesses) is recorded here, never in the user's folder."""
+    import os
+
+    folder = tmp_path_factory.mktemp("samantha-data")
+    previous = os.environ.get("SAMANTHA_DATA_DIR")
+    os.environ["SAMANTHA_DATA_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("SAMANTHA_DATA_DIR", None)
+    else:
+        os.environ["SAMANTHA_DATA_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
