@@ -144,7 +144,7 @@ def test_run_code_runs_the_editor_and_honours_the_time_limit(app: tuple[str, Pat
     assert "no code to run" in status
 
 
-def test_stop_ends_a_run_at_once(app: tuple[str, Path], environment: RunnerEnvironment, tmp_path: Path) -> None:
+def test_stop_and_stop_all_end_a_run_at_once(app: tuple[str, Path], environment: RunnerEnvironment, tmp_path: Path) -> None:
     url, _ = app
     client = Client(url, verbose=False)
     marker = tmp_path / "started"
@@ -152,6 +152,13 @@ def test_stop_ends_a_run_at_once(app: tuple[str, Path], environment: RunnerEnvir
                         str(environment.root), 600, False, api_name="/run_code")
     assert wait_for(marker.is_file)
     client.predict(api_name="/stop_code")
+    status, *_ = job.result(timeout=WAIT)
+    assert status.startswith("\u23f9 Stopped after")
+    marker.unlink()
+    job = client.submit(f"import time\nopen({str(marker)!r}, 'w').close()\ntime.sleep(600)",
+                        str(environment.root), 600, False, api_name="/run_code")
+    assert wait_for(marker.is_file)
+    client.predict(api_name="/stop_all")  # the chain's Stop all ends a Run code too
     status, *_ = job.result(timeout=WAIT)
     assert status.startswith("\u23f9 Stopped after")
 
