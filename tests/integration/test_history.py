@@ -1,0 +1,191 @@
+"""Session history with real parts: SQLite on disk, the real llama.cpp engine on a tiny model, real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from samantha.backends.base import Control, LoadOptions
+from samantha.chain import run_chain
+from samantha.history import HistoryDB, Recorder, RunInfo
+from samantha.history.export import export_session
+from samantha.history.grid import build_grid, export_grid
+from samantha.history.migrations import LATEST, migrate, schema_version
+from samantha.history.replay import transcript_text
+from samantha.history.rerun import rerun_session, same_marks
+from samantha.settings import ChainSettings, Sampling
+from samantha.tinymodel import grammar_for_text
+from samantha.ui.transcript_view import TranscriptWriter
+
+ANSWER = "Stored words stay."
+PROMPT = "first question\nsecond question"
+
+
+def record_run(db: HistoryDB, backend, settings: ChainSettings, grammar: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """Run a chain through the real engine, recording it; returns the session id and the page's transcript."""
+    info = RunInfo(grammar=grammar, load_options=LoadOptions(n_ctx=256))
+    recorder = Recorder(db, settings, source="ui", info=info)
+    writer = TranscriptWriter()
+    for event in run_chain(settings, backend, Control(), load_options=info.load_options, grammar=grammar):
+        recorder.apply(event)
+        writer.apply(event)
+    assert not recorder.problem and recorder.session_id is not None
+    return recorder.session_id, writer.text
+
+
+@pytest.fixture
+def two_model_settings(tiny_model: Path, tiny_model_b: Path) -> ChainSettings:
+    return ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt=PROMPT, seed=7,
+                         sampling=Sampling(n_ctx=256, max_tokens=40))
+
+
+def test_a_real_chain_is_stored_reopened_searched_exported_and_compared(
+    tmp_path: Path, llama_backend, two_model_settings: ChainSettings  # type: ignore[no-untyped-def]
+) -> None:
+    with HistoryDB(tmp_path / "h.sqlite3") as db:
+        session_id, shown = record_run(db, llama_backend, two_model_settings, grammar_for_text(ANSWER))
+    with HistoryDB(tmp_path / "h.sqlite3") as db:  # reopened from disk
+        stored = db.session(session_id)
+        assert transcript_text(stored) == shown
+        assert [a.answer for a in stored.answers] == [ANSWER] * 4
+        assert stored.summary.finish_reason == "done" and stored.summary.seed == 7
+        first = stored.answers[0]
+        assert "first question" in first.prompt and first.settings["seed"] == 7 and first.answer_tokens > 0
+        assert first.model_size == Path(two_model_settings.models[0]).stat().st_size
+        assert first.model_fingerprint.startswith(f"{first.model_size}:")
+        assert stored.answers[2].model_fingerprint != first.model_fingerprint  # the other model file
+        assert db.list_sessions(search="stored stay")[0].id == session_id
+        assert db.list_sessions(search="second")[0].id == session_id
+        assert db.list_sessions(search="nowhere-to-be-found") == []
+        for fmt in ("md", "json", "html"):
+            text = export_session(stored, fmt)
+            assert text.count(ANSWER) >= 4, fmt
+        assert len(json.loads(export_session(stored, "json"))["answers"]) == 4
+        grid = build_grid(stored, "model")
+        assert grid.columns == ["tiny-chatml.gguf", "tiny-other.gguf"]
+        assert [row.text for row in grid.rows] == ["first question", "second question"]
+        assert all(len(grid.cell(r, c)) == 1 for r in range(2) for c in range(2))
+        csv_text = export_grid(grid, "csv")
+        assert csv_text.splitlines()[0] == "item,tiny-chatml.gguf,tiny-other.gguf" and csv_text.count(ANSWER) == 4
+        assert export_grid(grid, "md").count(ANSWER) == 4 and export_grid(grid, "html").count(ANSWER) == 4
+        assert build_grid(stored, "round").columns == ["loop 1, response 1"]
+
+
+def test_rerun_of_a_deterministic_session_is_the_same_and_a_tampered_answer_differs(
+    tmp_path: Path, llama_backend, tiny_model: Path  # type: ignore[no-untyped-def]
+) -> None:
+    settings = ChainSettings(models=(str(tiny_model),), prompt="one\ntwo", seed=3, random_params=True,
+                             sampling=Sampling(n_ctx=256, max_tokens=12))
+    db = HistoryDB(tmp_path / "h.sqlite3")
+    session_id, _ = record_run(db, llama_backend, settings, "")
+    report = rerun_session(db, session_id, llama_backend, Control())
+    assert report.rerun is not None and report.rerun != session_id
+    assert len(report.comparisons) == 2 and report.differences == 0, report.comparisons
+    with sqlite3.connect(tmp_path / "h.sqlite3") as raw:  # someone edits the stored answer
+        raw.execute("UPDATE answers SET answer = 'tampered' WHERE session_id = ? AND seq = "
+                    "(SELECT MIN(seq) FROM answers WHERE session_id = ?)", (session_id, session_id))
+    report = rerun_session(db, session_id, llama_backend, Control())
+    assert [c.same for c in report.comparisons] == [False, True]
+    assert report.comparisons[0].stored == "tampered"
+    rerun = db.session(report.rerun)
+    assert rerun.summary.rerun_of == session_id
+    grid = build_grid(rerun, "model", same_marks(db.session(session_id), rerun))
+    assert "DIFFERS from stored" in export_grid(grid, "md") and "same as stored" in export_grid(grid, "md")
+    db.close()
+
+
+def test_an_older_database_is_upgraded_and_keeps_its_answers(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=1)  # what the first release created
+    conn.execute("INSERT INTO sessions (id, source, started_at, seed, settings) VALUES "
+                 "(1, 'cli', '2026-01-01T00:00:00+00:00', 5, ?)", (json.dumps({"models": ["/m/old.gguf"], "prompt": "hi"}),))
+    conn.execute("INSERT INTO answers (session_id, seq, model_ref, model_name, model_position, item_number, item_text,"
+                 " round, loop, settings, prompt, answer, prompt_tokens, answer_tokens, load_seconds, prompt_seconds,"
+                 " generation_seconds, finish_reason, finished_at) VALUES (1, 1, '/m/old.gguf', 'old.gguf', 1, 1, 'hi',"
+                 " 1, 1, '{}', 'hi', 'an answer from long ago', 3, 5, 0, 0.1, 0.5, 'eos', '2026-01-01T00:00:01+00:00')")
+    assert schema_version(conn) == 1
+    conn.close()
+    with HistoryDB(path) as db:
+        with sqlite3.connect(path) as check:
+            assert schema_version(check) == LATEST
+        assert [s.id for s in db.list_sessions(search="long ago")] == [1]
+        stored = db.session(1)
+        assert stored.answers[0].answer == "an answer from long ago" and stored.summary.rerun_of is None
+        assert stored.chain_settings().models == ("/m/old.gguf",) and stored.chain_settings().seed == 5
+
+
+def test_killing_samantha_run_mid_chain_keeps_every_finished_answer(tiny_model: Path, tmp_path: Path) -> None:
+    grammar = tmp_path / "long.gbnf"
+    grammar.write_text("root ::= [a-z]{300}\n")
+    data = tmp_path / "data"
+    env = {**os.environ, "SAMANTHA_DATA_DIR": str(data)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "samantha", "run", "--model", str(tiny_model), "--prompt", "x", "--responses", "50",
+         "--set", "n_ctx=512", "--grammar-file", str(grammar)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, start_new_session=True,
+    )
+    database = data / "history.sqlite3"
+    try:
+        deadline = time.monotonic() + 120
+        stored = 0
+        while time.monotonic() < deadline and stored < 2:
+            time.sleep(0.2)
+            if database.exists():
+                with sqlite3.connect(database) as peek:
+                    try:
+                        stored = peek.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+                    except sqlite3.OperationalError:
+                        stored = 0  # tables not created yet
+        assert stored >= 2, "two answers were never stored"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the app and its llama.cpp worker, without any clean-up
+        out, _ = process.communicate(timeout=30)
+    finished_on_screen = out.count("---------- (")
+    with HistoryDB(database) as db:
+        session = db.session(db.latest_id() or 0)
+        assert session.summary.finished_at is None and session.summary.state == "running or interrupted"
+        assert len(session.answers) >= max(2, finished_on_screen)
+        assert len(session.answers) < 50
+        assert all(len(a.answer) == 300 and a.finish_reason for a in session.answers)
+
+
+def test_history_command_line_lists_shows_exports_and_compares(tiny_model: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "SAMANTHA_DATA_DIR": str(tmp_path / "data")}
+
+    def samantha(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "samantha", *args], capture_output=True, text=True, env=env,
+                              timeout=180)
+
+    grammar = tmp_path / "g.gbnf"
+    grammar.write_text(grammar_for_text(ANSWER))
+    run = samantha("run", "--model", str(tiny_model), "--prompt", "alpha\nbeta", "--set", "n_ctx=256",
+                   "--seed", "4", "--grammar-file", str(grammar))
+    assert run.returncode == 0, run.stderr
+    assert "stored as history session #1" in run.stderr
+    assert samantha("run", "--model", str(tiny_model), "--prompt", "gamma", "--set", "n_ctx=256", "--no-history",
+                    "--grammar-file", str(grammar)).returncode == 0
+    listing = samantha("history", "list")
+    assert listing.stdout.count("#") == 1 and "tiny-chatml.gguf" in listing.stdout and "2 answer(s)" in listing.stdout
+    assert "#1" in samantha("history", "list", "--search", "beta").stdout
+    assert "no stored sessions match" in samantha("history", "list", "--search", "gamma").stdout
+    show = samantha("history", "show", "1")
+    assert show.returncode == 0 and show.stdout.count(ANSWER) == 2 and "1) tiny-chatml.gguf" in show.stdout
+    out_file = tmp_path / "s.html"
+    assert samantha("history", "export", "1", "--format", "html", "-o", str(out_file)).returncode == 0
+    assert out_file.read_text().count(ANSWER) >= 2
+    compare = samantha("history", "compare", "1", "--by", "model", "--format", "csv")
+    assert compare.stdout.splitlines()[0] == "item,tiny-chatml.gguf"
+    rerun = samantha("history", "rerun", "1")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "2 of 2 answer(s) the same, 0 different" in rerun.stdout
+    missing = samantha("history", "show", "99")
+    assert missing.returncode == 2 and "no stored session #99" in missing.stderr
