@@ -10,8 +10,9 @@ folder and processes).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import gradio as gr
 import pandas as pd

@@ -3,8 +3,9 @@ an answer with a code block runs automatically in a chain and the editor holds i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener

@@ -6,8 +6,9 @@ from __future__ import annotations
 import socket
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from gradio_client import Client
