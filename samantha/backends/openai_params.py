@@ -120,13 +120,18 @@ def map_sampling(
     ignored: list[str] = []
     if tfs_is_active(s) and not greedy:
         ignored.append(f"tfs_z={s.tfs_z:g}")  # no server takes tail-free sampling any more
-    for key, value in _active_extras(s, greedy).items():
+    # Extras a server takes are always sent: its defaults (min_p 0.05, repeat_penalty 1.1, ...) are not Samantha's.
+    sent = {"repeat_penalty": s.repeat_penalty}
+    if not greedy:
+        sent.update(top_k=s.top_k, min_p=s.min_p, typical_p=s.typical_p)
+    for key, value in sent.items():
         if key in kind.extras:
             fields[kind.field(key)] = value
-        else:
+    for key, value in _active_extras(s, greedy).items():
+        if key not in kind.extras:
             ignored.append(f"{key}={value:g}")
-    if greedy and kind.extras >= {"top_k"}:
-        fields["top_k"] = 1  # llama.cpp servers: the same single candidate the local sampler keeps
+    if greedy and "top_k" in kind.extras:
+        fields["top_k"] = 1  # the same single candidate the local sampler keeps
     if grammar:
         if kind.grammar:
             fields["grammar"] = grammar
