@@ -1,0 +1,65 @@
+"""The History tab in headless Chromium against the real app: the run just made is listed, reopens into the
+inputs, and shows in the comparison grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
+from ui_pages import field, open_tab_panel, set_grammar, status, wait_until
+
+from samantha.tinymodel import grammar_for_text
+from samantha.ui.history_panel import HistoryPlugin
+
+pytestmark = pytest.mark.browser
+ANSWER = "Kept for later."
+
+
+@pytest.fixture(scope="module")
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+    work = tmp_path_factory.mktemp("history-app")
+    with serve_app(ui_models, work, [HistoryPlugin(db_path=work / "history.sqlite3")]) as running:
+        yield running
+
+
+@pytest.fixture
+def open_tab(browser: Any, app: FeatureApp) -> Iterator[Any]:
+    contexts: list[Any] = []
+    yield tab_opener(browser, app, contexts)
+    for context in contexts:
+        context.close()
+
+
+def test_history_lists_the_run_reopens_it_and_shows_the_grid(open_tab: Any) -> None:
+    page = open_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf\ntiny-other.gguf")
+    set_grammar(page, grammar_for_text(ANSWER))
+    prompt = field(page, "user-prompt")
+    prompt.fill("north\nsouth")
+    prompt.press("Enter")
+    wait_until(lambda: "Done" in status(page), "the chain to finish")
+
+    open_feature_tab(page, "History")
+    sessions = page.locator("#history-sessions")
+    wait_until(lambda: "tiny-chatml.gguf, tiny-other.gguf" in sessions.inner_text(), "the run in the session list")
+    assert "4 answer(s)" in sessions.inner_text() and "\u201cnorth\u201d" in sessions.inner_text()
+    wait_until(lambda: "stored as session" in page.locator("#history-note").inner_text(), "the note on the new run")
+
+    page.click("#history-compare-current")
+    grid = page.locator("#history-grid")
+    wait_until(lambda: grid.locator("table.compare-grid").count() == 1, "the comparison grid")
+    headers = grid.locator("thead th").all_inner_texts()
+    assert headers == ["item", "tiny-chatml.gguf", "tiny-other.gguf"]
+    assert grid.locator("tbody tr").count() == 2 and grid.locator("td .answer").all_inner_texts() == [ANSWER] * 4
+
+    prompt.fill("something else")
+    sessions.locator("label").first.click()
+    page.click("#history-reopen")
+    stored = field(page, "history-transcript")
+    wait_until(lambda: stored.input_value().count(ANSWER) == 4, "the stored transcript")
+    assert "1) tiny-chatml.gguf" in stored.input_value()
+    wait_until(lambda: prompt.input_value() == "north\nsouth", "the prompt back in the input")
+    open_tab_panel(page, "tab-sampling")
+    assert field(page, "seed").input_value().isdigit()  # the seed the run used, so Start repeats it
