@@ -63,3 +63,13 @@ def test_history_lists_the_run_reopens_it_and_shows_the_grid(open_tab: Any) -> N
     wait_until(lambda: prompt.input_value() == "north\nsouth", "the prompt back in the input")
     open_tab_panel(page, "tab-sampling")
     assert field(page, "seed").input_value().isdigit()  # the seed the run used, so Start repeats it
+
+    # Start runs the reopened session again; the grid of the new run marks it as the same as the stored one.
+    prompt.press("Enter")
+    wait_until(lambda: field(page, "transcript").input_value().count(ANSWER) == 8 and "Done" in status(page),
+               "the second run")
+    open_feature_tab(page, "History")
+    wait_until(lambda: "stored as session #2" in page.locator("#history-note").inner_text(), "the re-run stored")
+    page.click("#history-compare-current")
+    wait_until(lambda: "every answer is the same as the stored run" in grid.inner_text(), "the re-run marks")
+    assert grid.locator("td.same").count() == 4
