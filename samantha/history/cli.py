@@ -108,7 +108,7 @@ def _show(db: HistoryDB, args: argparse.Namespace, out: TextIO) -> int:
     print(f"seed {s.seed}; models: {', '.join(session.settings.get('models') or [])}", file=out)
     if s.rerun_of:
         print(f"re-run of session #{s.rerun_of}", file=out)
-    print("", file=out)
+    print(file=out)
     out.write(transcript_text(session))
     return 0
 

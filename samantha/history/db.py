@@ -11,11 +11,12 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import platformdirs
 
@@ -217,7 +218,7 @@ class HistoryDB:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> "HistoryDB":
+    def __enter__(self) -> HistoryDB:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import html
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from samantha.history.db import StoredAnswer, StoredSession
 from samantha.sampling import format_settings

@@ -7,7 +7,7 @@ in its own transaction, so a database is always at one exact version.
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable, Union
+from collections.abc import Callable
 
 V1_TABLES = """
 CREATE TABLE sessions (
@@ -118,7 +118,7 @@ def _full_text(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-Migration = Union[str, Callable[[sqlite3.Connection], None]]
+Migration = str | Callable[[sqlite3.Connection], None]
 
 # Index i holds the step from version i to version i + 1.
 MIGRATIONS: tuple[Migration, ...] = (V1_TABLES, V2_RERUNS, _full_text)

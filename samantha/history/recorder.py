@@ -9,7 +9,7 @@ the chain: the recorder stops recording and says so in `problem`.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,14 @@ class RunInfo:
     """What a run needs besides its ChainSettings to give the same answers again."""
 
     grammar: str | None = None
-    load_options: LoadOptions = LoadOptions()
+    load_options: LoadOptions = field(default_factory=LoadOptions)
     links: str = ""  # the UI's link field, when the models came from links
 
     def to_dict(self) -> dict[str, Any]:
         return {"grammar": self.grammar, "load_options": asdict(self.load_options), "links": self.links}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunInfo":
+    def from_dict(cls, data: dict[str, Any]) -> RunInfo:
         options = data.get("load_options") or {}
         known = LoadOptions.__dataclass_fields__
         return cls(

@@ -7,9 +7,9 @@ the same grammar and load options; the new run is recorded as its own session
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
 
 from samantha.backends.base import Backend, Control
 from samantha.chain import ModelPreparer, run_chain

@@ -9,9 +9,10 @@ session it reopened) lives in its TabSession.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import gradio as gr
 
@@ -44,7 +45,7 @@ class HistoryTab:
 class HistoryWatcher:
     """Records one run; when it ends, refreshes the session list with the new run selected."""
 
-    def __init__(self, plugin: "HistoryPlugin", recorder: Recorder | None, tab: HistoryTab, problem: str = "") -> None:
+    def __init__(self, plugin: HistoryPlugin, recorder: Recorder | None, tab: HistoryTab, problem: str = "") -> None:
         self._plugin = plugin
         self._recorder = recorder
         self._tab = tab

@@ -7,7 +7,8 @@ is tested on its own.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from samantha.history.db import SessionSummary, StoredSession
 from samantha.history.grid import GRID_STYLE, Grid, to_html_table
