@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from samantha.backends.base import LoadOptions
+from samantha.backends.openai_refs import is_remote_ref
 from samantha.hub import HubError, parse_links
 from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings, parse_stop
@@ -105,12 +106,23 @@ def check_grammar(text: str) -> str | None:
 
 
 def link_members(links: str) -> tuple[str, ...]:
-    """Each active link line as a chain member, in order with repeats; every bad line reported at once."""
+    """Each active link line as a chain member, in order with repeats; every bad line reported at once.
+
+    Remote-model entries (openai+http://...#model) may stand among the links; they need no download.
+    """
+    # Remote lines become skip lines, so a bad link is still reported with its own line number.
+    checked = "\n".join(SKIP_MARK if is_remote_ref(line) else line for line in links.splitlines())
     try:
-        parse_links(links)
+        if hub_links(links):
+            parse_links(checked)
     except HubError as exc:
         raise InputProblem(f"download links: {exc}") from None
     return tuple(links.splitlines())
+
+
+def hub_links(links: str) -> str:
+    """The link lines that are downloads, without remote-model entries."""
+    return "\n".join(line for line in links.splitlines() if not is_remote_ref(line))
 
 
 def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
@@ -124,7 +136,7 @@ def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
             raise InputProblem(str(exc)) from None
     links = active_links(str(values.get("links") or ""))
     if links:
-        return link_members(links), links
+        return link_members(links), hub_links(links)
     try:
         listing = list_models(folder, bool(values.get("include_subfolders")))
     except ModelFolderError as exc:

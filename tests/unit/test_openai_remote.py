@@ -131,3 +131,13 @@ def test_load_errors_name_the_cause() -> None:
         backend(Server("", {"error": {"message": "bad key"}}, status=401)).load(REF, LoadOptions(), Control())
     with pytest.raises(WrongURL, match="usually ends in /v1"):
         backend(Server("", {"detail": "Not Found"}, status=404)).load(REF, LoadOptions(), Control())
+
+
+def test_remote_entries_may_stand_in_the_link_field() -> None:
+    from samantha.ui.inputs import InputProblem, chain_models
+
+    hub = "https://huggingface.co/a/b/resolve/main/c.gguf"
+    assert chain_models({"links": f"{REF}\n{hub}"}) == ((REF, hub), hub)  # only the hub link is downloaded
+    assert chain_models({"links": REF}) == ((REF,), "")
+    with pytest.raises(InputProblem, match="Line 2: 'nonsense'"):
+        chain_models({"links": f"{REF}\nnonsense"})
