@@ -189,3 +189,30 @@ def test_history_command_line_lists_shows_exports_and_compares(tiny_model: Path,
     assert "2 of 2 answer(s) the same, 0 different" in rerun.stdout
     missing = samantha("history", "show", "99")
     assert missing.returncode == 2 and "no stored session #99" in missing.stderr
+
+
+def test_interpreter_output_is_stored_searchable_and_replayed(tmp_path: Path, llama_backend, tiny_model: Path) -> None:  # type: ignore[no-untyped-def]
+    from runner_env import runner_environment
+
+    from samantha.runner import CodeRunner
+    from samantha.runner.chain_hook import CodeRunHook
+
+    answer = "Here:\n```python\nprint('interpreter says', 6 * 7)\n```"
+    settings = ChainSettings(models=(str(tiny_model),), prompt="compute", seed=1, run_code=True,
+                             sampling=Sampling(n_ctx=512, max_tokens=100))
+    hook = CodeRunHook(CodeRunner(runner_environment(), tmp_path / "work"))
+    writer = TranscriptWriter()
+    with HistoryDB(tmp_path / "h.sqlite3") as db:
+        recorder = Recorder(db, settings, source="cli", info=RunInfo(grammar=grammar_for_text(answer)))
+        try:
+            for event in run_chain(settings, llama_backend, Control(), hooks=[hook], grammar=grammar_for_text(answer)):
+                recorder.apply(event)
+                writer.apply(event)
+        finally:
+            hook.runner.close()
+        stored = db.session(recorder.session_id or 0)
+        assert "interpreter says 42" in stored.answers[0].code_output
+        assert [e.kind for e in stored.events].count("code") == 1
+        assert transcript_text(stored) == writer.text and "interpreter says 42" in writer.text
+        assert [s.id for s in db.list_sessions(search="interpreter says")] == [stored.id]
+        assert "interpreter says 42" in export_session(stored, "md")
