@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Mapping, Sequence, TextIO
+from collections.abc import Mapping, Sequence
+from typing import TextIO
 
 from samantha.backends.openai_refs import RemoteRefError, is_remote_ref, parse_ref, server_url
 

@@ -10,8 +10,9 @@ settings decodes the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from samantha.sampling import tfs_is_active
 from samantha.settings import Sampling

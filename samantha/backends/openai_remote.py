@@ -16,8 +16,9 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator, Mapping, Union
+from typing import Any
 
 import httpx
 
@@ -278,7 +279,7 @@ class OpenAIRemoteBackend:
             body["stream_options"] = {"include_usage": True}
         return ("/chat/completions" if chat else "/completions"), body, mapped.ignored
 
-    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
+    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Piece | Generated]:
         if self._loaded is None or self._info is None:
             raise BackendError("no model is loaded")
         remote, key = self._loaded

@@ -8,9 +8,18 @@ one local model is ever in memory, as before.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Union
+from collections.abc import Callable, Iterator
 
-from samantha.backends.base import Backend, BackendError, Control, Generated, GenerationRequest, LoadOptions, ModelInfo, Piece
+from samantha.backends.base import (
+    Backend,
+    BackendError,
+    Control,
+    Generated,
+    GenerationRequest,
+    LoadOptions,
+    ModelInfo,
+    Piece,
+)
 from samantha.backends.openai_refs import is_remote_ref
 
 
@@ -59,7 +68,7 @@ class RouterBackend:
     def count_tokens(self, text: str) -> int:
         return self._active().count_tokens(text)
 
-    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
+    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Piece | Generated]:
         return self._active().generate(request, control)
 
     def unload(self) -> None:

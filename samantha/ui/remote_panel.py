@@ -7,7 +7,8 @@ written to settings, session files or the transcript.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import gradio as gr
 

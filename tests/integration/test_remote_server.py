@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
