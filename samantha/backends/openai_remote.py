@@ -24,6 +24,7 @@ import httpx
 
 from samantha.backends.base import (
     BackendError,
+    Cancelled,
     Control,
     Generated,
     GenerationRequest,
@@ -222,6 +223,27 @@ class OpenAIRemoteBackend:
             raise WrongURL(f"{base_url}/models did not answer with JSON: check the address (it usually ends in /v1)") from None
         return _models_from(body, base_url)
 
+    def _list_until_stopped(self, base_url: str, key: str | None, control: Control) -> ServerModels:
+        """list_models in a thread, so Stop does not wait for a slow or silent server."""
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["listing"] = self.list_models(base_url, key)
+            except BaseException as exc:  # noqa: BLE001 - raised again in the chain's thread below
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name=f"remote models {base_url}", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            if control.answer_should_stop():
+                raise Cancelled(f"stopped while asking {base_url} for its models")
+            worker.join(POLL_SECONDS)
+        if "error" in outcome:
+            raise outcome["error"]
+        listing: ServerModels = outcome["listing"]
+        return listing
+
     # -- Backend protocol ----------------------------------------------------
     def load(self, ref: str, options: LoadOptions, control: Control) -> ModelInfo:
         """Check that the server answers and serves the model; nothing is loaded here."""
@@ -233,7 +255,7 @@ class OpenAIRemoteBackend:
         if self._loaded == (remote, key) and self._info is not None:
             return replace(self._info, reused=True)
         started = time.perf_counter()
-        listing = self.list_models(remote.base_url, key)
+        listing = self._list_until_stopped(remote.base_url, key, control)
         model = remote.model
         ids = listing.ids
         if not model:

@@ -141,3 +141,25 @@ def test_remote_entries_may_stand_in_the_link_field() -> None:
     assert chain_models({"links": REF}) == ((REF,), "")
     with pytest.raises(InputProblem, match="Line 2: 'nonsense'"):
         chain_models({"links": f"{REF}\nnonsense"})
+
+
+def test_stop_while_a_silent_server_is_asked_for_its_models() -> None:
+    import threading
+
+    from samantha.backends.base import Cancelled
+
+    entered, release = threading.Event(), threading.Event()
+
+    def silent(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        release.wait(30)
+        return httpx.Response(200, json={"data": [{"id": "m"}]})
+
+    backend = OpenAIRemoteBackend(transport=httpx.MockTransport(silent), environ={})
+    control = Control()
+    threading.Thread(target=lambda: entered.wait(30) and control.stop_all(), daemon=True).start()
+    try:
+        with pytest.raises(Cancelled, match="stopped while asking http://server:8000/v1"):
+            backend.load(REF, LoadOptions(), control)
+    finally:
+        release.set()
