@@ -1,0 +1,156 @@
+"""How learning mode reads on the page: the candidates of a step, unlikely picks, charts and coloured tokens.
+
+Pure functions over TokenChoice data (no Gradio). Chart data are pandas frames,
+the form Gradio's native plots take; tables and token views are escaped HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Sequence
+
+import pandas as pd
+
+from samantha.learning import TokenChoice, escape_piece, unlikely_picks
+
+# Hover titles list this many candidates of each token, so long answers stay light.
+TITLE_CANDIDATES = 5
+UNLIKELY_SHOWN = 200
+# Probabilities from 1 down to 10^-LOG_SPAN run from green through yellow to red.
+LOG_SPAN = 4.0
+PICK_MARK = "\u25b6 "
+EMPTY_HINT = "Turn on learning mode and press Start: each step's candidates show here."
+WAITING_HINT = "Waiting for the first token of this answer\u2026"
+# The learning tab's look; a <style> in the tab, so the app's own CSS need not know about it.
+STYLE = """<style>
+table.candidates { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+table.candidates caption { text-align: left; padding: 4px 0; }
+table.candidates th, table.candidates td { padding: 2px 10px; text-align: right; }
+table.candidates td:nth-child(3) { text-align: left; }
+table.candidates tr.picked { font-weight: bold; background: rgba(42, 157, 143, 0.35); }
+.token-view { white-space: pre-wrap; font-family: ui-monospace, monospace; line-height: 1.7; }
+.token-view .tok { border-radius: 3px; cursor: help; }
+.token-view .tok.unlikely { text-decoration: underline dotted; }
+.token-view .tok-more { opacity: 0.6; }
+</style>"""
+
+
+def candidates_caption(choice: TokenChoice, step: int) -> str:
+    """`Step 3: picked '·the' (id 312, rank 1, p=0.912)`."""
+    return (
+        f"Step {step}: picked '{escape_piece(choice.text)}' (id {choice.token_id}, rank {choice.rank}, "
+        f"p={choice.probability:.3f})"
+    )
+
+
+def candidates_html(choice: TokenChoice | None, step: int, hint: str = EMPTY_HINT) -> str:
+    """The top-k table of one step: rank, id, text, raw logit, probability; the picked row marked."""
+    if choice is None:
+        return f'<p class="learning-empty">{html.escape(hint)}</p>'
+    rows = []
+    shown = False
+    for rank, candidate in enumerate(choice.candidates, start=1):
+        picked = candidate.token_id == choice.token_id
+        shown = shown or picked
+        rows.append(
+            f'<tr class="{"picked" if picked else ""}"><td>{PICK_MARK if picked else ""}{rank}</td>'
+            f"<td>{candidate.token_id}</td><td><code>{html.escape(escape_piece(candidate.text))}</code></td>"
+            f"<td>{candidate.logit:.3f}</td><td>{candidate.probability:.4f}</td></tr>"
+        )
+    if not shown:  # a grammar or sampling picked a token outside the top k
+        rows.append(
+            f'<tr class="picked outside"><td>{PICK_MARK}{choice.rank}</td><td>{choice.token_id}</td>'
+            f"<td><code>{html.escape(escape_piece(choice.text))}</code></td>"
+            f"<td>{choice.logit:.3f}</td><td>{choice.probability:.4f}</td></tr>"
+        )
+    return (
+        f'<table class="candidates" data-step="{step}" data-picked="{choice.token_id}">'
+        f"<caption>{html.escape(candidates_caption(choice, step))}</caption>"
+        "<thead><tr><th>rank</th><th>id</th><th>text</th><th>logit</th><th>probability</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def candidates_frame(choice: TokenChoice | None) -> pd.DataFrame:
+    """Bar-chart data: one bar per candidate (labelled `rank. text`), its probability, and whether it was picked."""
+    columns = ["token", "probability", "pick"]
+    if choice is None:
+        return pd.DataFrame({name: [] for name in columns})
+    return pd.DataFrame(
+        [
+            (f"{rank}. {escape_piece(c.text)}", c.probability, "picked" if c.token_id == choice.token_id else "other")
+            for rank, c in enumerate(choice.candidates, start=1)
+        ],
+        columns=columns,
+    )
+
+
+def rank_frame(choices: Sequence[TokenChoice]) -> pd.DataFrame:
+    """Rank-exception chart data: position in the answer and rank, for every pick that was not rank 1."""
+    picks = unlikely_picks(list(choices))
+    return pd.DataFrame(
+        {
+            "position": [position for position, _ in picks],
+            "rank": [choice.rank for _, choice in picks],
+            "token": [escape_piece(choice.text) for _, choice in picks],
+        }
+    )
+
+
+def unlikely_text(choices: Sequence[TokenChoice]) -> str:
+    """The running list of unlikely picks, one per line, with rank and what the most probable token was."""
+    picks = unlikely_picks(list(choices))
+    if not choices:
+        return ""
+    if not picks:
+        return f"No unlikely picks: all {len(choices)} tokens were the most probable one."
+    lines = [f"{len(picks)} unlikely pick(s) in {len(choices)} tokens:"]
+    for position, choice in picks[-UNLIKELY_SHOWN:]:
+        best = choice.candidates[0] if choice.candidates else None
+        instead = f"; most probable was '{escape_piece(best.text)}' p={best.probability:.3f}" if best else ""
+        lines.append(
+            f"#{position} '{escape_piece(choice.text)}' rank {choice.rank} (p={choice.probability:.4f}){instead}"
+        )
+    if len(picks) > UNLIKELY_SHOWN:
+        lines.insert(1, f"(only the last {UNLIKELY_SHOWN} are listed)")
+    return "\n".join(lines)
+
+
+def probability_colour(probability: float) -> str:
+    """A background for a token: green when likely, through yellow, to red when improbable (log scale)."""
+    if probability <= 0 or not math.isfinite(probability):
+        share = 0.0
+    else:
+        share = max(0.0, min(1.0, 1.0 + math.log10(probability) / LOG_SPAN))
+    return f"hsla({round(120 * share)}, 85%, 45%, 0.45)"
+
+
+def token_title(choice: TokenChoice) -> str:
+    """The hover text of one token: its own probability and rank, then the best candidates."""
+    lines = [f"'{escape_piece(choice.text)}' id {choice.token_id}: p={choice.probability:.4f}, rank {choice.rank}"]
+    for rank, candidate in enumerate(choice.candidates[:TITLE_CANDIDATES], start=1):
+        lines.append(f"{rank}. '{escape_piece(candidate.text)}' p={candidate.probability:.4f}")
+    return "\n".join(lines)
+
+
+def tokens_html(choices: Sequence[TokenChoice], colour: bool = True, last: int | None = None) -> str:
+    """The answer token by token: spans with the candidates as hover title, coloured by probability if asked.
+
+    `last` keeps only the latest tokens (while streaming, so a long answer does not resend megabytes ten
+    times a second); a note says how many earlier ones are left out.
+    """
+    if not choices:
+        return ""
+    shown = choices[-last:] if last is not None and len(choices) > last else choices
+    spans = []
+    if len(shown) < len(choices):
+        spans.append(f'<span class="tok-more">\u2026 {len(choices) - len(shown)} earlier tokens \u2026 </span>')
+    for choice in shown:
+        style = f' style="background:{probability_colour(choice.probability)}"' if colour else ""
+        unlikely = " unlikely" if choice.unlikely else ""
+        spans.append(
+            f'<span class="tok{unlikely}" title="{html.escape(token_title(choice), quote=True)}"{style}>'
+            f"{html.escape(choice.text)}</span>"
+        )
+    return f'<div class="token-view" data-tokens="{len(choices)}">{"".join(spans)}</div>'

@@ -1,0 +1,119 @@
+"""How learning mode reads on the page: the candidates table, chart data, unlikely picks and coloured tokens."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+
+from samantha.learning import CandidateRecorder, TokenChoice
+from samantha.ui.learning_view import (
+    EMPTY_HINT,
+    PICK_MARK,
+    candidates_frame,
+    candidates_html,
+    probability_colour,
+    rank_frame,
+    token_title,
+    tokens_html,
+    unlikely_text,
+)
+
+PIECES = {0: "<b>", 1: " the", 2: "\n", 3: "cat", 4: "&", 5: "\t"}
+LOGITS = np.array([1.0, 4.0, 2.0, 3.0, 0.0, -1.0], dtype=np.float32)
+
+
+def steps(picks: list[int], k: int = 3) -> list[TokenChoice]:
+    """Real recorder output: the same logits each step, the given tokens picked."""
+    recorder = CandidateRecorder(k, piece=PIECES.__getitem__)
+    recorder(np.array([], dtype=np.intc), LOGITS)
+    out = [recorder.choice(token) for token in picks]
+    assert all(choice is not None for choice in out)
+    return [choice for choice in out if choice is not None]
+
+
+def rows(table: str) -> list[list[str]]:
+    body = table.split("<tbody>")[1]
+    return [re.findall(r"<td>(.*?)</td>", row) for row in body.split("</tr>") if "<td>" in row]
+
+
+def test_candidates_table_lists_id_escaped_text_logit_probability_and_marks_the_pick() -> None:
+    [choice] = steps([3])
+    table = candidates_html(choice, 7)
+    probabilities = np.exp(LOGITS - 4) / np.exp(LOGITS - 4).sum()
+    assert rows(table) == [
+        ["1", "1", "<code>\u00b7the</code>", "4.000", f"{probabilities[1]:.4f}"],
+        [f"{PICK_MARK}2", "3", "<code>cat</code>", "3.000", f"{probabilities[3]:.4f}"],
+        ["3", "2", "<code>\\n</code>", "2.000", f"{probabilities[2]:.4f}"],
+    ]
+    assert table.count('class="picked"') == 1 and 'data-picked="3"' in table and 'data-step="7"' in table
+    assert "Step 7: picked &#x27;cat&#x27; (id 3, rank 2" in table
+
+
+def test_a_pick_outside_the_top_k_gets_its_own_marked_row_with_its_true_rank() -> None:
+    [choice] = steps([0])  # '<b>' has the 4th highest logit; only 3 candidates are kept
+    table = candidates_html(choice, 1)
+    assert [row[:3] for row in rows(table)][-1] == [f"{PICK_MARK}4", "0", "<code>&lt;b&gt;</code>"]
+    assert "<code><b></code>" not in table  # the piece is escaped, never markup
+    assert 'class="picked outside"' in table
+
+
+def test_empty_table_shows_a_hint() -> None:
+    assert html.escape(EMPTY_HINT) in candidates_html(None, 0)
+    assert "Waiting" in candidates_html(None, 0, "Waiting for the first token")
+
+
+def test_bar_chart_frame_has_one_bar_per_candidate_in_rank_order_and_the_pick_coloured() -> None:
+    [choice] = steps([2])
+    frame = candidates_frame(choice)
+    assert list(frame["token"]) == ["1. \u00b7the", "2. cat", "3. \\n"]
+    assert list(frame["pick"]) == ["other", "other", "picked"]
+    assert frame["probability"].is_monotonic_decreasing
+    assert candidates_frame(None).empty and list(candidates_frame(None).columns) == ["token", "probability", "pick"]
+
+
+def test_rank_chart_and_unlikely_list_hold_only_the_picks_that_were_not_rank_one() -> None:
+    choices = steps([1, 3, 1, 0, 1])
+    frame = rank_frame(choices)
+    assert list(frame["position"]) == [2, 4] and list(frame["rank"]) == [2, 4]
+    assert list(frame["token"]) == ["cat", "<b>"]
+    text = unlikely_text(choices)
+    lines = text.splitlines()
+    assert lines[0] == "2 unlikely pick(s) in 5 tokens:"
+    assert lines[1].startswith("#2 'cat' rank 2 (p=") and "most probable was '\u00b7the'" in lines[1]
+    assert lines[2].startswith("#4 '<b>' rank 4 (p=")
+    assert unlikely_text(steps([1, 1])) == "No unlikely picks: all 2 tokens were the most probable one."
+    assert unlikely_text([]) == "" and rank_frame([]).empty
+
+
+def test_colour_runs_from_green_for_likely_to_red_for_improbable() -> None:
+    assert probability_colour(1.0).startswith("hsla(120,")
+    assert probability_colour(0.01).startswith("hsla(60,")
+    assert probability_colour(1e-4).startswith("hsla(0,") and probability_colour(1e-9).startswith("hsla(0,")
+    assert probability_colour(0.0).startswith("hsla(0,") and probability_colour(float("nan")).startswith("hsla(0,")
+
+
+def test_token_view_escapes_text_colours_by_probability_and_shows_candidates_on_hover() -> None:
+    choices = steps([1, 0, 4])
+    view = tokens_html(choices)
+    spans = re.findall(r'<span class="(tok[^"]*)" title="([^"]*)" style="background:([^"]*)">(.*?)</span>', view)
+    assert [span[3] for span in spans] == [" the", "&lt;b&gt;", "&amp;"]
+    assert [span[0] for span in spans] == ["tok", "tok unlikely", "tok unlikely"]
+    assert [span[2] for span in spans] == [probability_colour(c.probability) for c in choices]
+    title = html.unescape(spans[1][1])
+    assert title == token_title(choices[1])
+    assert title.splitlines()[0].startswith("'<b>' id 0: p=") and "rank 4" in title
+    assert title.splitlines()[1:] == [f"{i}. '{t}' p={p:.4f}" for i, t, p in
+                                      [(n, c.text.replace(" ", "\u00b7").replace("\n", "\\n"), c.probability)
+                                       for n, c in enumerate(choices[1].candidates, start=1)]]
+    assert "style=" not in tokens_html(choices, colour=False) and "title=" in tokens_html(choices, colour=False)
+    assert tokens_html([]) == ""
+
+
+def test_token_view_can_show_only_the_latest_tokens() -> None:
+    choices = steps([1, 3, 2, 1, 3])
+    view = tokens_html(choices, last=2)
+    assert view.count('<span class="tok') == 3  # a note and two tokens
+    assert "3 earlier tokens" in view and 'data-tokens="5"' in view
+    assert tokens_html(choices, last=10).count('<span class="tok') == 5
