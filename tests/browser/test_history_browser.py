@@ -3,8 +3,9 @@ inputs, and shows in the comparison grid."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
@@ -73,3 +74,14 @@ def test_history_lists_the_run_reopens_it_and_shows_the_grid(open_tab: Any) -> N
     page.click("#history-compare-current")
     wait_until(lambda: "every answer is the same as the stored run" in grid.inner_text(), "the re-run marks")
     assert grid.locator("td.same").count() == 4
+
+    # Export the selected session as files to download, then delete the re-run.
+    sessions.locator("label").first.click()  # newest first: the re-run, session #2
+    page.click("#history-export")
+    links = page.locator("#history-files a")
+    wait_until(lambda: links.count() == 3, "the exported files")
+    hrefs = " ".join(links.nth(i).get_attribute("href") or "" for i in range(3))
+    assert all(f"samantha-session-2.{ext}" in hrefs for ext in ("md", "json", "html")), hrefs
+    page.click("#history-delete")
+    wait_until(lambda: "Deleted session #2" in page.locator("#history-note").inner_text(), "the deletion")
+    assert sessions.locator("label").count() == 1 and "#1 " in sessions.inner_text()
