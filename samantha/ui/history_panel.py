@@ -8,6 +8,7 @@ session it reopened) lives in its TabSession.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -68,7 +69,10 @@ class HistoryWatcher:
         if problem:
             return [gr.skip(), f"\u26a0\ufe0f {problem}"]
         current = self._tab.current
-        choices = self._plugin.choices()
+        try:
+            choices = self._plugin.choices()
+        except (HistoryError, sqlite3.Error) as exc:
+            return [gr.skip(), f"\u26a0\ufe0f {exc}"]
         note = f"This run is stored as session #{current}." if current is not None else gr.skip()
         return [gr.Radio(choices=choices, value=current), note]
 
@@ -133,7 +137,7 @@ class HistoryPlugin:
         def listing(text: str) -> tuple[Any, str]:
             try:
                 found = self.choices(text or "")
-            except HistoryError as exc:
+            except (HistoryError, sqlite3.Error) as exc:
                 gr.Warning(str(exc))
                 return gr.skip(), f"\u26a0\ufe0f {exc}"
             if text and text.strip():
