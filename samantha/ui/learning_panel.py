@@ -10,7 +10,8 @@ the unlikely picks and the coloured token view.
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import gradio as gr
 
@@ -148,7 +149,7 @@ class LearningPlugin:
                 label="Learning mode", value=False, elem_id="switch-learning", scale=1, min_width=160,
                 info="record each step's candidates (not with Fast mode)",
             ))
-            pacing = ctx.controls.add("pacing", gr.Radio(
+            ctx.controls.add("pacing", gr.Radio(
                 list(PACING_CHOICES), value="no delay", label="Pacing", elem_id="learning-pacing", scale=3,
             ))
             with gr.Column(scale=1, min_width=140):
@@ -159,7 +160,7 @@ class LearningPlugin:
         with gr.Row():
             bars = gr.BarPlot(
                 candidates_frame(None), x="token", y="probability", color="pick", sort="-y",
-                color_map={"picked": "#e76f51", "other": "#2a9d8f"}, y_lim=[0, 1], x_label_angle=-45,
+                color_map={"picked": "#e76f51", "other": "#2a9d8f"}, x_label_angle=-45,
                 title="Candidates of the current step", label="Candidates", elem_id="learning-bars",
             )
             ranks = gr.ScatterPlot(
@@ -175,8 +176,8 @@ class LearningPlugin:
             gr.Markdown("The model's own token list (read from its file), around an id: the last picked token's "
                         "by default. The *Model card & vocabulary* tab pages through the whole of it.")
             with gr.Row(equal_height=True):
-                centre = gr.Number(label="Token id (empty: the last picked one)", value=None, precision=0,
-                                   minimum=0, elem_id="learning-vocab-id")
+                centre = gr.Textbox(label="Token id (empty: the last picked one)", value="",
+                                    elem_id="learning-vocab-id")
                 show = gr.Button("Show vocabulary", size="sm", elem_id="learning-show-vocab")
             vocabulary = gr.Textbox(label="id) 'piece'", lines=10, max_lines=20, interactive=False,
                                     elem_id="learning-vocab")
@@ -221,12 +222,15 @@ class LearningPlugin:
                 if path is None or not path.is_file():  # no run yet, or its model was a link
                     path = _model_path(picked, chain_list, folder)
                 reader = ctx.vocabulary.get(path)
-                if wanted is None or wanted == "":
+                if not str(wanted or "").strip():
                     if not tab.steps:
                         raise ValueError("no token picked yet: type a token id, or run learning mode first")
                     token_id = tab.steps[-1].token_id
                 else:
-                    token_id = int(wanted)
+                    try:
+                        token_id = int(str(wanted).strip())
+                    except ValueError:
+                        raise ValueError(f"a token id is a whole number, not {str(wanted).strip()!r}") from None
                 if not 0 <= token_id < len(reader):
                     raise VocabularyRangeError(f"token id {token_id} is out of range: this vocabulary has ids "
                                                f"0 to {len(reader) - 1}")

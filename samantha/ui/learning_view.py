@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -75,8 +75,9 @@ def candidates_html(choice: TokenChoice | None, step: int, hint: str = EMPTY_HIN
 def candidates_frame(choice: TokenChoice | None) -> pd.DataFrame:
     """Bar-chart data: one bar per candidate (labelled `rank. text`), its probability, and whether it was picked."""
     columns = ["token", "probability", "pick"]
-    if choice is None:
-        return pd.DataFrame({name: [] for name in columns})
+    if choice is None:  # typed columns, so the chart knows `pick` is a category before the first step
+        return pd.DataFrame({"token": pd.Series([], dtype=str), "probability": pd.Series([], dtype=float),
+                             "pick": pd.Series([], dtype=str)})
     return pd.DataFrame(
         [
             (f"{rank}. {escape_piece(c.text)}", c.probability, "picked" if c.token_id == choice.token_id else "other")

@@ -4,8 +4,9 @@ table marks the picked token, Stop all releases a waiting step, fast mode and le
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
@@ -66,7 +67,7 @@ def test_next_token_stepping_advances_one_token_per_click(open_tab: Any) -> None
         time.sleep(QUIET_SECONDS)
         assert shown_step(page) == step - 1, "no token may come without a click"
         page.click("#next-token")
-        wait_until(lambda: shown_step(page) == step, f"step {step} after one click")
+        wait_until(lambda step=step: shown_step(page) == step, f"step {step} after one click")
         token_id, text = picked_row(page)
         assert page.locator(TABLE).get_attribute("data-picked") == token_id
         answer_so_far = transcript(page).split("\n")[-1]

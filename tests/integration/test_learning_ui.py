@@ -6,8 +6,9 @@ from __future__ import annotations
 import html
 import re
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from gradio_client import Client
@@ -58,7 +59,7 @@ def test_the_app_ships_the_learning_plugin() -> None:
 def test_a_learning_run_fills_the_table_charts_unlikely_picks_and_token_view(app: tuple[str, Path]) -> None:
     url, folder = app
     client = Client(url, verbose=False)
-    transcript, status, last, _, _, table, bars, ranks, unlikely, tokens = start(client, folder)
+    _transcript, status, last, _, _, table, bars, ranks, unlikely, tokens = start(client, folder)
     assert last == ANSWER and "Done" in status
     steps = int(re.search(r'data-step="(\d+)"', table).group(1))
     picked = int(re.search(r'data-picked="(\d+)"', table).group(1))
@@ -95,11 +96,11 @@ def test_the_vocabulary_around_the_last_picked_token(app: tuple[str, Path]) -> N
     client = Client(url, verbose=False)
     answer = start(client, folder)
     picked = int(re.search(r'data-picked="(\d+)"', answer[5]).group(1))
-    text = client.predict(None, None, "tiny.gguf", str(folder), api_name="/learning_vocabulary")
+    text = client.predict("", None, "tiny.gguf", str(folder), api_name="/learning_vocabulary")
     reader = VocabularyReader(folder / "tiny.gguf")
     marked = [line for line in text.splitlines() if line.endswith("\u25c0")]
     assert marked == [f"{picked}) '{escape_piece(reader.piece(picked))}'   \u25c0"]
     assert len(text.splitlines()) == 41
-    text = client.predict(3, None, "tiny.gguf", str(folder), api_name="/learning_vocabulary")
+    text = client.predict("3", None, "tiny.gguf", str(folder), api_name="/learning_vocabulary")
     assert text.splitlines()[0].startswith("0) ") and "3) " in text
-    assert "out of range" in client.predict(10**6, None, "tiny.gguf", str(folder), api_name="/learning_vocabulary")
+    assert "out of range" in client.predict(str(10**6), None, "tiny.gguf", str(folder), api_name="/learning_vocabulary")
