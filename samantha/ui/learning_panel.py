@@ -40,7 +40,7 @@ NEXT_TOKEN = "next token"
 STREAMING_TOKENS_SHOWN = 400
 VOCABULARY_ROWS = 41
 BOTH_ON = "Learning mode shows every token, so it cannot run with Fast mode: turn one of them off."
-NO_CANDIDATES = "This model's backend reports no candidates (remote models do not), so there is nothing to show."
+NO_CANDIDATES = "The model's backend reported no candidates for these tokens, so there is nothing to show."
 INTRO = (
     "**Learning mode** shows how each token is chosen: for every step the top-k candidates (k = the "
     "`top_k` setting, at most 50) with token id, text, raw logit and probability, the picked one marked "
