@@ -339,6 +339,8 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         if outcome.feedback is not None:
             feedback = outcome.feedback
         stop_reason = stop_reason or outcome.stop_reason
+    if feedback != done.text:
+        record.extra["fed_back"] = feedback  # what the next step sees as the previous response
     run.answers.append(done.text)
     yield AnswerFinished(record)
     for notice in done.notices:

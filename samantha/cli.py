@@ -316,7 +316,10 @@ def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHoo
     from samantha.runner.chain_hook import CodeRunHook
 
     try:
-        environment = find_environment(args.runner)
+        from samantha.config import ConfigStore
+
+        # --runner wins; otherwise the environment the app remembers (Code tab), else the default folder.
+        environment = find_environment(args.runner or ConfigStore().load().runner_python or None)
         limits = RunLimits(timeout=args.code_timeout)
     except (RunnerError, ValueError) as exc:
         raise InputError(str(exc)) from None

@@ -171,7 +171,8 @@ class ChainStream:
             record.model_name, record.model_position, record.item_number, record.round, record.loop, record.answer,
         ))
         if self._feedback:
-            self._previous = f"{self._previous}\n\n{record.answer}".strip() if self._cumulative else record.answer
+            fed = str(record.extra.get("fed_back", record.answer))  # code output may replace or extend the answer
+            self._previous = f"{self._previous}\n\n{fed}".strip() if self._cumulative else fed
             self._session.set_previous(self._previous)
 
     def _final_phase(self) -> str:

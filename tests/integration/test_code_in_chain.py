@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from runner_env import runner_environment
 from samantha.backends.base import Control
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
+from samantha.config import CONFIG_DIR_ENV, ConfigStore
 from samantha.events import AnswerFinished, ChainFinished, CodeRan
 from samantha.runner import CodeRunner
 from samantha.runner.chain_hook import CodeRunHook
@@ -51,6 +53,7 @@ def test_code_runs_after_each_answer_and_its_output_is_fed_back(tiny_model: Path
     fed_back = f"{answer}\n\nPython output:\n42"
     assert f"<|im_start|>assistant\n{fed_back}<|im_end|>" in records[1].prompt
     assert records[0].extra["code_output"].strip() == "42"
+    assert records[0].extra["fed_back"] == fed_back  # the UI shows this as the previous response
 
 
 def test_output_only_feedback(tiny_model: Path, environment, tmp_path: Path) -> None:
@@ -91,11 +94,14 @@ def test_samantha_run_with_run_code_and_stop_condition(tiny_model: Path, environ
     grammar = tmp_path / "code.gbnf"
     grammar.write_text(grammar_for_text(answer_with("print(sum(range(10)))")))
     session = tmp_path / "s.json"
+    # No --runner: the run uses the environment the app remembers (chosen in the Code tab).
+    ConfigStore(tmp_path / "config").update(runner_python=str(environment.root))
     result = subprocess.run(
         [sys.executable, "-m", "samantha", "run", "--model", str(tiny_model), "--prompt", "go", "--responses", "4",
-         "--run-code", "--stop-condition", "--runner", str(environment.root), "--workdir", str(tmp_path / "work"),
+         "--run-code", "--stop-condition", "--workdir", str(tmp_path / "work"),
          "--grammar-file", str(grammar), "--set", "n_ctx=1024", "--save", str(session)],
         capture_output=True, text=True, timeout=120,
+        env={**os.environ, CONFIG_DIR_ENV: str(tmp_path / "config")},
     )
     assert result.returncode == 0, result.stderr
     assert "---------- Python output (exit 0" in result.stdout and "\n45\n" in result.stdout

@@ -184,6 +184,21 @@ def test_stream_fills_transcript_session_and_feedback() -> None:
     assert "typed" in backend.prompts[0][1] and "first answer" in backend.prompts[1][1]
 
 
+def test_stream_keeps_what_a_hook_fed_back_as_the_previous_response() -> None:
+    from samantha.chain import HookOutcome
+
+    class AppendOutput:
+        def after_answer(self, record: object, control: Control) -> HookOutcome:
+            return HookOutcome(feedback="answer\n\nPython output:\n42")
+
+    backend = ScriptedBackend(answers=["answer"])
+    session = TabSession()
+    stream = ChainStream(ModelHost(lambda: backend), session, session.begin_run(),
+                         request(("/m/a.gguf",), prompt="one", feedback=True), "", hooks=[AppendOutput()])
+    list(stream)
+    assert session.previous == "answer\n\nPython output:\n42"
+
+
 def test_stream_reports_failures_and_keeps_transcript() -> None:
     backend = ScriptedBackend(answers=["fine"], broken={"/m/bad.gguf"})
     session = TabSession()
