@@ -125,3 +125,14 @@ def open_tab(browser, running_app: RunningApp) -> Iterator[Callable[[], "object"
     yield opener
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def feature_tab(browser, app):  # type: ignore[no-untyped-def]
+    """Tabs on the feature app that the requesting test module starts as its own `app` fixture."""
+    from feature_app import tab_opener
+
+    contexts: list[object] = []
+    yield tab_opener(browser, app, contexts)
+    for context in contexts:
+        context.close()  # type: ignore[attr-defined]

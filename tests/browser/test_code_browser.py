@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
+from feature_app import FeatureApp, open_feature_tab, serve_app
 from runner_env import runner_environment
 from ui_pages import field, set_grammar, status, wait_until
 
@@ -28,14 +28,6 @@ def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[F
         yield running
 
 
-@pytest.fixture
-def open_tab(browser: Any, app: FeatureApp) -> Iterator[Any]:
-    contexts: list[Any] = []
-    yield tab_opener(browser, app, contexts)
-    for context in contexts:
-        context.close()
-
-
 def code_tab(page: Any) -> None:
     open_feature_tab(page, "Code")
     wait_until(lambda: "Ready: Python" in page.locator("#runner-status").inner_text(), "the runner environment check")
@@ -45,8 +37,8 @@ def editor_text(page: Any) -> str:
     return str(page.locator("#code-editor .cm-content").inner_text())
 
 
-def test_pasted_code_runs_and_shows_its_output_view_and_figure(open_tab: Any) -> None:
-    page = open_tab()
+def test_pasted_code_runs_and_shows_its_output_view_and_figure(feature_tab: Any) -> None:
+    page = feature_tab()
     code_tab(page)
     assert "This is not a sandbox" in page.locator("#code-not-a-sandbox").inner_text()
     assert not page.locator("#run-code-auto input").is_checked()  # auto-run is off by default
@@ -73,8 +65,8 @@ def test_pasted_code_runs_and_shows_its_output_view_and_figure(open_tab: Any) ->
     assert not page.locator("#code-figures img").first.is_visible()
 
 
-def test_an_answer_with_a_code_block_runs_automatically_and_lands_in_the_editor(open_tab: Any) -> None:
-    page = open_tab()
+def test_an_answer_with_a_code_block_runs_automatically_and_lands_in_the_editor(feature_tab: Any) -> None:
+    page = feature_tab()
     code_tab(page)
     page.locator("#run-code-auto input").check()
     field(page, "model-list").fill("tiny-chatml.gguf")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
+from feature_app import FeatureApp, open_feature_tab, serve_app
 from ui_pages import field, set_grammar, status, transcript, wait_until
 
 from samantha.hub import DEFAULT_FIRST_RUN_LINKS
@@ -33,14 +33,6 @@ def tiny_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return write_tiny_gguf(tmp_path_factory.mktemp("served") / "tiny.gguf", seed=11, name="served").read_bytes()
 
 
-@pytest.fixture
-def open_tab(browser: Any, app: FeatureApp) -> Iterator[Any]:
-    contexts: list[Any] = []
-    yield tab_opener(browser, app, contexts)
-    for context in contexts:
-        context.close()
-
-
 def use_folder(page: Any, folder: Path) -> None:
     box = field(page, "models-dir")
     box.fill(str(folder))
@@ -58,13 +50,13 @@ def start_with_links(page: Any, links: str, answer: str = ANSWER) -> None:
 
 
 def test_a_link_downloads_with_progress_then_answers_and_lands_in_the_model_list(
-    open_tab: Any, fake_hub: Any, tiny_bytes: bytes, tmp_path: Path
+    feature_tab: Any, fake_hub: Any, tiny_bytes: bytes, tmp_path: Path
 ) -> None:
     fake_hub.add_file(REPO, "tiny-Q8_0.gguf", tiny_bytes)
     fake_hub.stall(after=len(tiny_bytes) // 2, seconds=3)  # half-way, long enough for the page to show the bar
     folder = tmp_path / "models"
     folder.mkdir()
-    page = open_tab(folder)
+    page = feature_tab(folder)
     wait_until(lambda: field(page, "links").input_value() == DEFAULT_FIRST_RUN_LINKS, "the first-run links")
     start_with_links(page, f"{fake_hub.endpoint}/{REPO}/resolve/main/tiny-Q8_0.gguf?download=true")
     bar = page.locator("#download-progress")
@@ -81,12 +73,12 @@ def test_a_link_downloads_with_progress_then_answers_and_lands_in_the_model_list
 
 
 def test_keep_downloaded_files_and_the_model_list_wins(
-    open_tab: Any, fake_hub: Any, tiny_bytes: bytes, tmp_path: Path
+    feature_tab: Any, fake_hub: Any, tiny_bytes: bytes, tmp_path: Path
 ) -> None:
     fake_hub.add_file(REPO, "tiny-Q8_0.gguf", tiny_bytes)
     folder = tmp_path / "kept"
     folder.mkdir()
-    page = open_tab(folder)
+    page = feature_tab(folder)
     open_feature_tab(page, "Downloads")
     page.locator("#keep-downloads input").check()
     start_with_links(page, f"{REPO}:tiny-Q8_0.gguf")
@@ -100,11 +92,11 @@ def test_keep_downloaded_files_and_the_model_list_wins(
     assert len(fake_hub.file_requests("tiny-Q8_0.gguf")) == before
 
 
-def test_list_a_repos_gguf_files_and_pick_one(open_tab: Any, fake_hub: Any, tiny_bytes: bytes) -> None:
+def test_list_a_repos_gguf_files_and_pick_one(feature_tab: Any, fake_hub: Any, tiny_bytes: bytes) -> None:
     fake_hub.add_file(REPO, "tiny-Q8_0.gguf", tiny_bytes)
     fake_hub.add_file(REPO, "sub/tiny-Q4_K_M.gguf", tiny_bytes[:300_000])
     fake_hub.add_file(REPO, "README.md", b"# tiny")
-    page = open_tab()
+    page = feature_tab()
     field(page, "links").fill("")
     open_feature_tab(page, "Downloads")
     field(page, "repo-link").fill(f"{fake_hub.endpoint}/{REPO}/tree/main")
@@ -120,8 +112,8 @@ def test_list_a_repos_gguf_files_and_pick_one(open_tab: Any, fake_hub: Any, tiny
     wait_until(lambda: field(page, "links").input_value() == link, "the link field to take the picked link")
 
 
-def test_listing_a_missing_repo_says_so(open_tab: Any, fake_hub: Any) -> None:
-    page = open_tab()
+def test_listing_a_missing_repo_says_so(feature_tab: Any, fake_hub: Any) -> None:
+    page = feature_tab()
     open_feature_tab(page, "Downloads")
     field(page, "repo-link").fill("nobody/nothing-GGUF")
     page.click("#list-gguf")
@@ -129,11 +121,11 @@ def test_listing_a_missing_repo_says_so(open_tab: Any, fake_hub: Any) -> None:
 
 
 def test_a_gated_repo_says_what_to_do_and_the_token_field_opens_it(
-    open_tab: Any, fake_hub: Any, tiny_bytes: bytes, tmp_path: Path
+    feature_tab: Any, fake_hub: Any, tiny_bytes: bytes, tmp_path: Path
 ) -> None:
     fake_hub.add_file("gated/tiny-GGUF", "tiny-Q8_0.gguf", tiny_bytes)
     fake_hub.require_token("gated/tiny-GGUF", "hf_secret_token")
-    page = open_tab()
+    page = feature_tab()
     use_folder(page, tmp_path)
     start_with_links(page, "gated/tiny-GGUF:tiny-Q8_0.gguf")
     wait_until(lambda: "1 error(s)" in status(page), "the chain to end with the download error")
@@ -147,10 +139,10 @@ def test_a_gated_repo_says_what_to_do_and_the_token_field_opens_it(
     assert not list(tmp_path.rglob("*token*"))
 
 
-def test_stop_all_cancels_a_download(open_tab: Any, fake_hub: Any, tiny_bytes: bytes, tmp_path: Path) -> None:
+def test_stop_all_cancels_a_download(feature_tab: Any, fake_hub: Any, tiny_bytes: bytes, tmp_path: Path) -> None:
     fake_hub.add_file(REPO, "tiny-Q8_0.gguf", tiny_bytes)
     fake_hub.stall(after=1000, seconds=60)
-    page = open_tab()
+    page = feature_tab()
     use_folder(page, tmp_path)
     start_with_links(page, f"{REPO}:tiny-Q8_0.gguf")
     bar = page.locator("#download-progress")

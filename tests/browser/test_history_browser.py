@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
+from feature_app import FeatureApp, open_feature_tab, serve_app
 from ui_pages import field, open_tab_panel, set_grammar, status, wait_until
 
 from samantha.tinymodel import grammar_for_text
@@ -25,16 +25,8 @@ def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[F
         yield running
 
 
-@pytest.fixture
-def open_tab(browser: Any, app: FeatureApp) -> Iterator[Any]:
-    contexts: list[Any] = []
-    yield tab_opener(browser, app, contexts)
-    for context in contexts:
-        context.close()
-
-
-def test_history_lists_the_run_reopens_it_and_shows_the_grid(open_tab: Any) -> None:
-    page = open_tab()
+def test_history_lists_the_run_reopens_it_and_shows_the_grid(feature_tab: Any) -> None:
+    page = feature_tab()
     field(page, "model-list").fill("tiny-chatml.gguf\ntiny-other.gguf")
     set_grammar(page, grammar_for_text(ANSWER))
     prompt = field(page, "user-prompt")

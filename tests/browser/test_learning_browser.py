@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
+from feature_app import FeatureApp, open_feature_tab, serve_app
 from ui_pages import field, set_grammar, status, transcript, wait_until
 
 from samantha.learning import escape_piece
@@ -31,14 +31,6 @@ def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[F
         yield running
 
 
-@pytest.fixture
-def open_tab(browser: Any, app: FeatureApp) -> Iterator[Any]:
-    contexts: list[Any] = []
-    yield tab_opener(browser, app, contexts)
-    for context in contexts:
-        context.close()
-
-
 def shown_step(page: Any) -> int:
     """The step the candidates table shows (0 before the first one)."""
     table = page.locator(TABLE)
@@ -53,8 +45,8 @@ def picked_row(page: Any) -> tuple[str, str]:
     return cells[1], cells[2]
 
 
-def test_next_token_stepping_advances_one_token_per_click(open_tab: Any) -> None:
-    page = open_tab()
+def test_next_token_stepping_advances_one_token_per_click(feature_tab: Any) -> None:
+    page = feature_tab()
     field(page, "model-list").fill("tiny-chatml.gguf")
     set_grammar(page, grammar_for_text(ANSWER))
     open_feature_tab(page, "Learning mode")
@@ -81,8 +73,8 @@ def test_next_token_stepping_advances_one_token_per_click(open_tab: Any) -> None
     assert shown_step(page) == 4 and ANSWER[:4] in transcript(page) and ANSWER[:6] not in transcript(page)
 
 
-def test_fast_mode_and_learning_mode_exclude_each_other(open_tab: Any) -> None:
-    page = open_tab()
+def test_fast_mode_and_learning_mode_exclude_each_other(feature_tab: Any) -> None:
+    page = feature_tab()
     page.click("#tab-chain-button")
     page.locator("#switch-fast input").check()
     open_feature_tab(page, "Learning mode")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app, tab_opener
+from feature_app import FeatureApp, open_feature_tab, serve_app
 from ui_pages import WAIT_MS, field, set_grammar, status, transcript, wait_until
 
 from samantha.tinymodel import grammar_for_text
@@ -35,14 +35,6 @@ def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[F
         yield running
 
 
-@pytest.fixture
-def open_tab(browser: Any, app: FeatureApp) -> Iterator[Any]:
-    contexts: list[Any] = []
-    yield tab_opener(browser, app, contexts)
-    for context in contexts:
-        context.close()
-
-
 def player_duration(page: Any) -> float:
     value = page.evaluate(
         "() => { const a = document.querySelector('#voice-player audio'); return a ? a.duration : 0; }"
@@ -56,8 +48,8 @@ def use_vosk_folder(page: Any, folder: Path) -> None:
     box.fill(str(folder))
 
 
-def test_read_last_answer_plays_speech_and_stop_all_pauses_it(open_tab: Any) -> None:
-    page = open_tab()
+def test_read_last_answer_plays_speech_and_stop_all_pauses_it(feature_tab: Any) -> None:
+    page = feature_tab()
     field(page, "model-list").fill("tiny-chatml.gguf")
     set_grammar(page, grammar_for_text(ANSWER))
     prompt = field(page, "user-prompt")
@@ -76,8 +68,8 @@ def test_read_last_answer_plays_speech_and_stop_all_pauses_it(open_tab: Any) -> 
     assert page.evaluate("() => document.querySelector('#voice-player audio').paused")
 
 
-def test_a_spoken_command_fills_the_prompt_and_presses_start(open_tab: Any, app: FeatureApp, tmp_path: Path) -> None:
-    page = open_tab()
+def test_a_spoken_command_fills_the_prompt_and_presses_start(feature_tab: Any, app: FeatureApp, tmp_path: Path) -> None:
+    page = feature_tab()
     field(page, "model-list").fill("tiny-chatml.gguf")
     set_grammar(page, grammar_for_text(ANSWER))
     use_vosk_folder(page, fake_vosk_model(tmp_path / "vosk"))
@@ -88,8 +80,8 @@ def test_a_spoken_command_fills_the_prompt_and_presses_start(open_tab: Any, app:
     wait_until(lambda: "Stopped listening (close command)" in listen_status.inner_text(), "the close command")
 
 
-def test_without_a_vosk_model_the_panel_says_what_is_missing(open_tab: Any, tmp_path: Path) -> None:
-    page = open_tab()
+def test_without_a_vosk_model_the_panel_says_what_is_missing(feature_tab: Any, tmp_path: Path) -> None:
+    page = feature_tab()
     empty = tmp_path / "no-models"
     use_vosk_folder(page, empty)
     page.click("#voice-listen")
