@@ -27,6 +27,9 @@ from samantha.ui.session import AnswerEntry, TabSession
 from samantha.ui.transcript_view import TranscriptWriter
 
 UPDATE_INTERVAL_SECONDS = 0.1
+# The page re-renders the whole transcript on each update: send it at most this many characters a second,
+# so a long transcript updates less often instead of taking CPU from the model (50k characters: 4 a second).
+PAGE_CHARS_PER_SECOND = 200_000
 # How long the handler waits for a stopped chain's thread before giving up on it.
 STOP_JOIN_SECONDS = 15.0
 
@@ -49,9 +52,11 @@ class Throttle:
         self._clock = clock
         self._last: float | None = None
 
-    def due(self) -> bool:
+    def due(self, size: int = 0) -> bool:
+        """Whether to update now; `size` (characters on the page) stretches the interval for long pages."""
         now = self._clock()
-        if self._last is None or now - self._last >= self.interval:
+        interval = max(self.interval, size / PAGE_CHARS_PER_SECOND)
+        if self._last is None or now - self._last >= interval:
             self._last = now
             return True
         return False
@@ -211,7 +216,7 @@ class ChainStream:
                         item = self._queue.get_nowait()
                     except queue.Empty:
                         item = None
-                if not ended and throttle.due():
+                if not ended and throttle.due(len(self.writer.text)):
                     yield self._view()
             self._phase = self._final_phase()
             yield self._view(finished=True)

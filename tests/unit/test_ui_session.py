@@ -111,6 +111,16 @@ def test_throttle_allows_one_update_per_interval() -> None:
     assert sum(due) == 5 and due[0]
 
 
+def test_throttle_updates_a_long_transcript_less_often() -> None:
+    now = [0.0]
+    throttle = Throttle(0.1, clock=lambda: now[0])
+    due = []
+    for _ in range(100):  # 0.5 s with 50,000 characters on the page: one update every 0.25 s
+        due.append(throttle.due(50_000))
+        now[0] += 0.005
+    assert sum(due) == 2 and due[0]
+
+
 # -- ModelHost -----------------------------------------------------------------------
 
 def test_host_lends_the_backend_to_one_chain_at_a_time_in_order() -> None:
