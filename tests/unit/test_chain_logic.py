@@ -221,7 +221,8 @@ def test_hooks_can_replace_feedback_and_stop() -> None:
     events = run(ChainSettings(models=("m.gguf",), prompt="go", responses=4, feedback=True), backend, hooks=[Hook()])
     assert previous_turns(backend) == ["", "first + output", "second + output"]
     assert events[-1].reason == "stop condition"
-    assert [e.record.extra for e in events if isinstance(e, AnswerFinished)][0] == {"code": "ran"}
+    first_extra = [e.record.extra for e in events if isinstance(e, AnswerFinished)][0]
+    assert first_extra == {"code": "ran", "fed_back": "first + output"}  # the UI shows what was really fed back
 
 
 def test_shuffle_orders_differ_per_loop_and_avoid_neighbours() -> None:
