@@ -2,7 +2,10 @@
 
 `CandidateRecorder` is a llama-cpp-python logits processor placed first in the
 sampler chain, so it sees the model's raw logits for the current step only:
-memory stays flat whatever n_ctx is (no `logits_all`).
+memory stays flat whatever n_ctx is (no `logits_all`). The backend also shows it
+the token list just before llama.cpp's final pick (`observe_final`): what the
+penalties, a grammar, top-k/typical/top-p/min-p and temperature left, so each
+step also says how probable the pick was after the samplers and why it was chosen.
 """
 
 from __future__ import annotations
@@ -23,12 +26,20 @@ def display_candidates(top_k: int) -> int:
     return min(top_k, MAX_DISPLAY_CANDIDATES) if top_k > 0 else CANDIDATES_WHEN_TOP_K_OFF
 
 
+# Why a token was picked (TokenChoice.why).
+WHY_TOP = "top"  # the most probable token, before and after the samplers
+WHY_SETTINGS = "settings"  # penalties or a grammar made another token the most probable one
+WHY_DRAW = "draw"  # temperature sampling drew a token that was not the most probable survivor
+WHY_UNKNOWN = "unknown"  # not the most probable, and the source cannot say why (a remote server)
+
+
 @dataclass(frozen=True)
 class Candidate:
     token_id: int
     text: str
     logit: float
     probability: float  # softmax of the raw logits over the whole vocabulary
+    sampled_probability: float | None = None  # after the samplers (0 = cut); None = not known
 
 
 @dataclass(frozen=True)
@@ -41,11 +52,23 @@ class TokenChoice:
     logit: float
     probability: float
     candidates: tuple[Candidate, ...]
+    sampled_probability: float | None = None  # the pick's chance in the distribution it was drawn from
+    survivors: int | None = None  # how many tokens the samplers left in the running
+    sampled_top: int | None = None  # the most probable token after the samplers
 
     @property
     def unlikely(self) -> bool:
         """The pick was not the most probable token (sampling or a grammar chose otherwise)."""
         return self.rank > 1
+
+    @property
+    def why(self) -> str:
+        """How the pick came about: the raw favourite, moved by settings, or a random draw."""
+        if self.sampled_top is not None and self.sampled_top != self.token_id:
+            return WHY_DRAW
+        if self.rank == 1:
+            return WHY_TOP
+        return WHY_SETTINGS if self.sampled_top is not None else WHY_UNKNOWN
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,16 +98,42 @@ def escape_piece(text: str) -> str:
 
 
 class CandidateRecorder:
-    """Keeps the top-k of the latest step's raw logits; `choice(token)` describes the pick."""
+    """Keeps the top-k of the latest step's raw logits; `choice(token)` describes the pick.
 
-    def __init__(self, k: int, piece: Callable[[int], str]) -> None:
+    `greedy` says the final pick is the arg-max of what the samplers left (temperature 0),
+    not a random draw from it.
+    """
+
+    def __init__(self, k: int, piece: Callable[[int], str], greedy: bool = False) -> None:
         self.k = k
         self.piece = piece
+        self.greedy = greedy
         self._logits: npt.NDArray[np.float32] | None = None
+        self._final: tuple[npt.NDArray[np.intc], npt.NDArray[np.float32]] | None = None
 
     def __call__(self, input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.single]) -> npt.NDArray[np.single]:
         self._logits = np.array(scores, dtype=np.float32, copy=True)
+        self._final = None
         return scores
+
+    def observe_final(self, ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> None:
+        """The token ids and logits just before the final pick (after every other sampler)."""
+        keep = np.isfinite(logits)
+        self._final = (np.array(ids[keep], dtype=np.intc), np.array(logits[keep], dtype=np.float32))
+
+    def _sampled(self, token_id: int) -> tuple[dict[int, float], int, int] | None:
+        """Probabilities after the samplers (only tokens still in the running), their count, and the top."""
+        if self._final is None or self._final[0].size == 0:
+            return None
+        ids, logits = self._final
+        best = float(logits.max())
+        tied = ids[logits == best]
+        top = token_id if token_id in tied else int(tied.min())
+        if self.greedy:
+            return {top: 1.0}, int(ids.size), top
+        weights = np.exp((logits - best).astype(np.float64))
+        weights /= weights.sum()
+        return dict(zip(ids.tolist(), weights.tolist())), int(ids.size), top
 
     def choice(self, token_id: int) -> TokenChoice | None:
         logits = self._logits
@@ -98,10 +147,30 @@ class CandidateRecorder:
         total = float(weights.sum())
         chosen_logit = float(logits[token_id])
         rank = 1 + int(np.count_nonzero(logits > chosen_logit))
+        sampled = self._sampled(token_id)
+        after = sampled[0] if sampled else None
         candidates = tuple(
-            Candidate(int(i), self.piece(int(i)), float(logits[i]), float(weights[i] / total)) for i in top
+            Candidate(int(i), self.piece(int(i)), float(logits[i]), float(weights[i] / total),
+                      after.get(int(i), 0.0) if after is not None else None)
+            for i in top
         )
-        return TokenChoice(token_id, self.piece(token_id), rank, chosen_logit, float(weights[token_id] / total), candidates)
+        return TokenChoice(
+            token_id, self.piece(token_id), rank, chosen_logit, float(weights[token_id] / total), candidates,
+            sampled_probability=after.get(token_id, 0.0) if after is not None else None,
+            survivors=sampled[1] if sampled else None,
+            sampled_top=sampled[2] if sampled else None,
+        )
+
+
+def why_text(choice: TokenChoice) -> str:
+    """In words, why this token was picked (what the samplers did to the raw favourite)."""
+    if choice.why == WHY_TOP:
+        return "the most probable token"
+    if choice.why == WHY_SETTINGS:
+        return "penalties or a grammar changed the most probable token"
+    if choice.why == WHY_DRAW:
+        return f"drawn at random among {choice.survivors} tokens left by the samplers"
+    return "not the most probable token"
 
 
 def unlikely_picks(choices: list[TokenChoice]) -> list[tuple[int, TokenChoice]]:

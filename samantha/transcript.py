@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from samantha.events import AnswerRecord, Banner, CodeRan
-from samantha.learning import TokenChoice, escape_piece, unlikely_picks
+from samantha.learning import TokenChoice, escape_piece, unlikely_picks, why_text
 
 RULE = "=" * 42
 
@@ -54,6 +54,7 @@ def unlikely_picks_line(record: AnswerRecord) -> str:
     picks = unlikely_picks(choices)
     if not picks:
         return f"unlikely picks: none of {len(choices)} tokens"
-    shown = ", ".join(f"#{pos} '{escape_piece(c.text)}' (rank {c.rank}, p={c.probability:.3f})" for pos, c in picks[:20])
+    shown = ", ".join(f"#{pos} '{escape_piece(c.text)}' (rank {c.rank}, p={c.probability:.3f}: {why_text(c)})"
+                      for pos, c in picks[:20])
     more = f", … {len(picks) - 20} more" if len(picks) > 20 else ""
     return f"unlikely picks ({len(picks)} of {len(choices)} tokens): {shown}{more}"

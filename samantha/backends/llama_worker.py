@@ -20,7 +20,9 @@ import ctypes
 import signal
 import time
 from multiprocessing.connection import Connection
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+
+import numpy as np
 
 STOP_ERROR = "cancelled"
 
@@ -51,6 +53,42 @@ def _llama_params(llama_cpp: Any, model_fields: dict[str, Any], context_fields: 
         yield
     finally:
         lib.llama_model_default_params, lib.llama_context_default_params = model_default, context_default
+
+
+def _observe_before_final_pick(llama_cpp: Any, sampler: Any, observe: Callable[[Any, Any], None]) -> None:
+    """Put a read-only step just before the last sampler of a llama-cpp-python sampler chain.
+
+    The last sampler makes the pick (dist or greedy); what reaches it is what the
+    penalties, a grammar and the truncating samplers left, with temperature applied.
+    """
+    chain = sampler.sampler
+    last = llama_cpp.llama_sampler_chain_remove(chain, llama_cpp.llama_sampler_chain_n(chain) - 1)
+
+    def read(token_data_array: Any) -> None:
+        size = int(token_data_array.contents.size)
+        if size:
+            data = np.ctypeslib.as_array(token_data_array.contents.data, shape=(size,))
+            observe(data["id"], data["logit"])
+
+    sampler.add_custom(read)
+    llama_cpp.llama_sampler_chain_add(chain, last)
+
+
+@contextlib.contextmanager
+def _final_pick_observed(llama_cpp: Any, llm: Any, observe: Callable[[Any, Any], None]) -> Iterator[None]:
+    """While generating, every sampler chain `llm` builds also reports what its final pick saw."""
+    build = llm._init_sampler  # llama-cpp-python builds the chain here when generation starts
+
+    def init_sampler(*args: Any, **kwargs: Any) -> Any:
+        sampler = build(*args, **kwargs)
+        _observe_before_final_pick(llama_cpp, sampler, observe)
+        return sampler
+
+    llm._init_sampler = init_sampler
+    try:
+        yield
+    finally:
+        del llm._init_sampler
 
 
 def _stop_text_end(text: str, stops: tuple[str, ...]) -> tuple[int, int]:
@@ -197,7 +235,7 @@ class Worker:
         chain: list[Any] = []
         if request["candidates"]:
             # First in the sampler chain, so it sees the raw logits of each step.
-            recorder = CandidateRecorder(request["candidates"], self._piece_text)
+            recorder = CandidateRecorder(request["candidates"], self._piece_text, greedy=sampling.temperature == 0)
             chain.append(recorder)
         if tfs_is_active(sampling):
             chain.append(TailFreeProcessor(sampling.tfs_z, sampling.top_k))
@@ -215,6 +253,9 @@ class Worker:
         llama_cpp.llama_perf_context_reset(llm.ctx)
         started = time.perf_counter()
         first_at = started
+        observing = contextlib.ExitStack()
+        if recorder is not None:
+            observing.enter_context(_final_pick_observed(llama_cpp, llm, recorder.observe_final))
         generator = llm.generate(
             tokens,
             top_k=sampling.top_k,
@@ -270,6 +311,7 @@ class Worker:
         finally:
             self._set_abort(llm.ctx, self._no_abort, None)
             generator.close()
+            observing.close()
         if finish not in ("stop",):
             tail = decoder.decode(b"", final=True)
             text += tail

@@ -43,8 +43,11 @@ BOTH_ON = "Learning mode shows every token, so it cannot run with Fast mode: tur
 NO_CANDIDATES = "The model's backend reported no candidates for these tokens, so there is nothing to show."
 INTRO = (
     "**Learning mode** shows how each token is chosen: for every step the top-k candidates (k = the "
-    "`top_k` setting, at most 50) with token id, text, raw logit and probability, the picked one marked "
-    "\u25b6; the picks that were not the most probable token (*unlikely picks*) with their rank; and the answer "
+    "`top_k` setting, at most 50) with token id, text, raw logit and probability, and the probability "
+    "*after the samplers* (penalties, grammar, top-k/typical/top-p/min-p, temperature; 0 = cut by them), the "
+    "picked one marked \u25b6 with why it was chosen: the most probable token, a penalty or grammar that "
+    "changed the favourite, or a random draw; the picks that were not the most probable token (*unlikely "
+    "picks*) with their rank; and the answer "
     "token by token, coloured by probability (hover a token to see its candidates). Pacing slows the "
     "answer down; with **next token**, each click on **Next token** lets exactly one token through. "
     "Stop / next and Stop all release a waiting step at once. It cannot be combined with Fast mode."

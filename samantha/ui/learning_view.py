@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from samantha.learning import TokenChoice, escape_piece, unlikely_picks
+from samantha.learning import Candidate, TokenChoice, escape_piece, unlikely_picks, why_text
 
 # Hover titles list this many candidates of each token, so long answers stay light.
 TITLE_CANDIDATES = 5
@@ -36,16 +36,28 @@ table.candidates tr.picked { font-weight: bold; background: rgba(42, 157, 143, 0
 </style>"""
 
 
+def _after_samplers(choice: TokenChoice) -> str:
+    """`; after samplers p=0.335 of 3 tokens left`, or nothing when the source cannot tell."""
+    if choice.sampled_probability is None:
+        return ""
+    return f"; after samplers p={choice.sampled_probability:.3f} of {choice.survivors} tokens left"
+
+
 def candidates_caption(choice: TokenChoice, step: int) -> str:
-    """`Step 3: picked '·the' (id 312, rank 1, p=0.912)`."""
+    """`Step 3: picked '·the' (id 312, rank 1, p=0.912; after samplers p=1.000 of 40 tokens left): why`."""
     return (
         f"Step {step}: picked '{escape_piece(choice.text)}' (id {choice.token_id}, rank {choice.rank}, "
-        f"p={choice.probability:.3f})"
+        f"p={choice.probability:.3f}{_after_samplers(choice)}): {why_text(choice)}"
     )
 
 
+def _sampled_cell(value: float | None) -> str:
+    return "" if value is None else f"<td>{value:.4f}</td>"
+
+
 def candidates_html(choice: TokenChoice | None, step: int, hint: str = EMPTY_HINT) -> str:
-    """The top-k table of one step: rank, id, text, raw logit, probability; the picked row marked."""
+    """The top-k table of one step: rank, id, text, raw logit, probability and, where the backend
+    knows it, the probability after the samplers (0 = cut by them); the picked row marked."""
     if choice is None:
         return f'<p class="learning-empty">{html.escape(hint)}</p>'
     rows = []
@@ -56,18 +68,21 @@ def candidates_html(choice: TokenChoice | None, step: int, hint: str = EMPTY_HIN
         rows.append(
             f'<tr class="{"picked" if picked else ""}"><td>{PICK_MARK if picked else ""}{rank}</td>'
             f"<td>{candidate.token_id}</td><td><code>{html.escape(escape_piece(candidate.text))}</code></td>"
-            f"<td>{candidate.logit:.3f}</td><td>{candidate.probability:.4f}</td></tr>"
+            f"<td>{candidate.logit:.3f}</td><td>{candidate.probability:.4f}</td>"
+            f"{_sampled_cell(candidate.sampled_probability)}</tr>"
         )
     if not shown:  # a grammar or sampling picked a token outside the top k
         rows.append(
             f'<tr class="picked outside"><td>{PICK_MARK}{choice.rank}</td><td>{choice.token_id}</td>'
             f"<td><code>{html.escape(escape_piece(choice.text))}</code></td>"
-            f"<td>{choice.logit:.3f}</td><td>{choice.probability:.4f}</td></tr>"
+            f"<td>{choice.logit:.3f}</td><td>{choice.probability:.4f}</td>"
+            f"{_sampled_cell(choice.sampled_probability)}</tr>"
         )
+    after = "<th>after samplers</th>" if choice.sampled_probability is not None else ""
     return (
-        f'<table class="candidates" data-step="{step}" data-picked="{choice.token_id}">'
+        f'<table class="candidates" data-step="{step}" data-picked="{choice.token_id}" data-why="{choice.why}">'
         f"<caption>{html.escape(candidates_caption(choice, step))}</caption>"
-        "<thead><tr><th>rank</th><th>id</th><th>text</th><th>logit</th><th>probability</th></tr></thead>"
+        f"<thead><tr><th>rank</th><th>id</th><th>text</th><th>logit</th><th>probability</th>{after}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -111,7 +126,8 @@ def unlikely_text(choices: Sequence[TokenChoice]) -> str:
         best = choice.candidates[0] if choice.candidates else None
         instead = f"; most probable was '{escape_piece(best.text)}' p={best.probability:.3f}" if best else ""
         lines.append(
-            f"#{position} '{escape_piece(choice.text)}' rank {choice.rank} (p={choice.probability:.4f}){instead}"
+            f"#{position} '{escape_piece(choice.text)}' rank {choice.rank} (p={choice.probability:.4f}"
+            f"{_after_samplers(choice)}){instead}: {why_text(choice)}"
         )
     if len(picks) > UNLIKELY_SHOWN:
         lines.insert(1, f"(only the last {UNLIKELY_SHOWN} are listed)")
@@ -129,10 +145,17 @@ def probability_colour(probability: float) -> str:
 
 def token_title(choice: TokenChoice) -> str:
     """The hover text of one token: its own probability and rank, then the best candidates."""
-    lines = [f"'{escape_piece(choice.text)}' id {choice.token_id}: p={choice.probability:.4f}, rank {choice.rank}"]
+    lines = [
+        f"'{escape_piece(choice.text)}' id {choice.token_id}: p={choice.probability:.4f}, rank {choice.rank}"
+        f"{_after_samplers(choice)}: {why_text(choice)}"
+    ]
     for rank, candidate in enumerate(choice.candidates[:TITLE_CANDIDATES], start=1):
-        lines.append(f"{rank}. '{escape_piece(candidate.text)}' p={candidate.probability:.4f}")
+        lines.append(f"{rank}. '{escape_piece(candidate.text)}' p={candidate.probability:.4f}{_sampled_note(candidate)}")
     return "\n".join(lines)
+
+
+def _sampled_note(candidate: Candidate) -> str:
+    return "" if candidate.sampled_probability is None else f" (after samplers {candidate.sampled_probability:.4f})"
 
 
 def tokens_html(choices: Sequence[TokenChoice], colour: bool = True, last: int | None = None) -> str:

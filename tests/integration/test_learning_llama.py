@@ -16,7 +16,7 @@ from samantha.backends.base import Control
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
 from samantha.events import AnswerFinished, ChainFinished, Token
-from samantha.learning import TokenChoice
+from samantha.learning import WHY_DRAW, WHY_SETTINGS, WHY_TOP, TokenChoice
 from samantha.pacing import DelayPacer, StepPacer
 from samantha.settings import ChainSettings, Sampling, SettingsError
 from samantha.tinymodel import grammar_for_text
@@ -78,6 +78,39 @@ def test_a_forced_grammar_pick_is_an_unlikely_pick_with_its_true_rank(tiny_model
     assert unlikely, "a random model does not pick 'zebra' on its own"
     for choice, row in zip(choices, rows):
         assert choice.rank == 1 + int(np.count_nonzero(row > row[choice.token_id]))
+    for choice in unlikely:  # greedy decoding: the grammar, not chance, made the pick
+        assert choice.why == WHY_SETTINGS and choice.sampled_top == choice.token_id
+        assert choice.sampled_probability == 1.0
+
+
+def test_a_repeat_penalty_that_changes_the_pick_is_named_as_the_reason(tiny_model: Path) -> None:
+    plain = learn(tiny_model, Sampling(n_ctx=512, max_tokens=20, top_k=8))[2]
+    ids = [c.token_id for c in plain]
+    first_repeat = next(i for i, token in enumerate(ids) if token in ids[:i])  # this random model loops
+    penalised = learn(tiny_model, Sampling(n_ctx=512, max_tokens=20, top_k=8, repeat_penalty=1.5))[2]
+    assert [c.token_id for c in penalised[:first_repeat]] == ids[:first_repeat]
+    step = penalised[first_repeat]
+    assert step.candidates[0].token_id == ids[first_repeat]  # the raw favourite is still the repeat ...
+    assert step.token_id != ids[first_repeat] and step.rank > 1  # ... but the penalty moved the pick
+    assert step.why == WHY_SETTINGS and step.sampled_top == step.token_id
+    assert step.candidates[0].sampled_probability == 0.0 and step.sampled_probability == 1.0
+    assert all(c.why == WHY_TOP for c in plain)
+
+
+def test_probabilities_after_the_samplers_are_the_distribution_the_pick_was_drawn_from(tiny_model: Path) -> None:
+    temperature = 0.7
+    sampling = Sampling(n_ctx=512, max_tokens=12, top_k=3, temperature=temperature, top_p=1.0, min_p=0.0,
+                        typical_p=1.0, tfs_z=1.0, seed=11)
+    choices = learn(tiny_model, sampling)[2]
+    for choice in choices:
+        assert choice.survivors == 3  # top-k = 3 and every other sampler off
+        logits = np.array([c.logit for c in choice.candidates], dtype=np.float64) / temperature
+        expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+        assert np.allclose([c.sampled_probability for c in choice.candidates], expected, atol=1e-5)
+        assert choice.sampled_probability == pytest.approx(expected[choice.rank - 1], abs=1e-5)
+        assert choice.sampled_top == choice.candidates[0].token_id
+        assert choice.why == (WHY_TOP if choice.rank == 1 else WHY_DRAW)
+    assert any(c.why == WHY_DRAW for c in choices), "with three nearly equal survivors some draws miss the top"
 
 
 def test_learning_data_is_in_the_session_file(tiny_model: Path, tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ import html
 import re
 
 import numpy as np
+import pytest
 
-from samantha.learning import CandidateRecorder, TokenChoice
+from samantha.learning import WHY_DRAW, WHY_SETTINGS, WHY_TOP, WHY_UNKNOWN, CandidateRecorder, TokenChoice
 from samantha.ui.learning_view import (
     EMPTY_HINT,
     PICK_MARK,
@@ -117,3 +118,50 @@ def test_token_view_can_show_only_the_latest_tokens() -> None:
     assert view.count('<span class="tok') == 3  # a note and two tokens
     assert "3 earlier tokens" in view and 'data-tokens="5"' in view
     assert tokens_html(choices, last=10).count('<span class="tok') == 5
+
+
+def sampled_step(pick: int, survivors: list[int], greedy: bool, temperature: float = 1.0) -> TokenChoice:
+    """A step as the real backend reports it: raw logits, then what reached the final pick."""
+    recorder = CandidateRecorder(3, piece=PIECES.__getitem__, greedy=greedy)
+    recorder(np.array([], dtype=np.intc), LOGITS)
+    final = np.full(LOGITS.size, -np.inf, dtype=np.float32)
+    final[survivors] = LOGITS[survivors] / temperature
+    recorder.observe_final(np.arange(LOGITS.size, dtype=np.intc), final)
+    choice = recorder.choice(pick)
+    assert choice is not None
+    return choice
+
+
+def test_after_the_samplers_a_draw_is_weighed_among_the_survivors_only() -> None:
+    choice = sampled_step(3, survivors=[1, 3], greedy=False, temperature=0.5)
+    weights = np.exp(np.array([4.0, 3.0]) / 0.5)
+    expected = weights / weights.sum()
+    assert choice.survivors == 2 and choice.sampled_top == 1
+    assert choice.sampled_probability == pytest.approx(expected[1])
+    assert [c.sampled_probability for c in choice.candidates] == pytest.approx([expected[0], expected[1], 0.0])
+    assert choice.why == WHY_DRAW
+    table = candidates_html(choice, 2)
+    assert "<th>after samplers</th>" in table and 'data-why="draw"' in table
+    assert [row[5] for row in rows(table)] == [f"{expected[0]:.4f}", f"{expected[1]:.4f}", "0.0000"]
+    assert "after samplers p=0.119 of 2 tokens left): drawn at random among 2 tokens" in html.unescape(table)
+    assert "drawn at random among 2 tokens left by the samplers" in unlikely_text([choice])
+
+
+def test_greedy_after_a_penalty_or_grammar_names_the_settings_as_the_reason() -> None:
+    choice = sampled_step(3, survivors=[0, 2, 3, 4], greedy=True)  # token 1, the raw favourite, was removed
+    assert choice.rank == 2 and choice.sampled_top == 3 and choice.sampled_probability == 1.0
+    assert [c.sampled_probability for c in choice.candidates] == [0.0, 1.0, 0.0]
+    assert choice.why == WHY_SETTINGS
+    assert "penalties or a grammar changed the most probable token" in token_title(choice)
+    top = sampled_step(1, survivors=[0, 1, 2, 3, 4, 5], greedy=True)
+    assert top.why == WHY_TOP and top.sampled_probability == 1.0 and top.survivors == 6
+
+
+def test_without_a_final_view_the_step_says_only_what_the_raw_logits_say() -> None:
+    [choice] = steps([3])
+    assert choice.sampled_probability is None and choice.survivors is None and choice.why == WHY_UNKNOWN
+    assert "after samplers" not in candidates_html(choice, 1)
+    assert TokenChoice.from_dict(sampled_step(3, [1, 3], greedy=False).to_dict()).why == WHY_DRAW
+    old = {k: v for k, v in choice.to_dict().items() if k not in ("sampled_probability", "survivors", "sampled_top")}
+    old["candidates"] = [{k: v for k, v in c.items() if k != "sampled_probability"} for c in old["candidates"]]
+    assert TokenChoice.from_dict(old) == choice  # sessions stored before this field still open
