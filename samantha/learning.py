@@ -109,7 +109,7 @@ class CandidateRecorder:
         self.piece = piece
         self.greedy = greedy
         self._logits: npt.NDArray[np.float32] | None = None
-        self._final: tuple[npt.NDArray[np.intc], npt.NDArray[np.float32]] | None = None
+        self._final: tuple[npt.NDArray[np.intc], npt.NDArray[np.float32], int] | None = None
 
     def __call__(self, input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.single]) -> npt.NDArray[np.single]:
         self._logits = np.array(scores, dtype=np.float32, copy=True)
@@ -117,23 +117,35 @@ class CandidateRecorder:
         return scores
 
     def observe_final(self, ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> None:
-        """The token ids and logits just before the final pick (after every other sampler)."""
-        keep = np.isfinite(logits)
-        self._final = (np.array(ids[keep], dtype=np.intc), np.array(logits[keep], dtype=np.float32))
+        """The token ids and logits just before the final pick (after every other sampler).
+
+        Only what `choice` needs is kept: under greedy decoding the tied best ids and how
+        many tokens were left (no copy of a whole vocabulary per token); otherwise the survivors.
+        """
+        finite = np.isfinite(logits)
+        left = int(np.count_nonzero(finite))
+        if left == 0:
+            self._final = None
+        elif self.greedy:
+            best = logits[finite].max()
+            self._final = (np.array(ids[logits == best], dtype=np.intc), np.zeros(0, dtype=np.float32), left)
+        else:
+            self._final = (np.array(ids[finite], dtype=np.intc), np.array(logits[finite], dtype=np.float32), left)
 
     def _sampled(self, token_id: int) -> tuple[dict[int, float], int, int] | None:
         """Probabilities after the samplers (only tokens still in the running), their count, and the top."""
-        if self._final is None or self._final[0].size == 0:
+        if self._final is None:
             return None
-        ids, logits = self._final
+        ids, logits, left = self._final
+        if self.greedy:  # ids holds the tied best tokens; llama.cpp took one of them
+            top = token_id if token_id in ids else int(ids.min())
+            return {top: 1.0}, left, top
         best = float(logits.max())
         tied = ids[logits == best]
         top = token_id if token_id in tied else int(tied.min())
-        if self.greedy:
-            return {top: 1.0}, int(ids.size), top
         weights = np.exp((logits - best).astype(np.float64))
         weights /= weights.sum()
-        return dict(zip(ids.tolist(), weights.tolist())), int(ids.size), top
+        return dict(zip(ids.tolist(), weights.tolist())), left, top
 
     def choice(self, token_id: int) -> TokenChoice | None:
         logits = self._logits
