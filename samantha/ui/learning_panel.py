@@ -163,6 +163,7 @@ class LearningPlugin:
         with gr.Row():
             bars = gr.BarPlot(
                 candidates_frame(None), x="token", y="probability", color="pick", sort="-y",
+                tooltip=["token", "probability", "after_samplers"],
                 color_map={"picked": "#e76f51", "other": "#2a9d8f"}, x_label_angle=-45,
                 title="Candidates of the current step", label="Candidates", elem_id="learning-bars",
             )

@@ -88,17 +88,18 @@ def candidates_html(choice: TokenChoice | None, step: int, hint: str = EMPTY_HIN
 
 
 def candidates_frame(choice: TokenChoice | None) -> pd.DataFrame:
-    """Bar-chart data: one bar per candidate (labelled `rank. text`), its probability, and whether it was picked."""
-    columns = ["token", "probability", "pick"]
+    """Bar-chart data: one bar per candidate (labelled `rank. text`), its probability, whether it was
+    picked, and its probability after the samplers for the hover tooltip (NaN where unknown)."""
     if choice is None:  # typed columns, so the chart knows `pick` is a category before the first step
         return pd.DataFrame({"token": pd.Series([], dtype=str), "probability": pd.Series([], dtype=float),
-                             "pick": pd.Series([], dtype=str)})
+                             "pick": pd.Series([], dtype=str), "after_samplers": pd.Series([], dtype=float)})
     return pd.DataFrame(
         [
-            (f"{rank}. {escape_piece(c.text)}", c.probability, "picked" if c.token_id == choice.token_id else "other")
+            (f"{rank}. {escape_piece(c.text)}", c.probability, "picked" if c.token_id == choice.token_id else "other",
+             math.nan if c.sampled_probability is None else c.sampled_probability)
             for rank, c in enumerate(choice.candidates, start=1)
         ],
-        columns=columns,
+        columns=["token", "probability", "pick", "after_samplers"],
     )
 
 

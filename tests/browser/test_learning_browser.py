@@ -65,6 +65,10 @@ def test_next_token_stepping_advances_one_token_per_click(feature_tab: Any) -> N
         answer_so_far = transcript(page).split("\n")[-1]
         assert escape_piece(answer_so_far).endswith(text), "the marked row is the token just generated"
         assert len(page.locator("#learning-tokens .tok").all()) == step
+        # Greedy under a grammar: the pick had all the probability left after the samplers.
+        assert "after samplers" in page.locator(f"{TABLE} thead").inner_text()
+        assert page.locator(f"{TABLE} tr.picked td").last.inner_text() == "1.0000"
+        assert page.locator(TABLE).get_attribute("data-why") in ("top", "settings")
     # The token view explains itself on hover; the unlikely list and charts are on the page.
     assert "p=" in (page.locator("#learning-tokens .tok").first.get_attribute("title") or "")
     assert page.locator("#learning-bars").is_visible() and page.locator("#learning-ranks").is_visible()

@@ -71,7 +71,11 @@ def test_bar_chart_frame_has_one_bar_per_candidate_in_rank_order_and_the_pick_co
     assert list(frame["token"]) == ["1. \u00b7the", "2. cat", "3. \\n"]
     assert list(frame["pick"]) == ["other", "other", "picked"]
     assert frame["probability"].is_monotonic_decreasing
-    assert candidates_frame(None).empty and list(candidates_frame(None).columns) == ["token", "probability", "pick"]
+    assert frame["after_samplers"].isna().all()  # this step has no view of the samplers
+    assert candidates_frame(None).empty
+    assert list(candidates_frame(None).columns) == ["token", "probability", "pick", "after_samplers"]
+    sampled = candidates_frame(sampled_step(3, survivors=[1, 3], greedy=True))
+    assert list(sampled["after_samplers"]) == [1.0, 0.0, 0.0]
 
 
 def test_rank_chart_and_unlikely_list_hold_only_the_picks_that_were_not_rank_one() -> None:
