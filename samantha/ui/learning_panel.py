@@ -31,7 +31,7 @@ from samantha.ui.learning_view import (
     tokens_html,
     unlikely_text,
 )
-from samantha.ui.models_panel import _model_path
+from samantha.ui.models_panel import model_path
 from samantha.ui.session import TabSession
 
 PART_KEY = "learning"
@@ -222,9 +222,9 @@ class LearningPlugin:
                             folder: str) -> str:
             tab = session.part(PART_KEY, LearningTab)
             try:
-                path = _model_path(tab.model, "", folder) if tab.model else None
+                path = model_path(tab.model, "", folder) if tab.model else None
                 if path is None or not path.is_file():  # no run yet, or its model was a link
-                    path = _model_path(picked, chain_list, folder)
+                    path = model_path(picked, chain_list, folder)
                 reader = ctx.vocabulary.get(path)
                 if not str(wanted or "").strip():
                     if not tab.steps:

@@ -43,7 +43,7 @@ def folder_note(folder: str, include_subfolders: bool) -> tuple[list[str], str]:
     return listing.models, f"{len(listing.models)} model file(s) in `{listing.folder}`{more}"
 
 
-def _model_path(picked: str | None, chain_list: str, folder: str) -> Path:
+def model_path(picked: str | None, chain_list: str, folder: str) -> Path:
     """The model the card and vocabulary views show: the picked one, else the chain's first file."""
     entry = (picked or "").strip()
     if not entry:
@@ -192,14 +192,14 @@ def render_model_card_panel(ctx: PanelContext, parts: dict[str, Any]) -> None:
 
     def show_card(picked: str | None, chain_list: str, folder: str) -> str:
         try:
-            path = _model_path(picked, chain_list, folder)
+            path = model_path(picked, chain_list, folder)
             return read_model_card(path).to_markdown()
         except (ValueError, OSError) as exc:  # GGUFError is a ValueError
             return f"\u26a0\ufe0f {html.escape(str(exc))}"
 
     def show_vocabulary(picked: str | None, chain_list: str, folder: str, first: Any, how_many: Any) -> str:
         try:
-            path = _model_path(picked, chain_list, folder)
+            path = model_path(picked, chain_list, folder)
             first_id = int(first or 0)
             rows = max(1, min(int(how_many or DEFAULT_VOCABULARY_ROWS), MAX_VOCABULARY_ROWS))
             reader = ctx.vocabulary.get(path)
