@@ -120,16 +120,23 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
         return gr.Dropdown(choices=models, value=None), text, folder
 
     folder_outputs = [picker, note, models_dir]
-    models_dir.submit(apply_folder, [models_dir, include_subfolders], folder_outputs, api_name="set_model_folder")
-    models_dir.blur(apply_folder, [models_dir, include_subfolders], folder_outputs, api_visibility="private")
+    # Every event that reads and saves the folder settings runs in turn, in the order the page sent them:
+    # leaving the folder field by clicking "Include subfolders" sends a blur (old tick) and then the tick
+    # change; run side by side, the blur could save the old tick last.
+    in_turn: dict[str, Any] = {"concurrency_id": "model-folder-settings", "concurrency_limit": 1}
+    models_dir.submit(apply_folder, [models_dir, include_subfolders], folder_outputs, api_name="set_model_folder",
+                      **in_turn)
+    models_dir.blur(apply_folder, [models_dir, include_subfolders], folder_outputs, api_visibility="private",
+                    **in_turn)
 
     def relist(folder: str, subfolders: bool) -> tuple[Any, str]:
         """Like apply_folder, but leaves the folder field alone (the user may be typing in it)."""
         picked, text, _ = apply_folder(folder, subfolders)
         return picked, text
 
-    refresh.click(relist, [models_dir, include_subfolders], [picker, note], api_visibility="private")
-    include_subfolders.input(relist, [models_dir, include_subfolders], [picker, note], api_visibility="private")
+    refresh.click(relist, [models_dir, include_subfolders], [picker, note], api_visibility="private", **in_turn)
+    include_subfolders.input(relist, [models_dir, include_subfolders], [picker, note], api_visibility="private",
+                             **in_turn)
 
     def open_folder(target: str) -> tuple[Any, ...]:
         try:
@@ -159,7 +166,8 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
         picked, text, folder = apply_folder(current, subfolders)
         return picked, text, folder, gr.Group(visible=False)
 
-    use.click(use_folder, [browse_path, include_subfolders], [*folder_outputs, browser], api_visibility="private")
+    use.click(use_folder, [browse_path, include_subfolders], [*folder_outputs, browser], api_visibility="private",
+              **in_turn)
 
     def add_model(picked: str | None, current: str) -> Any:
         if not picked:

@@ -52,3 +52,14 @@ def test_models_dir_option_is_remembered(tmp_path: Path) -> None:
     store = ConfigStore(tmp_path / "cfg")
     build_app(host=ModelHost(ScriptedBackend), config=store, models_dir=tmp_path, files_dir=tmp_path)
     assert store.load().models_dir == str(tmp_path.resolve())
+
+
+def test_events_that_save_the_model_folder_settings_run_in_turn(tmp_path: Path) -> None:
+    """Clicking 'Include subfolders' right after typing a folder sends a blur (old tick) and then the tick
+    change; were they run side by side, the blur could save the old tick last and undo the click."""
+    demo = build_app(host=ModelHost(ScriptedBackend), config=ConfigStore(tmp_path), files_dir=tmp_path)
+    tick = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "include-subfolders")
+    savers = [fn for fn in demo.fns.values() if tick in fn.inputs and fn.name != "on_start"]  # Start saves nothing here
+    assert len(savers) >= 4  # folder field submit and blur, refresh, the tick itself, "Use this folder"
+    assert {fn.concurrency_id for fn in savers} == {"model-folder-settings"}
+    assert {fn.concurrency_limit for fn in savers} == {1}
