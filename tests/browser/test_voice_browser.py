@@ -117,7 +117,12 @@ def test_the_pages_microphone_records_a_command_that_starts_the_chain(
         stop.wait_for()
         page.wait_for_timeout(6000)  # the fake device plays the recording (about 4 s) while recording
         stop.click()
-        wait_until(lambda: ANSWER in transcript(page), "the answer to the recorded prompt")
+        try:
+            wait_until(lambda: ANSWER in transcript(page), "the answer to the recorded prompt")
+        except AssertionError as exc:  # say what the voice panel heard, so a failure can be understood
+            heard = page.locator("#voice-listen-status").inner_text()
+            raise AssertionError(f"{exc}; the voice panel says: {heard!r}; prompt: "
+                                 f"{field(page, 'user-prompt').input_value()!r}; status: {status(page)!r}") from exc
         assert field(page, "user-prompt").input_value() == HEARD_PROMPT
     finally:
         chromium.close()
