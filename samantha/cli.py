@@ -348,9 +348,16 @@ def runner_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def parse_command_line(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, where options without a command are the web app's: `samantha --port 7861`."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not words or (words[0].startswith("-") and words[0] not in ("-h", "--help")):
+        words = ["ui", *words]
+    return build_parser().parse_args(words)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_command_line(argv)
     if args.command == "run":
         return run_command(args, sys.stdout, sys.stderr)
     if args.command == "runner":
@@ -365,8 +372,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return voice_setup(sys.stdout, sys.stderr, Path(args.model_dir) if args.model_dir else None)
     from samantha.app import launch  # the UI pulls in Gradio; only load it when asked
 
-    if args.command is None:
-        args = parser.parse_args(["ui", *(argv or [])])
     return launch(args)
 
 

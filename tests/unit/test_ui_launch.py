@@ -9,7 +9,7 @@ import pytest
 
 from samantha.app import LaunchError, build_app, is_loopback, launch, password_check, serve
 from samantha.backends.scripted import ScriptedBackend
-from samantha.cli import build_parser
+from samantha.cli import build_parser, parse_command_line
 from samantha.config import ConfigStore
 from samantha.ui.host import ModelHost
 
@@ -63,3 +63,25 @@ def test_events_that_save_the_model_folder_settings_run_in_turn(tmp_path: Path) 
     assert len(savers) >= 4  # folder field submit and blur, refresh, the tick itself, "Use this folder"
     assert {fn.concurrency_id for fn in savers} == {"model-folder-settings"}
     assert {fn.concurrency_limit for fn in savers} == {1}
+
+
+@pytest.mark.parametrize(
+    ("words", "port", "browser", "models_dir"),
+    [
+        ([], 7860, True, None),
+        (["--no-browser", "--port", "7871"], 7871, False, None),  # what start.sh and the README pass on
+        (["--models-dir", "/data/models"], 7860, True, "/data/models"),
+        (["ui", "--port", "7862"], 7862, True, None),
+    ],
+)
+def test_options_without_a_command_start_the_web_app(words: list[str], port: int, browser: bool,
+                                                       models_dir: str | None) -> None:
+    args = parse_command_line(words)
+    assert (args.command, args.port, args.no_browser, args.models_dir) == ("ui", port, not browser, models_dir)
+
+
+def test_commands_and_help_are_not_taken_for_the_web_app(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_command_line(["history", "list"]).command == "history"
+    with pytest.raises(SystemExit) as exit_:
+        parse_command_line(["--help"])
+    assert exit_.value.code == 0 and "{run,runner,models,voice,history,ui}" in capsys.readouterr().out
