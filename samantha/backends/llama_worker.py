@@ -196,7 +196,8 @@ class Worker:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
 
     def _piece_text(self, token: int) -> str:
-        return self.llm.detokenize([token]).decode("utf-8", errors="backslashreplace")
+        """A candidate's text; control tokens by name (`<|im_end|>`), so ending the answer shows as a candidate."""
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="backslashreplace")
 
     def _wait_for_next(self) -> bool:
         """Learning mode's pacing: wait for the parent's ("next",); False when asked to stop."""

@@ -180,3 +180,11 @@ def test_a_delay_step_is_released_by_stop(tiny_model: Path) -> None:
 def test_learning_cannot_be_combined_with_fast_mode() -> None:
     with pytest.raises(SettingsError, match="fast mode"):
         ChainSettings(learning=True, fast=True)
+
+
+def test_control_tokens_show_by_name_among_the_candidates(tiny_model: Path) -> None:
+    """Ending the answer is a choice too: `<|im_end|>` must read as itself, not as an empty cell."""
+    choices = learn(tiny_model, Sampling(n_ctx=512, max_tokens=40, top_k=50))[2]
+    control = {c.token_id: c.text for choice in choices for c in choice.candidates if c.token_id in (259, 260)}
+    assert control, "over 40 steps of a 452-token vocabulary the top 50 hold a control token"
+    assert set(control.items()) <= {(259, "<|im_start|>"), (260, "<|im_end|>")}
