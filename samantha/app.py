@@ -144,7 +144,11 @@ def launch(args: argparse.Namespace) -> int:
     host = default_host()
     try:
         demo = build_app(host=host, models_dir=args.models_dir, plugins=standard_plugins())
-        serve(demo, server_name=args.host, port=args.port, password=password, open_browser=not args.no_browser)
+        # Gradio's own banner suggests share links, which Samantha never makes: say where it runs instead.
+        url = serve(demo, server_name=args.host, port=args.port, password=password, open_browser=not args.no_browser,
+                    block=False, quiet=True)
+        print(f"Samantha is running on {url} (press Ctrl+C to stop).", flush=True)
+        demo.block_thread()
     except LaunchError as exc:
         print(f"samantha: {exc}", file=sys.stderr)
         return EXIT_BAD_OPTIONS

@@ -73,8 +73,8 @@ def test_network_address_without_password_is_refused(tmp_path: Path) -> None:
 
 def test_default_serves_on_loopback(tmp_path: Path, model_dir: Path, tiny_model: Path) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "samantha.cli", "ui", "--no-browser", "--port", str(port), "--models-dir", str(model_dir)],
+    process = subprocess.Popen(  # options without the `ui` command, as start.sh passes them on
+        [sys.executable, "-m", "samantha", "--no-browser", "--port", str(port), "--models-dir", str(model_dir)],
         env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
@@ -86,7 +86,10 @@ def test_default_serves_on_loopback(tmp_path: Path, model_dir: Path, tiny_model:
         assert str(model_dir.resolve()) in stored  # --models-dir is remembered
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        out, _ = process.communicate(timeout=30)
+    assert f"Samantha is running on http://127.0.0.1:{port}" in out.decode()
+    assert "share=True" not in out.decode()  # no hint at public links
+    assert process.returncode == 0  # a plain kill shuts down like Ctrl+C
 
 
 def test_password_protects_a_network_address(ui_process: tuple[subprocess.Popen[bytes], int]) -> None:
