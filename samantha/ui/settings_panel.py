@@ -18,7 +18,7 @@ FORMAT_CHOICES = [
 # (key, label, minimum, maximum, step, help) for the sliders of SPEC §4.
 SLIDERS = (
     ("temperature", "temperature", 0.0, 2.0, 0.05, "0 = always the most likely token (deterministic)"),
-    ("tfs_z", "tfs_z", 0.0, 1.0, 0.01, "tail-free sampling; 0 = off"),
+    ("tfs_z", "tfs_z", 0.0, 1.0, 0.01, "tail-free sampling: cut the long tail; 0 = deterministic, 1 = off"),
     ("top_p", "top_p", 0.0, 1.0, 0.01, "keep tokens up to this total probability; 0 = deterministic, 1 = off"),
     ("min_p", "min_p", 0.0, 1.0, 0.01, "drop tokens below min_p x the best one; 1 = deterministic, 0 = off"),
     ("typical_p", "typical_p", 0.0, 1.0, 0.01, "keep 'typical' tokens (entropy); 0 = deterministic, 1 = off"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -116,3 +117,15 @@ def test_chain_settings_validate() -> None:
     with pytest.raises(SettingsError):
         ChainSettings(prompt_format="alpaca")
     assert ChainSettings(models=("a",)).to_dict()["models"] == ["a"]
+
+
+def test_the_tfs_z_help_text_says_what_the_values_do() -> None:
+    """The slider's help names the value that turns tail-free sampling off and the one that is deterministic."""
+    from samantha.ui.settings_panel import SLIDERS
+
+    help_text = next(entry[5] for entry in SLIDERS if entry[0] == "tfs_z")
+    off = float(re.search(r"([\d.]+) = off", help_text).group(1))
+    deterministic = float(re.search(r"([\d.]+) = deterministic", help_text).group(1))
+    assert not tfs_is_active(Sampling(temperature=1.0, tfs_z=off))
+    logits = np.linspace(3.0, -3.0, 50).astype(np.float32)
+    assert tail_free_mask(logits, deterministic, top_k=40).sum() == 1
