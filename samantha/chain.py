@@ -333,7 +333,10 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
     )
     feedback = done.text
     stop_reason = STOP_WORD if done.text.strip() == STOP_WORD else None
-    outcomes = [hook.after_answer(record, control) for hook in run.hooks]
+    try:
+        outcomes = [hook.after_answer(record, control) for hook in run.hooks]
+    finally:
+        control.clear_next()  # a Stop/next during the code run ended that run, not the next answer
     for outcome in outcomes:
         record.extra.update(outcome.extra)
         if outcome.feedback is not None:

@@ -52,6 +52,11 @@ class Control:
         """The Stop-all flag itself, for tools that wait on an Event (the code runner)."""
         return self._all
 
+    @property
+    def step_stop(self) -> "StepStop":
+        """Set by Stop/next or Stop all: what a tool working for the current step (the code runner) polls."""
+        return StepStop(self)
+
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`, waking early on Stop all; True if stopped."""
         return self._all.wait(seconds)
@@ -62,6 +67,16 @@ class Control:
 
     def secret(self, name: str) -> str | None:
         return self._secrets.get(name)
+
+
+class StepStop:
+    """`is_set()` while Stop/next or Stop all is pressed: the current step's tools end as its answer would."""
+
+    def __init__(self, control: Control) -> None:
+        self._control = control
+
+    def is_set(self) -> bool:
+        return self._control.answer_should_stop()
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ class CodeRunHook:
         if not code.strip() or control.all_stopped:
             return HookOutcome()
         try:
-            result = self.runner.run(code, control.stop_all_event)
+            result = self.runner.run(code, control.step_stop)  # Stop/next ends the run, like the answer
         except RunnerError as exc:
             return HookOutcome(events=(Notice(f"code not run: {exc}"),))
         stop_reason = None

@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, Protocol
 
 from samantha.runner.environment import RunnerEnvironment
 from samantha.runner.errors import NoCodeError
@@ -37,6 +37,12 @@ DRAIN_SECONDS = 5.0
 SCAN_LIMIT = 5000
 
 EndedBy = Literal["exit", "timeout", "stop", "close"]
+
+
+class StopSignal(Protocol):
+    """Anything that says whether to stop: a threading.Event, or the chain's Stop/next-or-Stop-all."""
+
+    def is_set(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -188,7 +194,7 @@ class CodeRunner:
                 except FileExistsError:
                     number += 1
 
-    def run_answer(self, answer: str, stop: threading.Event | None = None) -> RunResult:
+    def run_answer(self, answer: str, stop: StopSignal | None = None) -> RunResult:
         """Extract the Python blocks of a model's answer and run them; NoCodeError if there are none."""
         code = extract_python(answer)
         if not code.strip():
@@ -198,7 +204,7 @@ class CodeRunner:
     def run(
         self,
         code: str,
-        stop: threading.Event | None = None,
+        stop: StopSignal | None = None,
         *,
         timeout: float | None | Literal["default"] = "default",
     ) -> RunResult:
@@ -268,7 +274,7 @@ class CodeRunner:
     @staticmethod
     def _wait(
         tree: ProcessTree,
-        stop: threading.Event | None,
+        stop: StopSignal | None,
         limit: float | None,
         closed: threading.Event,
         started: float,

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,36 @@ def test_missing_runner_environment_is_a_clear_error(tiny_model: Path, tmp_path:
     )
     assert result.returncode == 2
     assert "samantha runner setup" in result.stderr
+
+
+def test_stop_next_during_a_code_run_ends_that_run_and_not_the_next_answer(tiny_model: Path, environment,
+                                                                            tmp_path: Path) -> None:
+    marker = tmp_path / "work" / "started"  # the runner's working folder is the code's current folder
+    code = "import os, time\nif not os.path.exists('started'):\n    open('started', 'w').close()\n    time.sleep(120)\nprint('done')"
+    answer = answer_with(code)
+    settings = ChainSettings(models=(str(tiny_model),), prompt="one\ntwo", run_code=True, sampling=SAMPLING)
+    control = Control()
+
+    def press_stop_next_once_the_code_runs() -> None:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        control.stop_next()
+
+    presser = threading.Thread(target=press_stop_next_once_the_code_runs)
+    presser.start()
+    backend = LlamaProcessBackend()
+    hook = CodeRunHook(CodeRunner(environment, tmp_path / "work"))
+    try:
+        events = list(run_chain(settings, backend, control, hooks=[hook], grammar=grammar_for_text(answer)))
+    finally:
+        presser.join()
+        backend.close()
+        hook.runner.close()
+    runs = [e for e in events if isinstance(e, CodeRan)]
+    assert [r.ended_by for r in runs] == ["stop", "exit"]  # the first run ended by the press (well before 120 s)
+    assert runs[1].stdout == "done\n"
+    records = [e.record for e in events if isinstance(e, AnswerFinished)]
+    assert [r.answer for r in records] == [answer, answer]  # the next answer was not cut
+    assert records[1].finish_reason != "cancelled"
+    assert events[-1] == ChainFinished("done", 2)
