@@ -42,7 +42,7 @@ from samantha.sampling import draw_random_hyperparameters, format_settings
 from samantha.settings import ChainSettings, Sampling
 
 STOP_WORD = "STOP_SAMANTHA"
-# Warn when a cumulative previous response fills this share of the context window.
+# Warn when the next cumulative step (its prompt plus an answer as long as the last) would fill this share of n_ctx.
 CUMULATIVE_WARNING_SHARE = 0.75
 
 
@@ -353,10 +353,13 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
 
     if settings.feedback:
         run.previous = f"{run.previous}\n\n{feedback}".strip() if settings.cumulative else feedback
-        if settings.cumulative and done.prompt_tokens > CUMULATIVE_WARNING_SHARE * info.n_ctx:
+        # The next prompt holds this answer too, and the next answer needs about as much room again.
+        needed = done.prompt_tokens + 2 * done.answer_tokens
+        if settings.cumulative and info.n_ctx > 0 and needed > CUMULATIVE_WARNING_SHARE * info.n_ctx:
             yield Notice(
-                f"cumulative response: the prompt used {done.prompt_tokens} of {info.n_ctx} context tokens "
-                "and grows with every answer; raise n_ctx or turn off cumulative response before it overflows"
+                f"cumulative response: the prompt used {done.prompt_tokens} of {info.n_ctx} context tokens and "
+                f"grows by each answer (this one: {done.answer_tokens}), so the next steps will soon not fit; "
+                "raise n_ctx or turn off cumulative response before it overflows"
             )
     if stop_reason:
         run.finish = stop_reason

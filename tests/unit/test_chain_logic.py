@@ -92,6 +92,18 @@ def test_cumulative_warns_before_overflow() -> None:
     assert isinstance(events[-1], ChainFinished)
 
 
+def test_cumulative_warns_while_the_next_prompt_still_fits() -> None:
+    """Prompts of 3 and then 61 tokens fit n_ctx 100; the third cannot: the warning must come before it."""
+    backend = ScriptedBackend(answers=["w" + " w" * 54] * 4, n_ctx_train=100)
+    settings = ChainSettings(models=("m.gguf",), prompt="go", responses=4, feedback=True, cumulative=True,
+                             sampling=Sampling(n_ctx=100))
+    events = run(settings, backend)
+    warned = next(i for i, e in enumerate(events) if isinstance(e, Notice) and "cumulative" in e.message)
+    failed = next(i for i, e in enumerate(events) if isinstance(e, ChainError))
+    finished = [i for i, e in enumerate(events) if isinstance(e, AnswerFinished)]
+    assert warned < finished[1] < failed  # warned after the first answer, while the second still fitted
+
+
 def test_final_item_receives_all_answers_so_far() -> None:
     backend = ScriptedBackend(answers=["Amor.", "Vida.", "Summary"])
     run(ChainSettings(models=("m.gguf",), prompt="love\nlife\n[[Summarise:]]"), backend)
