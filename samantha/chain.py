@@ -78,6 +78,10 @@ class ModelPreparer(Protocol):
     def handles(self, ref: str) -> bool:
         ...
 
+    def plan(self, models: Sequence[str]) -> None:
+        """Hear every step's chain entry, in order, before the first step (to fetch each link only once)."""
+        ...
+
     def prepare(self, ref: str, control: Control) -> Generator[Event, None, str]:
         ...
 
@@ -211,6 +215,8 @@ def run_chain(
     run = _ChainRun(settings, backend, control, load_options, list(hooks), grammar, pacer, prepare,
                     parse_system(settings.system), seed, parse_previous(settings.previous))
     yield ChainStarted(seed=seed, steps=len(steps))
+    if prepare is not None:
+        prepare.plan([step.model for step in steps])
     if not settings.models:
         yield ChainError("no model chosen: pick a model file (or paste a link) first")
         yield ChainFinished("error", 0)

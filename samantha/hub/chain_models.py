@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generator
 
 from samantha.backends.base import BackendError, Cancelled, Control
-from samantha.events import Downloading, Event
+from samantha.events import Downloading, Event, Notice
 from samantha.hub.download import DownloadProgress, download_model
 from samantha.hub.errors import DownloadCancelled, HubError
 from samantha.hub.links import parse_link
@@ -34,6 +35,20 @@ def is_hub_link(ref: str) -> bool:
     return True
 
 
+def comes_back_after_another(links: Sequence[str]) -> list[str]:
+    """The links a chain needs again after a different link in between (A, B, A): with one shared
+    MODEL_FOR_TESTING.gguf, each of those would be downloaded again every time."""
+    seen: set[str] = set()
+    again: list[str] = []
+    last: str | None = None
+    for link in links:
+        if link in seen and link != last and link not in again:
+            again.append(link)
+        seen.add(link)
+        last = link
+    return again
+
+
 @dataclass
 class HubModels:
     """Downloads hub links into the model folder (MODEL_FOR_TESTING.gguf unless files are kept)."""
@@ -41,20 +56,36 @@ class HubModels:
     model_dir: Path
     keep_files: bool = False
     token: str | None = None
+    keep_for_this_run: bool = field(default=False, init=False)  # the chain comes back to a link: keep names
+    _notice: str = field(default="", init=False)
 
     def handles(self, ref: str) -> bool:
         return is_hub_link(ref)
 
+    def plan(self, models: Sequence[str]) -> None:
+        """Keep each download under its own name for this run when the chain needs a link again later."""
+        again = comes_back_after_another([ref for ref in models if self.handles(ref)])
+        self.keep_for_this_run = bool(again) and not self.keep_files
+        self._notice = (
+            f"the chain comes back to {len(again)} downloaded model(s) after another one, so this run keeps each "
+            f"download under its own name in {self.model_dir} instead of replacing MODEL_FOR_TESTING.gguf "
+            "(which would download them again every time); delete them when you are done"
+        ) if self.keep_for_this_run else ""
+
     def prepare(self, ref: str, control: Control) -> Generator[Event, None, str]:
         """Yield Downloading events while the file arrives; return its local path."""
         link = parse_link(ref)
+        if self._notice:
+            yield Notice(self._notice)
+            self._notice = ""
+        keep = self.keep_files or self.keep_for_this_run
         updates: queue.Queue[DownloadProgress] = queue.Queue()
         cancel = threading.Event()
         outcome: dict[str, object] = {}
 
         def work() -> None:
             try:
-                outcome["path"] = download_model(link, self.model_dir, keep_files=self.keep_files,
+                outcome["path"] = download_model(link, self.model_dir, keep_files=keep,
                                                  progress=updates.put, cancel=cancel, token=self.token)
             except BaseException as exc:  # noqa: BLE001 - handed to the chain's thread below
                 outcome["error"] = exc

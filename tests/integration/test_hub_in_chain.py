@@ -11,8 +11,8 @@ from pathlib import Path
 from samantha.backends.base import Control
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
-from samantha.events import AnswerFinished, Banner, ChainError, ChainFinished, Downloading, ModelLoaded
-from samantha.hub.chain_models import HubModels, is_hub_link
+from samantha.events import AnswerFinished, Banner, ChainError, ChainFinished, Downloading, ModelLoaded, Notice
+from samantha.hub.chain_models import HubModels, comes_back_after_another, is_hub_link
 from samantha.settings import ChainSettings, Sampling
 from samantha.tinymodel import write_tiny_gguf
 
@@ -123,3 +123,21 @@ def test_samantha_run_url(fake_hub, tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "samantha", "run", "--url", "https://example.org/x.txt", "--prompt", "hi"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Line 1" in bad.stderr
+
+
+def test_a_chain_that_comes_back_to_a_link_downloads_each_link_once(fake_hub, tmp_path: Path) -> None:
+    first, second = serve_models(fake_hub, tmp_path)
+    models = tmp_path / "models"
+    events = run(ChainSettings(models=(first, second), prompt="hi", loops=3, sampling=SAMPLING), models)
+    assert len([e for e in events if isinstance(e, AnswerFinished)]) == 6
+    assert len(fake_hub.file_requests("tiny-one-Q8_0.gguf")) == 1  # not once per loop
+    assert len(fake_hub.file_requests("tiny-two-F32.gguf")) == 1
+    assert sorted(p.name for p in models.glob("*.gguf")) == ["tiny-one-Q8_0.gguf", "tiny-two-F32.gguf"]
+    [notice] = [e for e in events if isinstance(e, Notice) and "comes back" in e.message]
+    assert "2 downloaded model(s)" in notice.message and str(models) in notice.message
+
+
+def test_only_links_needed_again_after_another_count() -> None:
+    assert comes_back_after_another(["a", "a", "b", "b"]) == []  # one after the other: MODEL_FOR_TESTING serves
+    assert comes_back_after_another(["a", "b", "a", "b"]) == ["a", "b"]
+    assert comes_back_after_another(["a", "b", "c", "b"]) == ["b"]

@@ -265,6 +265,9 @@ class LinkPreparer:
     def handles(self, ref: str) -> bool:
         return ref.startswith("link:")
 
+    def plan(self, models: list[str]) -> None:
+        pass
+
     def prepare(self, ref: str, control: Control):  # type: ignore[no-untyped-def]
         self.prepared.append(ref)
         yield Downloading(ref, "m.gguf", 50, 100, 10.0, 5.0)
