@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from samantha.hub.errors import DownloadCancelled, HubError
 from samantha.hub.links import parse_link
 
 POLL_SECONDS = 0.1
+# After Stop, how long the chain waits for the download thread to notice before it moves on without it.
+STOP_GRACE_SECONDS = 0.5
 
 
 def is_hub_link(ref: str) -> bool:
@@ -92,9 +95,15 @@ class HubModels:
 
         worker = threading.Thread(target=work, name=f"download {link.name}", daemon=True)
         worker.start()
+        stopped_at: float | None = None
         while worker.is_alive() or not updates.empty():
-            if control.answer_should_stop():
+            if control.answer_should_stop() and stopped_at is None:
                 cancel.set()
+                stopped_at = time.monotonic()
+            if stopped_at is not None and time.monotonic() - stopped_at > STOP_GRACE_SECONDS:
+                # A request the hub does not answer cannot see the cancel flag; leave it to time out
+                # on its own (the worker only cleans up after itself) and stop now.
+                raise Cancelled(f"download of {link.name} stopped")
             try:
                 update = updates.get(timeout=POLL_SECONDS)
             except queue.Empty:

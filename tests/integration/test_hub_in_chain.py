@@ -141,3 +141,15 @@ def test_only_links_needed_again_after_another_count() -> None:
     assert comes_back_after_another(["a", "a", "b", "b"]) == []  # one after the other: MODEL_FOR_TESTING serves
     assert comes_back_after_another(["a", "b", "a", "b"]) == ["a", "b"]
     assert comes_back_after_another(["a", "b", "c", "b"]) == ["b"]
+
+
+def test_stop_all_ends_a_download_whose_hub_does_not_answer(fake_hub, tmp_path: Path) -> None:
+    first, _ = serve_models(fake_hub, tmp_path)
+    fake_hub.head_delay = 20.0  # the hub takes the request and says nothing
+    control = Control()
+    threading.Timer(0.5, control.stop_all).start()
+    started = time.monotonic()
+    events = run(ChainSettings(models=(first,), prompt="hi", sampling=SAMPLING), tmp_path / "models", control=control)
+    assert time.monotonic() - started < 5, "Stop all must not wait for the hub's answer"
+    assert events[-1] == ChainFinished("stopped", 0)
+    fake_hub.head_delay = 0.0

@@ -116,6 +116,7 @@ class FakeHub:
         self.chunk_size = 8 * 1024
         self._cut = _Misbehaviour()
         self._stall = _Misbehaviour()
+        self.head_delay = 0.0  # seconds every HEAD request waits before its answer (a hub that hangs)
         self._failures: dict[str, tuple[int, str | None]] = {}
         self._tokens: dict[str, str] = {}
         self._bad_checksums: set[tuple[str, str]] = set()
@@ -168,6 +169,7 @@ class FakeHub:
         with self._lock:
             self._cut = _Misbehaviour()
             self._stall = _Misbehaviour()
+            self.head_delay = 0.0
             self._failures.clear()
             self.range_support = True
 
@@ -303,6 +305,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._resolve(segments)
 
     def do_HEAD(self) -> None:
+        if self.hub.head_delay:
+            self.hub._stop.wait(self.hub.head_delay)
         self._route()
 
     def do_GET(self) -> None:
