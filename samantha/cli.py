@@ -65,7 +65,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     add_api_key_option(run)
     run.add_argument("--url", action="append", default=[], metavar="LINK", help="a Hugging Face GGUF link (resolve/blob URL or repo:file); repeat; used when no --model is given")
     run.add_argument("--urls-file", metavar="FILE", help="a TXT file of links, one per line (--- lines are ignored)")
-    run.add_argument("--models-dir", metavar="DIR", help="where downloads are saved (default: your Downloads folder)")
+    run.add_argument("--models-dir", metavar="DIR", help="where downloads are saved (default: the app's model folder; Downloads until you choose one)")
     run.add_argument("--keep-downloads", action="store_true", help="keep each download under its own name instead of MODEL_FOR_TESTING.gguf")
     run.add_argument("--prompt", default=None, metavar="TEXT", help="the user prompt list (SPEC §2 syntax)")
     run.add_argument("--prompt-file", metavar="FILE", help="read the user prompt list from a TXT file")
@@ -294,16 +294,17 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _hub_models(args: argparse.Namespace) -> "HubModels":  # noqa: F821
     from samantha.hub.chain_models import HubModels
 
-    return HubModels(default_models_dir(args.models_dir), keep_files=args.keep_downloads)
+    return HubModels(models_folder(args.models_dir), keep_files=args.keep_downloads)
 
 
-def default_models_dir(chosen: str | None) -> Path:
-    """The model folder: the one chosen, else the user's Downloads folder (SPEC §1)."""
+def models_folder(chosen: str | None) -> Path:
+    """Where `--url` downloads go: the folder given, else the app's remembered model folder (Downloads
+    until one is chosen), so the command line and the page share their downloads."""
     if chosen:
         return Path(chosen).expanduser()
-    import platformdirs
+    from samantha.config import ConfigStore
 
-    return platformdirs.user_downloads_path()
+    return ConfigStore().load().resolved_models_dir()
 
 
 def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHook":  # noqa: F821

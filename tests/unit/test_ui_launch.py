@@ -9,7 +9,7 @@ import pytest
 
 from samantha.app import LaunchError, build_app, is_loopback, launch, password_check, serve
 from samantha.backends.scripted import ScriptedBackend
-from samantha.cli import build_parser, parse_command_line
+from samantha.cli import build_parser, models_folder, parse_command_line
 from samantha.config import ConfigStore
 from samantha.ui.host import ModelHost
 
@@ -85,3 +85,11 @@ def test_commands_and_help_are_not_taken_for_the_web_app(capsys: pytest.CaptureF
     with pytest.raises(SystemExit) as exit_:
         parse_command_line(["--help"])
     assert exit_.value.code == 0 and "{run,runner,models,voice,history,ui}" in capsys.readouterr().out
+
+
+def test_command_line_downloads_go_to_the_apps_model_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAMANTHA_CONFIG_DIR", str(tmp_path / "config"))
+    chosen = tmp_path / "my-models"
+    ConfigStore().update(models_dir=str(chosen))  # what the page remembers
+    assert models_folder(None) == chosen
+    assert models_folder(str(tmp_path / "other")) == tmp_path / "other"  # --models-dir wins
