@@ -107,9 +107,10 @@ def _template_environment() -> jinja2.Environment:
 def render_template(template: str, messages: Sequence[Message], info: TemplateInfo) -> RenderedPrompt:
     """Render a GGUF chat template; fold the system text into the first user turn if it rejects a system role."""
     env = _template_environment()
+    # A chat template is code that comes with the file: whatever it raises is the file's fault, not the app's.
     try:
         compiled = env.from_string(template)
-    except jinja2.TemplateError as exc:
+    except Exception as exc:  # noqa: BLE001
         raise FormatError(f"the model's chat template does not compile ({exc}); choose a prompt format instead") from exc
 
     def run(msgs: Sequence[Message]) -> str:
@@ -124,7 +125,7 @@ def render_template(template: str, messages: Sequence[Message], info: TemplateIn
     merged = ([Message("system", system)] if system else []) + rest
     try:
         return RenderedPrompt(run(merged))
-    except jinja2.TemplateError as first_error:
+    except Exception as first_error:  # noqa: BLE001
         if not system:
             raise FormatError(f"the model's chat template failed: {first_error}; choose a prompt format instead") from first_error
     folded = list(rest)
@@ -132,7 +133,7 @@ def render_template(template: str, messages: Sequence[Message], info: TemplateIn
     folded[0] = Message("user", f"{system}\n\n{first.content}" if first.content else system)
     try:
         text = run(folded)
-    except jinja2.TemplateError as exc:
+    except Exception as exc:  # noqa: BLE001
         raise FormatError(f"the model's chat template failed: {exc}; choose a prompt format instead") from exc
     return RenderedPrompt(text, notice="this model's template has no system role: the system text was put in the first user turn")
 

@@ -287,6 +287,19 @@ def test_prompt_prefix_is_reused_across_steps(tiny_model: Path, llama_backend) -
     assert recs[1].extra["evaluated_prompt_tokens"] >= recs[1].prompt_tokens - 1
 
 
+def test_a_model_whose_template_fails_is_reported_and_the_chain_goes_on(tiny_model: Path, model_dir: Path,
+                                                                           llama_backend) -> None:
+    from samantha.tinymodel import write_tiny_gguf
+
+    broken = write_tiny_gguf(model_dir / "divides-by-zero.gguf", seed=1, name="divzero", chat_template="{{ 1/0 }}")
+    events = run(ChainSettings(models=(str(tiny_model), str(broken), str(tiny_model)), prompt="Hi", sampling=SMALL),
+                 llama_backend)
+    assert [r.model for r in records(events)] == [str(tiny_model), str(tiny_model)]
+    [error] = [e for e in events if isinstance(e, ChainError)]
+    assert "chat template failed" in error.message and "division by zero" in error.message
+    assert events[-1] == ChainFinished("done", 2)
+
+
 def test_template_without_system_role_runs_with_system_folded(gemma_like_model: Path, llama_backend) -> None:
     events = run(ChainSettings(models=(str(gemma_like_model),), system="Be brief.", prompt="Hi", sampling=SMALL),
                  llama_backend)

@@ -115,6 +115,13 @@ def test_broken_template_is_a_clear_error() -> None:
         render([Message("user", "Hi")], "auto", TemplateInfo("{% for x in %}"))
 
 
+@pytest.mark.parametrize("template", ["{{ 1/0 }}", "{{ messages[0].content + 1 }}", "{{ messages[9].x.y() }}"])
+def test_a_template_that_fails_while_rendering_is_a_clear_error(template: str) -> None:
+    """Templates are code from the file: a Python error inside one must not end the chain."""
+    with pytest.raises(FormatError, match="chat template failed.*choose a prompt format"):
+        render([Message("system", "Be brief."), Message("user", "Hi")], "auto", TemplateInfo(template))
+
+
 def test_template_cannot_reach_python_internals() -> None:
     evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
     with pytest.raises(Exception):
