@@ -177,7 +177,7 @@ class Worker:
         arch = metadata.get("general.architecture", "")
         self.bos_text = self._token_text(llm.token_bos())
         return {
-            "n_ctx": llm.n_ctx(),
+            "n_ctx": self._usable_ctx(),
             "n_ctx_train": int(metadata.get(f"{arch}.context_length", llm.n_ctx())),
             "n_vocab": llm.n_vocab(),
             "chat_template": metadata.get("tokenizer.chat_template"),
@@ -185,6 +185,11 @@ class Worker:
             "eos_token": self._token_text(llm.token_eos()),
             "load_seconds": time.perf_counter() - started,
         }
+
+    def _usable_ctx(self) -> int:
+        """The context the user asked for: llama.cpp may round its own up (4000 -> 4096), but
+        llama-cpp-python's token buffer holds exactly the requested size, and overflowing it crashes."""
+        return min(self.llm.n_ctx(), int(self.llm.input_ids.shape[0]))
 
     def _token_text(self, token: int) -> str:
         if token < 0:
@@ -223,7 +228,7 @@ class Worker:
         llm = self.llm
         sampling = Sampling(**{**request["sampling"], "stop": tuple(request["sampling"]["stop"])})
         tokens = self.tokenize(request["prompt"])
-        n_ctx = llm.n_ctx()
+        n_ctx = self._usable_ctx()
         room = n_ctx - len(tokens)
         if room < 1:
             self.conn.send(("error", "PromptTooLong", f"{len(tokens)} {n_ctx}"))

@@ -230,6 +230,21 @@ def test_prompt_that_cannot_fit_gets_a_clear_message(tiny_model: Path, llama_bac
         list(llama_backend.generate(GenerationRequest("y" * 600, Sampling(), 1), Control()))
 
 
+def test_n_ctx_that_llama_cpp_rounds_up_is_the_limit_the_user_set(tiny_model: Path, llama_backend) -> None:
+    """llama.cpp makes n_ctx 300 a 512-token context, but the prompt must fit the 300 the user asked for."""
+    info = llama_backend.load(str(tiny_model), LoadOptions(n_ctx=300), Control())
+    assert info.n_ctx == 300
+    events = run(ChainSettings(models=(str(tiny_model),), prompt="x" * 400, sampling=Sampling(n_ctx=300, max_tokens=5)),
+                 llama_backend)
+    [error] = [e for e in events if isinstance(e, ChainError)]
+    assert "n_ctx" in error.message and "300" in error.message and "broadcast" not in error.message
+    grammar = "root ::= [a]{600}\n"
+    events = run(ChainSettings(models=(str(tiny_model),), prompt="go", sampling=Sampling(n_ctx=300, max_tokens=0)),
+                 llama_backend, grammar=grammar)
+    [record] = records(events)
+    assert record.prompt_tokens + record.answer_tokens == 300 and record.finish_reason == "length"
+
+
 def test_max_tokens_zero_fills_the_context_and_n_ctx_zero_uses_the_models(tiny_model: Path, llama_backend) -> None:
     grammar = "root ::= [a]{600}\n"
     events = run(ChainSettings(models=(str(tiny_model),), prompt="go", sampling=Sampling(n_ctx=256, max_tokens=0)),
