@@ -15,6 +15,7 @@ from typing import Any, Generator, Iterable, Iterator, Protocol, Sequence
 from samantha.backends.base import (
     Backend,
     BackendError,
+    BadGrammar,
     Cancelled,
     Control,
     Generated,
@@ -303,6 +304,10 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
                     pacer.wait(control)
             else:
                 done = out
+    except BadGrammar as exc:
+        yield ChainError(str(exc), model=step.model, item_number=step.item.number)
+        run.finish = "error"  # every step would fail the same way
+        return
     except BackendError as exc:
         yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
         if getattr(exc, "fatal", False):

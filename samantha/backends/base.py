@@ -156,6 +156,16 @@ class Cancelled(BackendError):
     """The user stopped the operation."""
 
 
+class BadGrammar(BackendError):
+    """The GBNF grammar does not parse: no model can use it, so the chain ends (it is not the model's fault)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the grammar does not parse (llama.cpp rejected it): check that it defines a `root` rule and that its "
+            "brackets, parentheses and quotes are closed"
+        )
+
+
 class Backend(Protocol):
     def load(self, ref: str, options: LoadOptions, control: Control) -> ModelInfo:
         """Make `ref` the model in memory (no-op when it already is, with the same options)."""

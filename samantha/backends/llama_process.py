@@ -17,6 +17,7 @@ from typing import Any, Iterator, Union
 
 from samantha.backends.base import (
     BackendError,
+    BadGrammar,
     Cancelled,
     Control,
     Generated,
@@ -219,6 +220,8 @@ class LlamaProcessBackend:
                 yield Generated(**reply[1])
                 return
             elif kind == "error":
+                if reply[1] == "BadGrammar":
+                    raise BadGrammar()
                 if reply[1] == "PromptTooLong":
                     prompt_tokens, n_ctx = (int(v) for v in reply[2].split())
                     raise PromptTooLong(prompt_tokens, n_ctx)

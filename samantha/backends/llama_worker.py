@@ -247,8 +247,16 @@ class Worker:
             chain.append(TailFreeProcessor(sampling.tfs_z, sampling.top_k))
         processors = llama_cpp.LogitsProcessorList(chain) if chain else None
         lockstep = bool(request.get("lockstep")) and recorder is not None
-        grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        if request["grammar"]:
+            # llama-cpp-python adds whatever llama.cpp returns to the sampler chain, and a grammar that does
+            # not parse returns nothing, which crashes the process: try it on its own first.
+            probe = llama_cpp.llama_sampler_init_grammar(vocab, request["grammar"].encode("utf-8"), b"root")
+            if not probe:
+                self.conn.send(("error", "BadGrammar", ""))
+                return
+            llama_cpp.llama_sampler_free(probe)
+        grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
         stops = sampling.stop
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 

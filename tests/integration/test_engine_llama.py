@@ -230,6 +230,20 @@ def test_prompt_that_cannot_fit_gets_a_clear_message(tiny_model: Path, llama_bac
         list(llama_backend.generate(GenerationRequest("y" * 600, Sampling(), 1), Control()))
 
 
+@pytest.mark.parametrize("grammar", ["root ::= (", 'start ::= "a"\n'])
+def test_a_grammar_that_does_not_parse_ends_the_chain_with_a_clear_message(grammar: str, tiny_model: Path,
+                                                                           llama_backend) -> None:
+    settings = ChainSettings(models=(str(tiny_model), str(tiny_model)), prompt="a\nb", sampling=SMALL)
+    events = run(settings, llama_backend, grammar=grammar)
+    [error] = [e for e in events if isinstance(e, ChainError)]
+    assert "grammar does not parse" in error.message and "root" in error.message
+    assert "crashed" not in error.message  # not blamed on the model file
+    assert events[-1] == ChainFinished("error", 0)
+    fine = run(ChainSettings(models=(str(tiny_model),), prompt="a", sampling=SMALL), llama_backend,
+               grammar=grammar_for_text("ok"))
+    assert [r.answer for r in records(fine)] == ["ok"]  # the same worker goes on
+
+
 def test_n_ctx_that_llama_cpp_rounds_up_is_the_limit_the_user_set(tiny_model: Path, llama_backend) -> None:
     """llama.cpp makes n_ctx 300 a 512-token context, but the prompt must fit the 300 the user asked for."""
     info = llama_backend.load(str(tiny_model), LoadOptions(n_ctx=300), Control())
