@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from samantha.backends.base import Control, LoadOptions
+from samantha.backends.base import MAX_THREADS, Control, LoadOptions
 from samantha.chain import dry_run_lines, run_chain
 from samantha.events import (
     AnswerFinished,
@@ -87,7 +87,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--assistant-name", default="", help="Samantha-1 format: speaker name for the model")
     run.add_argument("--seed", type=int, default=None, help="session seed (reproduces shuffles, random values, sampling)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a sampling setting, as in {key=value}")
-    run.add_argument("--threads", type=int, default=0, help="CPU threads for llama.cpp (0 = all cores)")
+    run.add_argument("--threads", type=_thread_count, default=0, help="CPU threads for llama.cpp (0 = all cores)")
     run.add_argument("--repack", action="store_true", help="turn on llama.cpp weight repacking (faster on some CPUs, crashes quantised models on others)")
     run.add_argument("--grammar-file", metavar="FILE", help="a GBNF grammar every answer must follow")
     run.add_argument("--learning", action="store_true", help="learning mode: record every token's top candidates in the session file and list unlikely picks")
@@ -101,6 +101,17 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--save", metavar="FILE.json", help="write the session file as the chain runs")
     run.add_argument("--dry-run", action="store_true", help="print the planned steps without loading a model")
     run.add_argument("--no-history", action="store_true", help="do not store this run in the session history")
+
+
+def _thread_count(text: str) -> int:
+    """--threads: 0 (every core) up to MAX_THREADS; more crash llama.cpp."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number is needed, got {text!r}") from None
+    if not 0 <= number <= MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"use 0 (every core) up to {MAX_THREADS}, got {number}")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:

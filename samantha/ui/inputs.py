@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from samantha.backends.base import LoadOptions
+from samantha.backends.base import MAX_THREADS, LoadOptions
 from samantha.backends.openai_refs import is_remote_ref
 from samantha.hub import HubError, parse_links
 from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
@@ -159,6 +159,8 @@ def build_request(values: Mapping[str, Any]) -> RunRequest:
         raise InputProblem(str(exc)) from None
     sampling = sampling_from_values(values)
     threads = _whole("threads", values.get("threads", 0), 0)
+    if threads > MAX_THREADS:
+        raise InputProblem(f"CPU threads must be at most {MAX_THREADS} (0 uses every core), got {threads}")
     try:
         settings = ChainSettings(
             models=models,

@@ -85,6 +85,7 @@ def test_out_of_range_item_value_is_reported(folder: Path) -> None:
         ({"seed": "abc"}, "seed must be a whole number"),
         ({"grammar": "just words"}, "rule named root"),
         ({"prompt_format": "klingon"}, "unknown prompt format"),
+        ({"threads": 100000.0}, "CPU threads must be at most 512"),  # so many crash llama.cpp
     ],
 )
 def test_bad_controls_are_named(folder: Path, changes: dict[str, Any], fragment: str) -> None:

@@ -93,3 +93,12 @@ def test_command_line_downloads_go_to_the_apps_model_folder(tmp_path: Path, monk
     ConfigStore().update(models_dir=str(chosen))  # what the page remembers
     assert models_folder(None) == chosen
     assert models_folder(str(tmp_path / "other")) == tmp_path / "other"  # --models-dir wins
+
+
+@pytest.mark.parametrize("threads", ["100000", "-1", "two"])
+def test_a_thread_count_llama_cpp_cannot_take_is_refused_up_front(threads: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse_command_line(["run", "--model", "m.gguf", "--prompt", "x", "--threads", threads])
+    assert exit_.value.code == 2 and "--threads" in capsys.readouterr().err
+    assert parse_command_line(["run", "--model", "m.gguf", "--threads", "4"]).threads == 4
