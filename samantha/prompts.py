@@ -14,6 +14,7 @@ links, citations, JSON and code pass through untouched.
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -126,27 +127,44 @@ def _block_kind(item: str) -> str | None:
     return "prefix"
 
 
+def _matching_brackets(text: str) -> dict[int, int]:
+    """Index of each `[` -> index of the `]` that closes it (unclosed ones are absent), in one pass."""
+    closes: dict[int, int] = {}
+    open_at: list[int] = []
+    for index, char in enumerate(text):
+        if char == "[":
+            open_at.append(index)
+        elif char == "]" and open_at:
+            closes[open_at.pop()] = index
+    return closes
+
+
 def _split_lines(text: str) -> list[str]:
-    """Line mode: one item per line, but a bracket block may span several lines."""
-    lines = text.splitlines()
+    """Line mode: one item per line, but a bracket block may span several lines.
+
+    A line opening a `[` that does not close on it starts a block only if the
+    bracket closes exactly at the end of a later line. Brackets are matched once
+    for the whole text, so thousands of unclosed lines stay fast.
+    """
+    lines = [line.strip() for line in text.splitlines()]
+    joined = "\n".join(lines)
+    starts: list[int] = []
+    offset = 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    closes = _matching_brackets(joined)
     items: list[str] = []
     index = 0
     while index < len(lines):
-        line = lines[index].strip()
+        line, start = lines[index], starts[index]
         index += 1
-        if line.startswith("[") and _bracket_end(line, 0) == -1:
-            # An opening bracket that does not close on its line: look for the line
-            # where it closes; it is a block only if it closes exactly at a line end.
-            block = line
-            for ahead in range(index, len(lines)):
-                block += "\n" + lines[ahead].strip()
-                end = _bracket_end(block, 0)
-                if end == -1:
-                    continue
-                if end == len(block) - 1:
-                    line = block
-                    index = ahead + 1
-                break
+        end = closes.get(start, -1) if line.startswith("[") else -1
+        if end > start + len(line) - 1:  # closes on a later line
+            last = bisect.bisect_right(starts, end) - 1
+            if end == starts[last] + len(lines[last]) - 1:
+                line = joined[start : end + 1]
+                index = last + 1
         items.append(line)
     return items
 

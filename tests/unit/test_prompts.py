@@ -9,6 +9,8 @@ from samantha.prompts import (
     DEFAULT_ITEM,
     PromptSyntaxError,
     SystemPart,
+    _bracket_end,
+    _split_lines,
     final_item_text,
     parse_previous,
     parse_prompt_list,
@@ -215,3 +217,40 @@ def test_fuzz_unicode(text: str) -> None:
         parse_previous(text)
     except PromptSyntaxError:
         pass
+
+
+def _split_lines_by_rescanning(text: str) -> list[str]:
+    """The first, obviously right way to split lines (rescans the growing block per line: slow on long input)."""
+    lines = text.splitlines()
+    items: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index].strip()
+        index += 1
+        if line.startswith("[") and _bracket_end(line, 0) == -1:
+            block = line
+            for ahead in range(index, len(lines)):
+                block += "\n" + lines[ahead].strip()
+                end = _bracket_end(block, 0)
+                if end == -1:
+                    continue
+                if end == len(block) - 1:
+                    line = block
+                    index = ahead + 1
+                break
+        items.append(line)
+    return items
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="[] ab\t", max_size=8), max_size=12))
+def test_line_splitting_matches_the_rescanning_definition(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert _split_lines(text) == _split_lines_by_rescanning(text)
+
+
+def test_thousands_of_unclosed_bracket_lines_parse() -> None:
+    """Each line opening a bracket that never closes is its own item (this took minutes when rescanned)."""
+    text = "\n".join(f"[item {n}" for n in range(3000))
+    items = parse_prompt_list(text)
+    assert len(items) == 3000 and items[-1].text == "[item 2999"
