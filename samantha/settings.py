@@ -85,6 +85,11 @@ _RANGES: dict[str, tuple[float, float | None]] = {
 _INT_KEYS = {"max_tokens", "top_k", "seed", "n_ctx"}
 
 
+def _shortened(text: str, limit: int = 80) -> str:
+    """The user's text in a message, cut so a pasted megabyte does not become the message."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text)} characters)"
+
+
 def parse_stop(text: str) -> tuple[str, ...]:
     """Parse a stop list such as `["$$$", ".", ".\\n"]` without ever evaluating code.
 
@@ -95,17 +100,20 @@ def parse_stop(text: str) -> tuple[str, ...]:
     if not text:
         return ()
     value: Any
+    problem = f"stop must be a list of strings such as [\"\\n\", \"###\"], got {_shortened(text)}"
     try:
         value = json.loads(text)
+    except RecursionError as exc:  # thousands of nested brackets
+        raise SettingsError("stop", problem) from exc
     except ValueError:
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-            raise SettingsError("stop", f"stop must be a list of strings such as [\"\\n\", \"###\"], got {text!r}") from exc
+            raise SettingsError("stop", problem) from exc
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise SettingsError("stop", f"stop must be a list of strings such as [\"\\n\", \"###\"], got {text!r}")
+        raise SettingsError("stop", problem)
     return tuple(v for v in value if v)
 
 

@@ -87,10 +87,12 @@ def test_parse_stop(text: str, expected: tuple) -> None:
     assert parse_stop(text) == expected
 
 
-@pytest.mark.parametrize("text", ["[1, 2]", "__import__('os')", "[a, b]", "{'a': 1}"])
+@pytest.mark.parametrize("text", ["[1, 2]", "__import__('os')", "[a, b]", "{'a': 1}", "[" * 5000 + "]" * 5000,
+                                  "[" * 5000])
 def test_parse_stop_rejects_non_string_lists(text: str) -> None:
-    with pytest.raises(SettingsError):
+    with pytest.raises(SettingsError) as caught:
         parse_stop(text)
+    assert "stop must be a list of strings" in str(caught.value) and len(str(caught.value)) < 300
 
 
 def test_coerce_setting() -> None:
