@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import os
 import sys
 from pathlib import Path
 from typing import Sequence, TextIO
@@ -38,6 +39,8 @@ from samantha.transcript import banner_text, code_run_text, stats_line, unlikely
 
 EXIT_BAD_INPUT = 2
 EXIT_CHAIN_ERRORS = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl+C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a tool killed by a closed pipe reports
 
 
 class InputError(Exception):
@@ -51,7 +54,9 @@ def _read_text(path: str, what: str) -> str:
         raise InputError(f"cannot read the {what} file {path}: {exc.strerror or exc}") from None
     if b"\x00" in data[:4096]:
         raise InputError(f"the {what} file {path} is not a text file")
-    return data.decode("utf-8", errors="replace")
+    from samantha.documents import decode_text
+
+    return decode_text(data).replace("\r\n", "\n")  # UTF-8, else Windows-1252, like the page's TXT loader
 
 
 def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -184,22 +189,26 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
             feedback_output_only=args.output_only,
         )
     except SettingsError as exc:
-        raise InputError(f"--set {exc.key}: {exc}") from None
+        option = f"--set {exc.key}" if exc.key in values else "--" + exc.key.replace("_", "-")
+        raise InputError(f"{option}: {exc}") from None
 
 
 def _links_from_args(args: argparse.Namespace) -> tuple[str, ...]:
     """Hub links from --url and --urls-file, checked now so a bad line is an input error."""
     from samantha.hub import HubError, parse_links
 
-    text = "\n".join(args.url)
-    if args.urls_file:
-        text += "\n" + _read_text(args.urls_file, "links")
-    if not text.strip():
-        return ()
-    try:
-        return tuple(link.text for link in parse_links(text))
-    except HubError as exc:
-        raise InputError(str(exc)) from None
+    texts = ["\n".join(args.url)]
+    if args.urls_file:  # parsed on its own, so a bad line is reported with its line number in the file
+        texts.append(_read_text(args.urls_file, "links"))
+    links: list[str] = []
+    for text, source in zip(texts, ("--url", args.urls_file)):
+        if not text.strip():
+            continue
+        try:
+            links += [link.text for link in parse_links(text)]
+        except HubError as exc:
+            raise InputError(f"{source}: {exc}") from None
+    return tuple(links)
 
 
 def _progress_text(event: Downloading) -> str:
@@ -208,6 +217,17 @@ def _progress_text(event: Downloading) -> str:
     share = f"{100 * event.done / event.total:5.1f}% of {human_size(event.total)}" if event.total else human_size(event.done)
     left = f", {event.seconds_left:.0f}s left" if event.seconds_left is not None else ""
     return f"\rdownloading {event.filename}: {share} at {human_size(event.rate)}/s{left}   "
+
+
+def _session_file(path: str, settings: ChainSettings) -> SessionFile:
+    """The --save file, written once now so a path that cannot be written is said before anything runs."""
+    session = SessionFile(Path(path), settings)
+    try:
+        session.save()
+    except OSError as exc:
+        raise InputError(f"cannot write the session file {path}: {exc.strerror or exc}; choose another --save path") \
+            from None
+    return session
 
 
 def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -221,9 +241,13 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise InputError("no model: give at least one --model PATH")
         if args.model and (args.url or args.urls_file):
             print("samantha: both --model and links were given: the model list wins (as in the UI)", file=err)
+        folders = [m for m in args.model if "://" not in m and Path(m).is_dir()]
+        if folders:
+            raise InputError("a folder is not a model file: " + ", ".join(folders) + " (name a .gguf file in it)")
         missing = [m for m in args.model if "://" not in m and not Path(m).is_file()]
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
+        session = _session_file(args.save, settings) if args.save else None
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
         check_remote_models(settings.models)
         api_key = api_key_from(args)
@@ -237,12 +261,14 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(api_key))
     control = Control()
-    session = SessionFile(Path(args.save), settings) if args.save else None
     recorder = run_recorder(args.no_history, settings, grammar, LoadOptions(n_threads=args.threads, repack=args.repack), err)
     errors = 0
+    interrupted = False
     previous_handler = signal.getsignal(signal.SIGINT)
 
     def on_interrupt(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
         control.stop_all()
         print("\nsamantha: stopping…", file=err)
 
@@ -293,13 +319,31 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except PromptSyntaxError as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader went away (`samantha run … | head`): stop quietly, like other command-line tools.
+        control.stop_all()
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         backend.close()
         finish_recorder(recorder, err)
         for hook in hooks:
             hook.runner.close()
+    if interrupted:
+        return EXIT_INTERRUPTED  # a script can tell the run was cut short
     return EXIT_CHAIN_ERRORS if errors else 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's own flush at exit does not fail on the closed pipe again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _hub_models(args: argparse.Namespace) -> "HubModels":  # noqa: F821
@@ -369,7 +413,14 @@ def parse_command_line(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_command_line(argv)
+    try:
+        return _dispatch(parse_command_line(argv))
+    except BrokenPipeError:  # `samantha history show 3 | head`: the reader has what it wanted
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return run_command(args, sys.stdout, sys.stderr)
     if args.command == "runner":

@@ -127,11 +127,14 @@ class Worker:
         self._set_abort.restype = None
 
     def serve(self) -> None:
+        try:
+            self._serve()
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            return  # the app closed the pipe (it ended, or dropped an answer it no longer wants): just end
+
+    def _serve(self) -> None:
         while True:
-            try:
-                message = self.conn.recv()
-            except EOFError:
-                return
+            message = self.conn.recv()
             kind = message[0]
             if kind == "quit":
                 return

@@ -186,6 +186,8 @@ def history_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     raise HistoryError(f"there is no stored session #{args.id}")
                 print(f"deleted session #{args.id}", file=out)
                 return 0
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the command line ends quietly
     except (HistoryError, OSError, sqlite3.Error, RuntimeError) as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT

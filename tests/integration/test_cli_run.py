@@ -143,6 +143,43 @@ def test_ctrl_c_stops_the_chain_and_keeps_the_session(tiny_model: Path, tmp_path
     assert doc["finished"]["reason"] == "stopped"
     assert 1 <= len(doc["answers"]) < 50
     assert "stopping" in err
+    assert process.returncode == 130  # a script can tell the run was cut short
+
+
+def test_unusable_input_is_named_before_anything_runs(tiny_model: Path, tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    cannot_save = samantha("run", "--model", str(tiny_model), "--prompt", "x", "--save", str(a_file / "s.json"))
+    assert cannot_save.returncode == 2 and "cannot write the session file" in cannot_save.stderr
+    assert "Traceback" not in cannot_save.stderr
+    folder = samantha("run", "--model", str(tmp_path), "--prompt", "x")
+    assert folder.returncode == 2 and "a folder is not a model file" in folder.stderr
+    zero = samantha("run", "--model", str(tiny_model), "--prompt", "x", "--responses", "0")
+    assert zero.returncode == 2 and "--responses" in zero.stderr and "--set" not in zero.stderr
+    links = tmp_path / "links.txt"
+    links.write_text("---\nowner/repo:ok.gguf\nnot a link\n")
+    bad_link = samantha("run", "--urls-file", str(links), "--prompt", "x")
+    assert bad_link.returncode == 2 and "line 3" in bad_link.stderr.lower(), bad_link.stderr
+
+
+def test_a_windows_1252_prompt_file_keeps_its_accents(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_bytes("Um café, por favor\r\nAção".encode("cp1252"))
+    result = samantha("run", "--model", "m.gguf", "--prompt-file", str(prompts), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "Um café, por favor" in result.stdout and "Ação" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("bash") is None or shutil.which("head") is None, reason="needs bash and head")
+def test_a_reader_that_stops_early_ends_the_run_quietly(tiny_model: Path, tmp_path: Path) -> None:
+    """`samantha run … | head -1`: no traceback, and the exit status of a tool ended by a closed pipe."""
+    command = " ".join([*SAMANTHA, "run", "--model", str(tiny_model), "--prompt", "x", "--set", "max_tokens=40",
+                        "--set", "n_ctx=256", "--learning", "--pace", "0.05", "--no-history"])
+    result = subprocess.run(["bash", "-c", f"{command} 2>{tmp_path / 'err.txt'} | head -1; exit ${{PIPESTATUS[0]}}"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout == "=" * 42 + "\n"
+    assert result.returncode == 141
+    assert "Traceback" not in (tmp_path / "err.txt").read_text()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX shell")
