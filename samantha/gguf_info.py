@@ -232,6 +232,8 @@ def read_header(path: Path, *, wanted_arrays: frozenset[str] = frozenset({_TOKEN
             raise GGUFError(f"{path} is not a GGUF file: it is empty; download or convert it again")
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             return _parse(buf, path, size, wanted_arrays)
+    except (OverflowError, MemoryError):  # a length field far beyond anything a file can hold
+        raise GGUFError(f"{path} is corrupt: its header holds impossible sizes; download the file again") from None
     except FileNotFoundError:
         raise GGUFError(f"{path}: no such file; check the path or the model folder") from None
     except PermissionError:

@@ -64,6 +64,18 @@ def _exit_text(code: int | None) -> str:
     return f"exit code {code}" + (f", {name}" if name else "")
 
 
+def _load_failure(path: Path, reason: str) -> str:
+    """Why a file did not load, with what to do: the header reader names damage llama.cpp only hints at."""
+    from samantha.gguf_info import GGUFError, read_header
+
+    try:
+        read_header(path, wanted_arrays=frozenset())
+    except GGUFError as exc:
+        return f"llama.cpp could not load {path.name}: {exc}"
+    return (f"llama.cpp could not load {path.name}: {reason}. The file may be damaged, or made for a newer "
+            "llama.cpp: download it again, or update Samantha's llama-cpp-python")
+
+
 class LlamaProcessBackend:
     """Runs GGUF files with llama-cpp-python in a worker process (see llama_worker)."""
 
@@ -160,7 +172,7 @@ class LlamaProcessBackend:
             self._end_worker()
             if reply[1] == STOP_ERROR:
                 raise Cancelled("stopped while loading")
-            raise LoadFailed(f"llama.cpp could not load {path.name}: {reply[2] or reply[1]}")
+            raise LoadFailed(_load_failure(path, reply[2] or reply[1]))
         data = reply[1]
         info = ModelInfo(
             ref=ref,

@@ -130,6 +130,7 @@ def test_corrupt_gguf_is_reported_and_the_next_model_answers(broken_model: Path,
     events = run(settings, llama_backend)
     errors = [e for e in events if isinstance(e, ChainError)]
     assert len(errors) == 1 and "broken.gguf" in errors[0].message
+    assert "is truncated" in errors[0].message and "download it again" in errors[0].message  # what to do
     assert [Path(r.model).name for r in records(events)] == ["tiny-chatml.gguf", "tiny-chatml.gguf"]
     assert events[-1] == ChainFinished("done", 2)
 

@@ -298,3 +298,13 @@ def test_file_without_tokens_has_no_vocabulary(tmp_path: Path) -> None:
     path = _write_gguf(tmp_path / "notokens.gguf")
     with pytest.raises(GGUFError, match=r"notokens\.gguf has no token list"):
         VocabularyReader(path)
+
+
+def test_an_impossible_string_length_is_corruption(tmp_path: Path) -> None:
+    path = _write_gguf(tmp_path / "huge.gguf", tokens=["aaaa", "bbbb", "cccc"])
+    data = bytearray(path.read_bytes())
+    first = data.index(b"aaaa") - 8  # the token's length field
+    data[first:first + 8] = (2**64 - 16).to_bytes(8, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(GGUFError, match=r"huge\.gguf is (truncated or )?corrupt"):
+        read_model_card(path)
