@@ -54,6 +54,9 @@ def api_key_from(args: argparse.Namespace, environ: Mapping[str, str] | None = N
 def check_remote_models(models: Sequence[str]) -> None:
     """Every openai+ entry must parse, before anything runs."""
     for model in models:
+        if model.lower().startswith("openai+") and not is_remote_ref(model):
+            raise RemoteInputError(f"{model}: a remote model is openai+http://HOST:PORT/v1#MODEL "
+                                   "(or openai+https://…); other protocols are not supported")
         if is_remote_ref(model):
             try:
                 parse_ref(model)

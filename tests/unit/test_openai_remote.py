@@ -163,3 +163,11 @@ def test_stop_while_a_silent_server_is_asked_for_its_models() -> None:
             backend.load(REF, LoadOptions(), control)
     finally:
         release.set()
+
+
+def test_a_remote_entry_with_another_protocol_is_named_before_the_run() -> None:
+    from samantha.remote_cli import RemoteInputError, check_remote_models
+
+    with pytest.raises(RemoteInputError, match=r"openai\+ftp://x#m: a remote model is openai\+http://"):
+        check_remote_models(["a.gguf", "openai+ftp://x#m"])
+    check_remote_models(["a.gguf", "openai+http://127.0.0.1:8080/v1#m"])  # a good one passes
