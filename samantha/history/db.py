@@ -206,11 +206,18 @@ class HistoryDB:
             raise HistoryError(f"cannot open the history database {self.path}: {exc}") from None
         self._conn = conn
         conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrate(conn)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise HistoryError(
+                f"the history database {self.path} cannot be used ({exc}): it may be damaged. Move it aside "
+                "(Samantha then starts a new one) or put a backup in its place"
+            ) from None
         self.full_text = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'answers_fts'").fetchone() is not None
 

@@ -216,3 +216,14 @@ def test_interpreter_output_is_stored_searchable_and_replayed(tmp_path: Path, ll
         assert transcript_text(stored) == writer.text and "interpreter says 42" in writer.text
         assert [s.id for s in db.list_sessions(search="interpreter says")] == [stored.id]
         assert "interpreter says 42" in export_session(stored, "md")
+
+
+def test_a_damaged_database_is_named_with_what_to_do(tmp_path: Path) -> None:
+    from samantha.history import HistoryError
+
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"this is not a database, " * 200)
+    with pytest.raises(HistoryError) as caught:
+        HistoryDB(path)
+    message = str(caught.value)
+    assert str(path) in message and "Move it aside" in message
