@@ -76,8 +76,15 @@ def _observe_before_final_pick(llama_cpp: Any, sampler: Any, observe: Callable[[
 
 @contextlib.contextmanager
 def _final_pick_observed(llama_cpp: Any, llm: Any, observe: Callable[[Any, Any], None]) -> Iterator[None]:
-    """While generating, every sampler chain `llm` builds also reports what its final pick saw."""
-    build = llm._init_sampler  # llama-cpp-python builds the chain here when generation starts
+    """While generating, every sampler chain `llm` builds also reports what its final pick saw.
+
+    Without llama-cpp-python's `_init_sampler` (another version) learning mode still shows the raw
+    candidates, only not their probabilities after the samplers.
+    """
+    build = getattr(llm, "_init_sampler", None)  # llama-cpp-python builds the chain here when generation starts
+    if build is None:
+        yield
+        return
 
     def init_sampler(*args: Any, **kwargs: Any) -> Any:
         sampler = build(*args, **kwargs)
