@@ -20,9 +20,12 @@ import ctypes
 import signal
 import time
 from multiprocessing.connection import Connection
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
+
+from samantha.sampling import TailFreeProcessor
 
 STOP_ERROR = "cancelled"
 
@@ -55,40 +58,74 @@ def _llama_params(llama_cpp: Any, model_fields: dict[str, Any], context_fields: 
         lib.llama_model_default_params, lib.llama_context_default_params = model_default, context_default
 
 
-def _observe_before_final_pick(llama_cpp: Any, sampler: Any, observe: Callable[[Any, Any], None]) -> None:
-    """Put a read-only step just before the last sampler of a llama-cpp-python sampler chain.
+def _token_view(token_data_array: Any) -> Any:
+    """The (id, logit, p) records llama.cpp passes a sampler, as a writable numpy view (no copy)."""
+    size = int(token_data_array.contents.size)
+    return np.ctypeslib.as_array(token_data_array.contents.data, shape=(size,)) if size else None
 
-    The last sampler makes the pick (dist or greedy); what reaches it is what the
-    penalties, a grammar and the truncating samplers left, with temperature applied.
-    """
+
+def _insert_step(llama_cpp: Any, sampler: Any, at: int, step: Callable[[Any], None]) -> None:
+    """Put a Python step at position `at` of a llama-cpp-python sampler chain; the samplers from there on
+    follow it. Steps are only ever added behind the existing Python ones, so the positions llama-cpp-python
+    keeps to free them stay right."""
     chain = sampler.sampler
-    last = llama_cpp.llama_sampler_chain_remove(chain, llama_cpp.llama_sampler_chain_n(chain) - 1)
+    moved = [llama_cpp.llama_sampler_chain_remove(chain, llama_cpp.llama_sampler_chain_n(chain) - 1)
+             for _ in range(llama_cpp.llama_sampler_chain_n(chain) - at)]
+    sampler.add_custom(step)
+    for later in reversed(moved):
+        llama_cpp.llama_sampler_chain_add(chain, later)
 
-    def read(token_data_array: Any) -> None:
-        size = int(token_data_array.contents.size)
-        if size:
-            data = np.ctypeslib.as_array(token_data_array.contents.data, shape=(size,))
-            observe(data["id"], data["logit"])
 
-    sampler.add_custom(read)
-    llama_cpp.llama_sampler_chain_add(chain, last)
+@dataclass(frozen=True)
+class ChainExtras:
+    """Samantha's steps inside llama.cpp's sampler chain.
+
+    `tail_free` runs where llama.cpp once ran tail-free sampling: after the penalties and the
+    grammar (`leading` samplers), before top-k; run earlier, it could keep only tokens a grammar
+    forbids, which aborts llama.cpp. `observe` sees what reaches the final pick (learning mode).
+    """
+
+    leading: int
+    tail_free: TailFreeProcessor | None = None
+    observe: Callable[[Any, Any], None] | None = None
+
+    def install(self, llama_cpp: Any, sampler: Any) -> None:
+        if self.tail_free is not None:
+            tail_free = self.tail_free
+
+            def cut_tail(token_data_array: Any) -> None:
+                data = _token_view(token_data_array)
+                if data is not None:
+                    logits = data["logit"]
+                    logits[:] = tail_free(np.empty(0, dtype=np.intc), np.array(logits))
+
+            _insert_step(llama_cpp, sampler, self.leading, cut_tail)
+        if self.observe is not None:
+            observe = self.observe
+
+            def read(token_data_array: Any) -> None:
+                data = _token_view(token_data_array)
+                if data is not None:
+                    observe(data["id"], data["logit"])
+
+            _insert_step(llama_cpp, sampler, llama_cpp.llama_sampler_chain_n(sampler.sampler) - 1, read)
 
 
 @contextlib.contextmanager
-def _final_pick_observed(llama_cpp: Any, llm: Any, observe: Callable[[Any, Any], None]) -> Iterator[None]:
-    """While generating, every sampler chain `llm` builds also reports what its final pick saw.
+def _chain_extended(llama_cpp: Any, llm: Any, extras: ChainExtras) -> Iterator[None]:
+    """While generating, every sampler chain `llm` builds also holds Samantha's steps.
 
-    Without llama-cpp-python's `_init_sampler` (another version) learning mode still shows the raw
-    candidates, only not their probabilities after the samplers.
+    llama-cpp-python builds the chain in `_init_sampler` when generation starts. Should a version
+    lack it, tail-free sampling and the after-sampler view are left out rather than the answer failing.
     """
-    build = getattr(llm, "_init_sampler", None)  # llama-cpp-python builds the chain here when generation starts
-    if build is None:
+    build = getattr(llm, "_init_sampler", None)
+    if build is None or (extras.tail_free is None and extras.observe is None):
         yield
         return
 
     def init_sampler(*args: Any, **kwargs: Any) -> Any:
         sampler = build(*args, **kwargs)
-        _observe_before_final_pick(llama_cpp, sampler, observe)
+        extras.install(llama_cpp, sampler)
         return sampler
 
     llm._init_sampler = init_sampler
@@ -231,7 +268,7 @@ class Worker:
 
     def generate(self, request: dict[str, Any]) -> None:
         from samantha.learning import CandidateRecorder
-        from samantha.sampling import TailFreeProcessor, tfs_is_active
+        from samantha.sampling import tfs_is_active
         from samantha.settings import Sampling
 
         llama_cpp = self.llama_cpp
@@ -253,9 +290,13 @@ class Worker:
             # First in the sampler chain, so it sees the raw logits of each step.
             recorder = CandidateRecorder(request["candidates"], self._piece_text, greedy=sampling.temperature == 0)
             chain.append(recorder)
-        if tfs_is_active(sampling):
-            chain.append(TailFreeProcessor(sampling.tfs_z, sampling.top_k))
         processors = llama_cpp.LogitsProcessorList(chain) if chain else None
+        extras = ChainExtras(
+            # llama-cpp-python's chain: [our logits processors], penalties, [grammar], top-k, …, the pick
+            leading=(1 if processors else 0) + 1 + (1 if request["grammar"] else 0),
+            tail_free=TailFreeProcessor(sampling.tfs_z, sampling.top_k) if tfs_is_active(sampling) else None,
+            observe=recorder.observe_final if recorder is not None else None,
+        )
         lockstep = bool(request.get("lockstep")) and recorder is not None
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
         if request["grammar"]:
@@ -278,8 +319,7 @@ class Worker:
         started = time.perf_counter()
         first_at = started
         observing = contextlib.ExitStack()
-        if recorder is not None:
-            observing.enter_context(_final_pick_observed(llama_cpp, llm, recorder.observe_final))
+        observing.enter_context(_chain_extended(llama_cpp, llm, extras))
         generator = llm.generate(
             tokens,
             top_k=sampling.top_k,

@@ -231,6 +231,19 @@ def test_prompt_that_cannot_fit_gets_a_clear_message(tiny_model: Path, llama_bac
         list(llama_backend.generate(GenerationRequest("y" * 600, Sampling(), 1), Control()))
 
 
+@pytest.mark.parametrize("sampling", [
+    Sampling(n_ctx=512, max_tokens=20, temperature=0.7, seed=3),  # tail-free sampling on (tfs_z 0 < 1)
+    Sampling(n_ctx=512, max_tokens=20, temperature=1.0, tfs_z=0.5, top_p=0.9, min_p=0.05, typical_p=0.9, seed=4),
+])
+def test_a_grammar_works_with_temperature_and_tail_free_sampling(sampling: Sampling, tiny_model: Path,
+                                                                 llama_backend) -> None:
+    """Tail-free sampling runs after the grammar: run before it, it could leave only tokens the grammar forbids."""
+    settings = ChainSettings(models=(str(tiny_model),), prompt="a\nb\nc", sampling=sampling)
+    events = run(settings, llama_backend, grammar='root ::= "yes" | "no"\n')
+    assert not [e for e in events if isinstance(e, ChainError)]
+    assert [r.answer for r in records(events)] and all(r.answer in ("yes", "no") for r in records(events))
+
+
 @pytest.mark.parametrize("grammar", ["root ::= (", 'start ::= "a"\n'])
 def test_a_grammar_that_does_not_parse_ends_the_chain_with_a_clear_message(grammar: str, tiny_model: Path,
                                                                            llama_backend) -> None:

@@ -188,3 +188,13 @@ def test_control_tokens_show_by_name_among_the_candidates(tiny_model: Path) -> N
     control = {c.token_id: c.text for choice in choices for c in choice.candidates if c.token_id in (259, 260)}
     assert control, "over 40 steps of a 452-token vocabulary the top 50 hold a control token"
     assert set(control.items()) <= {(259, "<|im_start|>"), (260, "<|im_end|>")}
+
+
+def test_tail_free_sampling_shows_in_what_the_samplers_leave(tiny_model: Path) -> None:
+    """Samantha's own tail-free step sits inside llama.cpp's chain, so the after-sampler view includes it."""
+    sampling = Sampling(n_ctx=512, max_tokens=10, top_k=8, temperature=1.0, tfs_z=0.0, top_p=1.0, min_p=0.0,
+                        typical_p=1.0, seed=5)
+    choices = learn(tiny_model, sampling)[2]
+    assert all(c.survivors == 1 and c.sampled_probability == 1.0 and c.rank == 1 for c in choices)
+    loose = learn(tiny_model, Sampling(**{**sampling.to_dict(), "tfs_z": 1.0, "stop": ()}))[2]
+    assert all(c.survivors == 8 for c in loose)  # tail-free off: top-k alone decides
