@@ -80,7 +80,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "frequency_penalty": (-2.0, 2.0),
     "repeat_penalty": (0.0, 10.0),
     "seed": (0, 2**32 - 1),
-    "n_ctx": (0, None),
+    "n_ctx": (0, 16_777_216),  # 16M tokens: beyond any model's context; larger only makes llama.cpp grind
 }
 _INT_KEYS = {"max_tokens", "top_k", "seed", "n_ctx"}
 

@@ -64,9 +64,13 @@ def _exit_text(code: int | None) -> str:
     return f"exit code {code}" + (f", {name}" if name else "")
 
 
-def _load_failure(path: Path, reason: str) -> str:
+def _load_failure(path: Path, reason: str, n_ctx: int) -> str:
     """Why a file did not load, with what to do: the header reader names damage llama.cpp only hints at."""
     from samantha.gguf_info import GGUFError, read_header
+
+    if "llama_context" in reason:  # the weights loaded; the context (KV cache) for n_ctx did not fit
+        return (f"llama.cpp loaded {path.name} but could not make a context of n_ctx {n_ctx} tokens, most likely "
+                "for lack of memory: lower n_ctx (0 uses the model's own length)")
 
     try:
         read_header(path, wanted_arrays=frozenset())
@@ -172,7 +176,7 @@ class LlamaProcessBackend:
             self._end_worker()
             if reply[1] == STOP_ERROR:
                 raise Cancelled("stopped while loading")
-            raise LoadFailed(_load_failure(path, reply[2] or reply[1]))
+            raise LoadFailed(_load_failure(path, reply[2] or reply[1], options.n_ctx))
         data = reply[1]
         info = ModelInfo(
             ref=ref,

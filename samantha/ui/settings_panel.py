@@ -28,13 +28,17 @@ SLIDERS = (
 )
 
 
+# The whole-number boxes carry no Gradio minimum: Samantha checks them itself and names the field in its
+# message (Gradio's own check says only "Value -1 is less than minimum value 0").
+
+
 def render_chain_settings(ctx: PanelContext) -> None:
     controls = ctx.controls
     with gr.Row():
-        controls.add("responses", gr.Number(label="Number of responses", value=1, precision=0, minimum=1,
+        controls.add("responses", gr.Number(label="Number of responses", value=1, precision=0,
                                             info="each model answers the whole prompt list this many times",
                                             elem_id="responses"))
-        controls.add("loops", gr.Number(label="Number of loops", value=1, precision=0, minimum=1,
+        controls.add("loops", gr.Number(label="Number of loops", value=1, precision=0,
                                         info="the whole block repeats", elem_id="loops"))
     switches = (
         ("feedback", "Feedback loop", "each answer becomes the next previous response"),
@@ -66,12 +70,12 @@ def render_sampling(ctx: PanelContext) -> None:
     controls = ctx.controls
     defaults = Sampling()
     with gr.Row():
-        controls.add("n_ctx", gr.Number(label="n_ctx (context window)", value=defaults.n_ctx, precision=0, minimum=0,
+        controls.add("n_ctx", gr.Number(label="n_ctx (context window)", value=defaults.n_ctx, precision=0,
                                         info="tokens the model sees at once; 0 = the model's own; a change reloads",
                                         elem_id="n-ctx"))
-        controls.add("max_tokens", gr.Number(label="max_tokens", value=defaults.max_tokens, precision=0, minimum=0,
+        controls.add("max_tokens", gr.Number(label="max_tokens", value=defaults.max_tokens, precision=0,
                                              info="longest answer; 0 = as many as fit", elem_id="max-tokens"))
-        controls.add("top_k", gr.Number(label="top_k", value=defaults.top_k, precision=0, minimum=0,
+        controls.add("top_k", gr.Number(label="top_k", value=defaults.top_k, precision=0,
                                         info="keep the k most likely tokens; 1 = deterministic", elem_id="top-k"))
         controls.add("seed", gr.Textbox(label="Seed", value="", placeholder="random",
                                         info="empty = random; the status shows the seed used", elem_id="seed"))
@@ -88,7 +92,7 @@ def render_sampling(ctx: PanelContext) -> None:
 def render_advanced(ctx: PanelContext) -> None:
     controls = ctx.controls
     with gr.Row():
-        controls.add("threads", gr.Number(label="CPU threads", value=0, precision=0, minimum=0,
+        controls.add("threads", gr.Number(label="CPU threads", value=0, precision=0,
                                           info="0 = every core", elem_id="threads"))
         controls.add("repack", gr.Checkbox(
             label="Weight repacking", value=False, elem_id="repack",

@@ -44,6 +44,9 @@ def player_duration(page: Any) -> float:
 
 def use_vosk_folder(page: Any, folder: Path) -> None:
     open_feature_tab(page, "Voice")
+    # The voice tab fills in the remembered folder when the page loads (and its status line with it);
+    # typed before that arrives, the folder would be replaced by the one the previous test left.
+    wait_until(lambda: page.locator("#voice-listen-status").inner_text().strip() != "", "the voice tab to load")
     box = field(page, "vosk-dir")
     box.fill(str(folder))
 

@@ -141,6 +141,9 @@ def test_malformed_settings_give_a_message_and_keep_the_transcript(client: Any, 
         ({"model_list": "tiny-chatml.gguf", "stop": "__import__('os').system('echo hacked')"},
          "stop must be a list of strings"),
         ({"model_list": "", "links": "https://huggingface.co/a/b/resolve/main/c.gguf"}, "download feature"),
+        ({"model_list": "tiny-chatml.gguf", "threads": -1}, "threads must be a whole number of at least 0"),
+        ({"model_list": "tiny-chatml.gguf", "n_ctx": -5}, "n_ctx"),
+        ({"model_list": "tiny-chatml.gguf", "responses": 0}, "number of responses"),
     ],
 )
 def test_bad_input_messages(client: Any, models: Path, changes: dict[str, Any], fragment: str) -> None:

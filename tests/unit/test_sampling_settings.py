@@ -131,3 +131,17 @@ def test_the_tfs_z_help_text_says_what_the_values_do() -> None:
     assert not tfs_is_active(Sampling(temperature=1.0, tfs_z=off))
     logits = np.linspace(3.0, -3.0, 50).astype(np.float32)
     assert tail_free_mask(logits, deterministic, top_k=40).sum() == 1
+
+
+def test_an_n_ctx_beyond_any_model_is_refused_before_llama_cpp_grinds_on_it() -> None:
+    with pytest.raises(SettingsError, match="n_ctx"):
+        apply_settings(Sampling(), {"n_ctx": str(10**9)})
+    assert apply_settings(Sampling(), {"n_ctx": "1048576"}).n_ctx == 1048576  # a 1M-token model is fine
+
+
+def test_a_context_that_does_not_fit_is_not_blamed_on_the_file(tmp_path) -> None:
+    from samantha.backends.llama_process import _load_failure
+
+    model = tmp_path / "fine.gguf"
+    message = _load_failure(model, "Failed to create llama_context", 10_000_000)
+    assert "n_ctx 10000000" in message and "lower n_ctx" in message and "damaged" not in message
