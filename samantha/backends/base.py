@@ -163,10 +163,11 @@ class Cancelled(BackendError):
 class BadGrammar(BackendError):
     """The GBNF grammar does not parse: no model can use it, so the chain ends (it is not the model's fault)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reason: str = "") -> None:
+        said = f" ({reason})" if reason else ""
         super().__init__(
-            "the grammar does not parse (llama.cpp rejected it): check that it defines a `root` rule and that its "
-            "brackets, parentheses and quotes are closed"
+            f"the grammar does not parse{said}: llama.cpp rejected it. Check that it defines a `root` rule, that "
+            "every rule it uses is defined, and that its brackets, parentheses and quotes are closed"
         )
 
 

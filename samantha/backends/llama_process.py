@@ -237,7 +237,7 @@ class LlamaProcessBackend:
                 return
             elif kind == "error":
                 if reply[1] == "BadGrammar":
-                    raise BadGrammar()
+                    raise BadGrammar(reply[2])
                 if reply[1] == "PromptTooLong":
                     prompt_tokens, n_ctx = (int(v) for v in reply[2].split())
                     raise PromptTooLong(prompt_tokens, n_ctx)

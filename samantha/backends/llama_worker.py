@@ -17,7 +17,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import ctypes
+import os
+import re
 import signal
+import tempfile
 import time
 from multiprocessing.connection import Connection
 from dataclasses import dataclass
@@ -233,6 +236,42 @@ class Worker:
             "load_seconds": time.perf_counter() - started,
         }
 
+    def _grammar_problem(self, vocab: Any, grammar: str) -> str | None:
+        """None when llama.cpp takes the grammar, else its own words why not.
+
+        llama-cpp-python adds whatever llama.cpp returns to the sampler chain, and a grammar that does not
+        parse returns nothing, which would crash this process: so it is tried on its own first, with
+        llama.cpp's log caught to quote the reason.
+        """
+        llama_cpp = self.llama_cpp
+        said: list[str] = []
+
+        @llama_cpp.llama_log_callback
+        def catch(level: int, text: bytes, user_data: Any) -> None:
+            said.append(text.decode("utf-8", errors="replace"))
+
+        llama_cpp.llama_log_set(catch, ctypes.c_void_p(0))
+        saved_stderr = os.dup(2)  # the parser prints its reason straight to stderr
+        with tempfile.TemporaryFile() as printed:
+            os.dup2(printed.fileno(), 2)
+            try:
+                probe = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+            finally:
+                os.dup2(saved_stderr, 2)
+                os.close(saved_stderr)
+                from llama_cpp._logger import llama_log_callback
+
+                llama_cpp.llama_log_set(llama_log_callback, ctypes.c_void_p(0))
+            printed.seek(0)
+            said.append(printed.read().decode("utf-8", errors="replace"))
+        if probe:
+            llama_cpp.llama_sampler_free(probe)
+            return None
+        log = "".join(said)
+        reason = re.search(r"error parsing grammar: ([^\n]+)", log)
+        lines = [line.strip() for line in log.splitlines() if line.strip()]
+        return reason.group(1).strip() if reason else (lines[0] if lines else "")
+
     def _usable_ctx(self) -> int:
         """The context the user asked for: llama.cpp may round its own up (4000 -> 4096), but
         llama-cpp-python's token buffer holds exactly the requested size, and overflowing it crashes."""
@@ -300,13 +339,10 @@ class Worker:
         lockstep = bool(request.get("lockstep")) and recorder is not None
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
         if request["grammar"]:
-            # llama-cpp-python adds whatever llama.cpp returns to the sampler chain, and a grammar that does
-            # not parse returns nothing, which crashes the process: try it on its own first.
-            probe = llama_cpp.llama_sampler_init_grammar(vocab, request["grammar"].encode("utf-8"), b"root")
-            if not probe:
-                self.conn.send(("error", "BadGrammar", ""))
+            problem = self._grammar_problem(vocab, request["grammar"])
+            if problem is not None:
+                self.conn.send(("error", "BadGrammar", problem))
                 return
-            llama_cpp.llama_sampler_free(probe)
         grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
         stops = sampling.stop
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

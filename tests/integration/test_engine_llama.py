@@ -244,13 +244,18 @@ def test_a_grammar_works_with_temperature_and_tail_free_sampling(sampling: Sampl
     assert [r.answer for r in records(events)] and all(r.answer in ("yes", "no") for r in records(events))
 
 
-@pytest.mark.parametrize("grammar", ["root ::= (", 'start ::= "a"\n'])
-def test_a_grammar_that_does_not_parse_ends_the_chain_with_a_clear_message(grammar: str, tiny_model: Path,
-                                                                           llama_backend) -> None:
+@pytest.mark.parametrize(("grammar", "reason"), [
+    ("root ::= (", "expecting"),
+    ('start ::= "a"\n', "root"),
+    ("root ::= foo\n", "Undefined rule identifier 'foo'"),  # llama.cpp's own words are passed on
+])
+def test_a_grammar_that_does_not_parse_ends_the_chain_with_a_clear_message(grammar: str, reason: str,
+                                                                           tiny_model: Path, llama_backend) -> None:
     settings = ChainSettings(models=(str(tiny_model), str(tiny_model)), prompt="a\nb", sampling=SMALL)
     events = run(settings, llama_backend, grammar=grammar)
     [error] = [e for e in events if isinstance(e, ChainError)]
     assert "grammar does not parse" in error.message and "root" in error.message
+    assert reason in error.message, error.message
     assert "crashed" not in error.message  # not blamed on the model file
     assert events[-1] == ChainFinished("error", 0)
     fine = run(ChainSettings(models=(str(tiny_model),), prompt="a", sampling=SMALL), llama_backend,
