@@ -1,7 +1,9 @@
 """Sampling maths the engine owns: tail-free sampling and random hyperparameters.
 
 llama.cpp dropped tail-free sampling (tfs_z) and llama-cpp-python accepts and
-ignores it, so Samantha applies it as a logits mask with the original algorithm.
+ignores it, so Samantha applies it as a logits mask with the original algorithm,
+as a step inside llama.cpp's sampler chain after the penalties and a grammar
+(see `ChainExtras` in the llama.cpp worker).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def tail_free_mask(logits: npt.NDArray[np.floating], z: float, top_k: int, min_k
 
 
 class TailFreeProcessor:
-    """A llama-cpp-python logits processor that masks tokens tail-free sampling drops."""
+    """Masks the tokens tail-free sampling drops (-inf); called like a llama-cpp-python logits processor."""
 
     def __init__(self, z: float, top_k: int) -> None:
         self.z = z
