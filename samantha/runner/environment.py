@@ -69,7 +69,11 @@ ALLOWED_VARIABLES: frozenset[str] = frozenset(
         "PROCESSOR_ARCHITECTURE",
     }
 )
-ALLOWED_PREFIXES: tuple[str, ...] = ("LC_",)
+# The locale categories POSIX and glibc define, by name: a prefix would also pass LC_SECRET_TOKEN.
+LOCALE_VARIABLES: frozenset[str] = frozenset(
+    f"LC_{name}" for name in ("ALL", "CTYPE", "COLLATE", "MESSAGES", "MONETARY", "NUMERIC", "TIME", "ADDRESS",
+                              "IDENTIFICATION", "MEASUREMENT", "NAME", "PAPER", "TELEPHONE")
+)
 
 # Set for every run: output arrives as it is printed, in UTF-8, and matplotlib never opens a window.
 RUN_VARIABLES: Mapping[str, str] = {
@@ -120,7 +124,7 @@ def minimal_environment(
     env = {
         key: value
         for key, value in source.items()
-        if key.upper() in ALLOWED_VARIABLES or key.upper().startswith(ALLOWED_PREFIXES)
+        if key.upper() in ALLOWED_VARIABLES or key.upper() in LOCALE_VARIABLES
     }
     path_key = next((key for key in env if key.upper() == "PATH"), "PATH")
     entries = [entry for entry in env.get(path_key, "").split(os.pathsep) if entry]
@@ -210,6 +214,8 @@ def find_environment(location: Path | str | None = None) -> RunnerEnvironment:
     creates it, when nothing usable is there.
     """
     path = Path(location).expanduser() if location is not None and str(location).strip() else default_environment_dir()
+    path = path.absolute()  # code runs in its own folder, so a relative path would point elsewhere (no resolve:
+    # a venv's python is a symlink, and following it would leave the venv)
     if path.is_dir():
         python = interpreter_in(path)
         if not python.is_file():

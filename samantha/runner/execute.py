@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Literal, Protocol
 
 from samantha.runner.environment import RunnerEnvironment
-from samantha.runner.errors import NoCodeError
+from samantha.runner.errors import NoCodeError, RunnerError
 from samantha.runner.extract import extract_python
 from samantha.runner.processes import ProcessInfo, ProcessManager, ProcessTree, free_port, start_process
 
@@ -221,7 +221,13 @@ class CodeRunner:
         self.workdir.mkdir(parents=True, exist_ok=True)
         run_dir = self._new_run_dir()
         code_path = run_dir / CODE_FILE_NAME
-        code_path.write_text(code, encoding="utf-8")
+        try:
+            code_path.write_text(code, encoding="utf-8")
+        except UnicodeEncodeError as exc:
+            raise RunnerError(
+                f"The code holds a character that cannot be saved as UTF-8 (position {exc.start}); "
+                "retype that part of the code and run it again."
+            ) from None
         figures = run_dir / "figures"
         images_before = _image_times(self.workdir)
         command = [str(self.environment.python), "-u", str(STARTUP_FILE), str(code_path), str(figures)]
@@ -242,10 +248,12 @@ class CodeRunner:
             notes = self._end(tree, ended_by, limit)
         finally:
             self.processes.untrack(handle)
-        complete = out.join(DRAIN_SECONDS) & err.join(DRAIN_SECONDS)
-        if not complete:
+        drained = (out.join(DRAIN_SECONDS), err.join(DRAIN_SECONDS))
+        if not all(drained):
             notes.append("Some output may be missing: a process outside the runner's reach kept the output open.")
-        for stream in (tree.popen.stdout, tree.popen.stderr):
+        for stream, done in zip((tree.popen.stdout, tree.popen.stderr), drained):
+            if not done:
+                continue  # its reader still waits on that process; closing would wait with it, maybe forever
             try:
                 stream.close()
             except OSError:
@@ -332,7 +340,13 @@ class CodeRunner:
         self.workdir.mkdir(parents=True, exist_ok=True)
         run_dir = self._new_run_dir()
         code_path = run_dir / CODE_FILE_NAME
-        code_path.write_text(code, encoding="utf-8")
+        try:
+            code_path.write_text(code, encoding="utf-8")
+        except UnicodeEncodeError as exc:
+            raise RunnerError(
+                f"The code holds a character that cannot be saved as UTF-8 (position {exc.start}); "
+                "retype that part of the code and run it again."
+            ) from None
         python = str(self.environment.python)
         extra = dict(self.extra_env)
         if re.search(r"^\s*(?:import|from)\s+streamlit\b", code, re.MULTILINE):

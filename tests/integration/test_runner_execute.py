@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,8 +18,10 @@ from samantha.runner import (
     ProcessManager,
     RunLimits,
     RunnerEnvironment,
+    RunnerError,
     RunResult,
     build_view,
+    find_environment,
     is_error,
     stop_condition_met,
     wants_stop,
@@ -98,6 +101,8 @@ def test_secrets_in_the_apps_environment_are_not_visible(runner: CodeRunner, mon
     monkeypatch.setenv("HF_TOKEN", "hf_should_not_leak")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-should-not-leak")
     monkeypatch.setenv("SAMANTHA_SECRET", "do-not-leak")
+    monkeypatch.setenv("LC_SECRET_TOKEN", "do-not-leak")  # not a locale variable, whatever its name says
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
     result = runner.run(
         "import os\n"
         "for name in ('HF_TOKEN', 'OPENAI_API_KEY', 'SAMANTHA_SECRET'):\n"
@@ -237,3 +242,41 @@ def test_an_answer_is_extracted_and_run(runner: CodeRunner) -> None:
 def test_reading_input_does_not_hang(runner: CodeRunner) -> None:
     result = runner.run("name = input('name? ')")
     assert "EOFError" in result.stderr and result.ended_by == "exit"
+
+
+def test_a_process_that_escapes_the_run_does_not_hold_it_past_the_drain(environment: RunnerEnvironment,
+                                                                        tmp_path: Path) -> None:
+    """A daemon in its own session keeps the output pipe open; the run must still come back, and say so."""
+    runner = CodeRunner(environment, tmp_path, limits=RunLimits(timeout=30))
+    code = ("import subprocess, sys\n"
+            "subprocess.Popen([sys.executable, '-c', 'import os, time; os.setsid(); "
+            "open(\"daemon.pid\", \"w\").write(str(os.getpid())); print(1, flush=True); time.sleep(120)'])\n"
+            "print('parent done')")  # the parent ends at once, before the runner has seen its child
+    try:
+        result = runner.run(code)
+        daemon = psutil.Process(int((tmp_path / "daemon.pid").read_text()))
+        assert daemon.is_running() and daemon.status() != psutil.STATUS_ZOMBIE, \
+            "the run came back only after the escaped process ended"
+    finally:
+        runner.close()
+        with contextlib.suppress(psutil.Error, FileNotFoundError, ValueError):
+            psutil.Process(int((tmp_path / "daemon.pid").read_text())).kill()
+    assert "parent done" in result.stdout and result.ended_by == "exit"
+    assert any("output may be missing" in note for note in result.notes)
+
+
+def test_a_relative_runner_path_works_from_the_codes_own_folder(environment: RunnerEnvironment, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    root = environment.root if environment.root is not None else environment.python.parent.parent
+    monkeypatch.chdir(root.parent)
+    relative = find_environment(Path(root.name))
+    runner = CodeRunner(relative, tmp_path / "work")
+    try:
+        assert runner.run("print(6 * 7)").stdout == "42\n"
+    finally:
+        runner.close()
+
+
+def test_code_that_cannot_be_saved_is_a_clear_error(runner: CodeRunner) -> None:
+    with pytest.raises(RunnerError, match="cannot be saved as UTF-8"):
+        runner.run("print('a\\udcff')".encode().decode("unicode_escape"))
