@@ -33,7 +33,12 @@ def server_url(text: str) -> str:
     url = url.split("#", 1)[0].rstrip("/")
     if not url:
         raise RemoteRefError(f"no server address: type one such as http://127.0.0.1:8080/v1 (entry form: {EXAMPLE})")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 - raises ValueError on a broken [IPv6] address
+    except ValueError as exc:
+        raise RemoteRefError(f"{text.strip()!r} is not a server address ({exc}): type one such as "
+                             "http://127.0.0.1:8080/v1") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise RemoteRefError(
             f"{text.strip()!r} is not a server address: type one such as http://127.0.0.1:8080/v1 "
@@ -41,6 +46,12 @@ def server_url(text: str) -> str:
         )
     if parts.query:
         raise RemoteRefError(f"the server address {url!r} must not have a ?query part")
+    if parts.username is not None or parts.password is not None:
+        # A key in the address would be saved with the chain, in session files and in every message.
+        raise RemoteRefError(
+            "the server address must not hold a user name or key (user:key@host): give the key in the API key "
+            "field or an environment variable instead"
+        )
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:

@@ -377,8 +377,8 @@ class OpenAIRemoteBackend:
         usage = answer.usage
         yield Generated(
             text=answer.text,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            answer_tokens=int(usage.get("completion_tokens") or answer.tokens),
+            prompt_tokens=_count(usage.get("prompt_tokens"), 0),
+            answer_tokens=_count(usage.get("completion_tokens"), answer.tokens),
             prompt_seconds=first_at - started,
             generation_seconds=ended - first_at,
             finish_reason=finish,
@@ -410,3 +410,14 @@ def _pieces(text: str, choices: list[Any]) -> Iterator[Piece]:
     yield Piece(text, -1, choices[0] if choices else None)
     for choice in choices[1:]:
         yield Piece("", -1, choice)
+
+
+def _count(value: object, fallback: int) -> int:
+    """A token count from the server's usage, or `fallback` when it sent none or nonsense."""
+    if isinstance(value, bool):
+        return fallback
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return fallback

@@ -171,3 +171,19 @@ def test_a_remote_entry_with_another_protocol_is_named_before_the_run() -> None:
     with pytest.raises(RemoteInputError, match=r"openai\+ftp://x#m: a remote model is openai\+http://"):
         check_remote_models(["a.gguf", "openai+ftp://x#m"])
     check_remote_models(["a.gguf", "openai+http://127.0.0.1:8080/v1#m"])  # a good one passes
+
+
+@pytest.mark.parametrize(("ref", "fragment"), [
+    ("openai+http://[::1/v1#m", "is not a server address"),
+    ("openai+http://user:sk-secret@127.0.0.1:8080/v1#m", "must not hold a user name or key"),
+])
+def test_addresses_that_cannot_be_used_are_named(ref: str, fragment: str) -> None:
+    with pytest.raises(RemoteRefError, match=fragment) as caught:
+        parse_ref(ref)
+    assert "sk-secret" not in str(caught.value)  # the key is not repeated in the message
+
+
+def test_usage_numbers_a_server_gets_wrong_are_ignored() -> None:
+    from samantha.backends.openai_remote import _count
+
+    assert [_count(v, 7) for v in (12, "12", "x", None, -3, True, 1.5)] == [12, 12, 7, 7, 7, 7, 7]
