@@ -136,6 +136,17 @@ class _Stream:
                     response.read()
                     self.events.put(("error", for_status(response, base_url, path, model)))
                     return
+                kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                if kind == "application/json":  # the server ignored "stream": the whole answer at once
+                    self.events.put(("data", response.read().decode("utf-8", errors="replace")))
+                    self.events.put(("end", None))
+                    return
+                if kind in ("text/html", "application/xhtml+xml"):
+                    self.events.put(("error", WrongURL(
+                        f"{base_url}{path} answered with a web page, not an OpenAI-compatible answer: check the "
+                        "server address (it usually ends in /v1) and that a proxy or login page is not in the way"
+                    )))
+                    return
                 for data in sse_data(response.iter_lines()):
                     if self._abandoned.is_set():
                         return

@@ -111,7 +111,7 @@ def parse_chunk(data: str, chat: bool) -> ChunkPart:
         if not isinstance(choice, dict) or choice.get("index", 0) != 0:
             continue
         if chat:
-            delta = choice.get("delta") or {}
+            delta = choice.get("delta") or choice.get("message") or {}  # a server that would not stream
             part.text += str(delta.get("content") or "")
             part.choices += _chat_choices(choice.get("logprobs"))
         else:

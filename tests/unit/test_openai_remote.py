@@ -183,7 +183,30 @@ def test_addresses_that_cannot_be_used_are_named(ref: str, fragment: str) -> Non
     assert "sk-secret" not in str(caught.value)  # the key is not repeated in the message
 
 
-def test_usage_numbers_a_server_gets_wrong_are_ignored() -> None:
-    from samantha.backends.openai_remote import _count
+class PlainServer(Server):
+    """A server that answers the streamed request with another content type."""
 
-    assert [_count(v, 7) for v in (12, "12", "x", None, -3, True, 1.5)] == [12, 12, 7, 7, 7, 7, 7]
+    def __init__(self, body: str, content_type: str) -> None:
+        super().__init__(body)
+        self.content_type = content_type
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            return super().__call__(request)
+        self.requests.append(request)
+        return httpx.Response(200, text=self.body, headers={"content-type": self.content_type})
+
+
+def test_a_server_that_will_not_stream_still_gives_its_answer() -> None:
+    whole = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "All at once."},
+                          "finish_reason": "stop"}], "usage": {"prompt_tokens": "x", "completion_tokens": 3}}
+    server = PlainServer(json.dumps(whole), "application/json")
+    done = generate(OpenAIRemoteBackend(transport=httpx.MockTransport(server), environ={}), CHAT)[-1]
+    assert isinstance(done, Generated) and done.text == "All at once." and done.finish_reason == "eos"
+    assert done.prompt_tokens == 0 and done.answer_tokens == 3  # a usage number that is not a number is ignored
+
+
+def test_a_web_page_instead_of_an_answer_names_the_address() -> None:
+    server = PlainServer("<html><body>Please sign in</body></html>", "text/html; charset=utf-8")
+    with pytest.raises(WrongURL, match="answered with a web page.*ends in /v1"):
+        generate(OpenAIRemoteBackend(transport=httpx.MockTransport(server), environ={}), CHAT)
