@@ -14,8 +14,15 @@ from markdown_it import MarkdownIt
 # Fence languages that count as Python (compared lower-case).
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "py3"})
 
-# Package-install lines: valid in a notebook or a shell, a syntax error in a script.
-_PIP_LINE = re.compile(r"^\s*(?:[!%]\s*pip3?\b|pip3?(?:\s|$)|!\s*python3?\s+-m\s+pip\b)")
+# Fences whose content is itself Markdown: models sometimes wrap a whole answer in one.
+MARKDOWN_LANGUAGES = frozenset({"markdown", "md"})
+
+# Package-install lines: valid in a notebook or a shell, a syntax error in a script. `pip = 2` is Python.
+_PIP_LINE = re.compile(
+    r"^\s*(?:[!%]\s*pip3?\b"
+    r"|(?:\$\s*)?pip3?\s+(?:install|uninstall|download|freeze|list|show)\b"
+    r"|[!%$]?\s*python3?\s+-m\s+pip\b)"
+)
 
 
 def python_blocks(answer: str) -> list[str]:
@@ -25,9 +32,11 @@ def python_blocks(answer: str) -> list[str]:
         if token.type != "fence":
             continue
         words = token.info.strip().split()
-        language = words[0].strip("{}.").lower() if words else ""
+        language = words[0].strip("{}.").split(":")[0].lower() if words else ""  # ```python:main.py
         if language in PYTHON_LANGUAGES:
             blocks.append(token.content)
+        elif language in MARKDOWN_LANGUAGES:
+            blocks += python_blocks(token.content)
     return blocks
 
 

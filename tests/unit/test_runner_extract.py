@@ -12,7 +12,8 @@ def test_one_python_block_is_extracted_without_the_surrounding_text() -> None:
     assert extract_python(answer) == "print('hi')"
 
 
-@pytest.mark.parametrize("fence", ["python", "Python", "PYTHON", "py", "Py", "python3", "python title='x.py'"])
+@pytest.mark.parametrize("fence", ["python", "Python", "PYTHON", "py", "Py", "python3", "python title='x.py'",
+                                   "python:main.py"])
 def test_language_names_and_cases_that_count_as_python(fence: str) -> None:
     assert extract_python(f"```{fence}\nx = 1\n```") == "x = 1"
 
@@ -42,6 +43,17 @@ def test_pip_lines_are_dropped_but_similar_names_are_kept() -> None:
         "```"
     )
     assert extract_python(answer) == "pipeline = [1, 2]\npips = 3\nprint(pipeline, pips)"
+
+
+def test_shell_pip_lines_go_but_python_named_pip_stays() -> None:
+    answer = "```python\n$ pip install rich\npython -m pip install rich\npip = 2\npip3 = pip + 1\nprint(pip3)\n```"
+    assert extract_python(answer) == "pip = 2\npip3 = pip + 1\nprint(pip3)"
+
+
+def test_python_inside_a_markdown_fence_counts() -> None:
+    """Some models wrap their whole answer in a ````markdown fence."""
+    answer = "````markdown\nHere:\n```python\nprint(1)\n```\n````"
+    assert extract_python(answer) == "print(1)"
 
 
 def test_a_block_cut_off_before_its_closing_fence_still_counts() -> None:
