@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import Any
 
 import httpx
@@ -44,9 +46,12 @@ def server_message(response: httpx.Response) -> str:
         body: Any = json.loads(response.read() or b"null")
     except (ValueError, httpx.HTTPError):
         try:
-            return response.text.strip()[:300]
+            text = response.text
         except httpx.HTTPError:
             return ""
+        if "<" in text and ">" in text:  # an HTML error page: its words, not its markup
+            text = html.unescape(re.sub(r"(?is)<(script|style)\b.*?</\1>|<[^>]+>", " ", text))
+        return " ".join(text.split())[:300]
     if isinstance(body, dict):
         error = body.get("error", body.get("detail", body.get("message")))
         if isinstance(error, dict):
@@ -79,6 +84,13 @@ def for_status(response: httpx.Response, base_url: str, path: str, model: str = 
     lowered = reason.lower()
     if model and ("model" in lowered and any(w in lowered for w in ("not found", "does not exist", "unknown", "no such"))):
         return ModelUnknown(f"the server at {base_url} does not serve the model {model!r}{said}; use List models to see its names")
+    if 300 <= status < 400:
+        target = response.headers.get("location", "")
+        where = f" to {target}" if target else ""
+        return WrongURL(
+            f"{base_url}{path} sends requests elsewhere ({status}{where}): use the address it points to "
+            "(for example https:// instead of http://), or check that a login page is not in the way"
+        )
     if status in (404, 405):
         return WrongURL(
             f"{base_url}{path} answered {status}: this address has no OpenAI-compatible API. Check the path; it "

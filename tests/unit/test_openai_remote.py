@@ -210,3 +210,16 @@ def test_a_web_page_instead_of_an_answer_names_the_address() -> None:
     server = PlainServer("<html><body>Please sign in</body></html>", "text/html; charset=utf-8")
     with pytest.raises(WrongURL, match="answered with a web page.*ends in /v1"):
         generate(OpenAIRemoteBackend(transport=httpx.MockTransport(server), environ={}), CHAT)
+
+
+def test_a_redirect_and_an_html_error_page_read_as_words() -> None:
+    from samantha.backends.openai_errors import for_status
+
+    moved = httpx.Response(301, headers={"location": "https://server:8000/v1/models"},
+                           request=httpx.Request("GET", "http://server:8000/v1/models"))
+    error = for_status(moved, "http://server:8000/v1", "/models")
+    assert isinstance(error, WrongURL) and "to https://server:8000/v1/models" in str(error)
+    page = httpx.Response(502, text="<html><head><style>p{}</style></head><body><h1>Bad Gateway</h1>"
+                                    "<p>nginx &amp; co</p></body></html>")
+    message = str(for_status(page, "http://server:8000/v1", "/chat/completions"))
+    assert "Bad Gateway nginx & co" in message and "<" not in message
