@@ -85,7 +85,10 @@ def finish_recorder(recorder: Recorder | None, err: TextIO) -> None:
 
 def _write(text: str, output: str | None, out: TextIO) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise HistoryError(f"cannot write {output}: {exc.strerror or exc}; choose another -o path") from None
         print(f"wrote {output}", file=out)
     else:
         out.write(text)

@@ -189,6 +189,9 @@ def test_history_command_line_lists_shows_exports_and_compares(tiny_model: Path,
     assert "2 of 2 answer(s) the same, 0 different" in rerun.stdout
     missing = samantha("history", "show", "99")
     assert missing.returncode == 2 and "no stored session #99" in missing.stderr
+    nowhere = samantha("history", "export", "1", "-o", str(out_file / "inside-a-file.md"))
+    assert nowhere.returncode == 2 and f"cannot write {out_file / 'inside-a-file.md'}" in nowhere.stderr
+    assert "choose another -o path" in nowhere.stderr
 
 
 def test_interpreter_output_is_stored_searchable_and_replayed(tmp_path: Path, llama_backend, tiny_model: Path) -> None:  # type: ignore[no-untyped-def]
