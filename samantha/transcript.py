@@ -19,9 +19,11 @@ def banner_text(banner: Banner) -> str:
 def stats_line(record: AnswerRecord) -> str:
     """`---------- (161 tokens, 58.4s)` plus prompt tokens, tokens/s and load time."""
     seconds = record.prompt_seconds + record.generation_seconds
+    # A remote server that sends no usage leaves the prompt's size unknown, which is not zero tokens.
+    prompt = "prompt" if not record.prompt_tokens and "remote" in record.extra else f"prompt {record.prompt_tokens} tokens"
     line = (
         f"---------- ({record.answer_tokens} tokens, {seconds:.1f}s) "
-        f"prompt {record.prompt_tokens} tokens in {record.prompt_seconds:.2f}s, "
+        f"{prompt} in {record.prompt_seconds:.2f}s, "
         f"{record.tokens_per_second:.1f} tokens/s"
     )
     if record.load_seconds:

@@ -92,6 +92,15 @@ def test_transcript_uses_the_shared_banner_and_stats_lines() -> None:
     assert writer.status.startswith("Done: 1 answer(s), seed 7") and "1 error(s)" in writer.status
 
 
+def test_a_remote_answer_without_usage_does_not_claim_a_zero_token_prompt() -> None:
+    from dataclasses import replace
+
+    remote = replace(record(), prompt_tokens=0, extra={"remote": {"server": "http://s:8000/v1"}})
+    assert "prompt in " in stats_line(remote) and "prompt 0 tokens" not in stats_line(remote)
+    local = replace(record(), prompt_tokens=12)
+    assert "prompt 12 tokens in " in stats_line(local)
+
+
 def test_fast_mode_writes_whole_answers_only() -> None:
     writer = TranscriptWriter(fast=True)
     writer.apply(Banner("/m/a.gguf", "a.gguf", 1, 1, 1))
