@@ -180,6 +180,20 @@ class CodeRunner:
         self.extra_env = dict(extra_env or {})
         self._lock = threading.Lock()
 
+    def _save_code(self, code: str) -> tuple[Path, Path]:
+        """A new run folder holding `code` as a file: (the folder, the file)."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        run_dir = self._new_run_dir()
+        code_path = run_dir / CODE_FILE_NAME
+        try:
+            code_path.write_text(code, encoding="utf-8")
+        except UnicodeEncodeError as exc:
+            raise RunnerError(
+                f"The code holds a character that cannot be saved as UTF-8 (position {exc.start}); "
+                "retype that part of the code and run it again."
+            ) from None
+        return run_dir, code_path
+
     def _new_run_dir(self) -> Path:
         runs = self.workdir / PRIVATE_FOLDER / "runs"
         runs.mkdir(parents=True, exist_ok=True)
@@ -218,16 +232,7 @@ class CodeRunner:
         limit = self.limits.timeout if timeout == "default" else timeout
         if limit is not None and limit <= 0:
             raise ValueError(f"The time limit must be a positive number of seconds (or none), not {limit}.")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        run_dir = self._new_run_dir()
-        code_path = run_dir / CODE_FILE_NAME
-        try:
-            code_path.write_text(code, encoding="utf-8")
-        except UnicodeEncodeError as exc:
-            raise RunnerError(
-                f"The code holds a character that cannot be saved as UTF-8 (position {exc.start}); "
-                "retype that part of the code and run it again."
-            ) from None
+        run_dir, code_path = self._save_code(code)
         figures = run_dir / "figures"
         images_before = _image_times(self.workdir)
         command = [str(self.environment.python), "-u", str(STARTUP_FILE), str(code_path), str(figures)]
@@ -337,16 +342,7 @@ class CodeRunner:
         """
         if not code.strip():
             raise NoCodeError("There is no code to start: the editor is empty.")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        run_dir = self._new_run_dir()
-        code_path = run_dir / CODE_FILE_NAME
-        try:
-            code_path.write_text(code, encoding="utf-8")
-        except UnicodeEncodeError as exc:
-            raise RunnerError(
-                f"The code holds a character that cannot be saved as UTF-8 (position {exc.start}); "
-                "retype that part of the code and run it again."
-            ) from None
+        run_dir, code_path = self._save_code(code)
         python = str(self.environment.python)
         extra = dict(self.extra_env)
         if re.search(r"^\s*(?:import|from)\s+streamlit\b", code, re.MULTILINE):
