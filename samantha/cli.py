@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence, TextIO

@@ -71,7 +71,6 @@ def _load_failure(path: Path, reason: str, n_ctx: int) -> str:
     if "llama_context" in reason:  # the weights loaded; the context (KV cache) for n_ctx did not fit
         return (f"llama.cpp loaded {path.name} but could not make a context of n_ctx {n_ctx} tokens, most likely "
                 "for lack of memory: lower n_ctx (0 uses the model's own length)")
-
     try:
         read_header(path, wanted_arrays=frozenset())
     except GGUFError as exc:

@@ -354,8 +354,8 @@ class Worker:
         llama_cpp.llama_perf_context_reset(llm.ctx)
         started = time.perf_counter()
         first_at = started
-        observing = contextlib.ExitStack()
-        observing.enter_context(_chain_extended(llama_cpp, llm, extras))
+        extended = contextlib.ExitStack()  # closed with the generator, below
+        extended.enter_context(_chain_extended(llama_cpp, llm, extras))
         generator = llm.generate(
             tokens,
             top_k=sampling.top_k,
@@ -411,7 +411,7 @@ class Worker:
         finally:
             self._set_abort(llm.ctx, self._no_abort, None)
             generator.close()
-            observing.close()
+            extended.close()
         if finish not in ("stop",):
             tail = decoder.decode(b"", final=True)
             text += tail
