@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.models import real_models  # noqa: E402
-from bench.stats import ratio_line  # noqa: E402
-from samantha.backends.base import Control, GenerationRequest, LoadOptions, Piece  # noqa: E402
-from samantha.backends.llama_process import LlamaProcessBackend  # noqa: E402
-from samantha.settings import Sampling  # noqa: E402
+from bench.models import real_models
+from bench.stats import ratio_line
+from samantha.backends.base import Control, GenerationRequest, LoadOptions, Piece
+from samantha.backends.llama_process import LlamaProcessBackend
+from samantha.settings import Sampling
 
 N_CTX = 2048
 QUESTION = "Write a short story about a lighthouse keeper."

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.models import real_models  # noqa: E402
-from samantha.tinymodel import quantize_gguf, write_realistic_gguf  # noqa: E402
+from bench.models import real_models
+from samantha.tinymodel import quantize_gguf, write_realistic_gguf
 
 QUANTS = ("Q4_0", "Q4_1", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0")
 PROMPT = "<|im_start|>user\nName three rivers.<|im_end|>\n<|im_start|>assistant\n"

@@ -7,7 +7,7 @@ ratio of that pair is one sample: machine noise that lasts longer than a pair hi
 from __future__ import annotations
 
 import statistics
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def spread(values: Sequence[float]) -> str:

@@ -21,6 +21,10 @@ def stats_line(record: AnswerRecord) -> str:
     seconds = record.prompt_seconds + record.generation_seconds
     # A remote server that sends no usage leaves the prompt's size unknown, which is not zero tokens.
     prompt = "prompt" if not record.prompt_tokens and "remote" in record.extra else f"prompt {record.prompt_tokens} tokens"
+    read = record.extra.get("evaluated_prompt_tokens")
+    if isinstance(read, int) and 0 <= read < record.prompt_tokens:
+        # Tokens llama.cpp did not read again: the prefix the model's context (kept or restored) still held.
+        prompt += f" ({record.prompt_tokens - read} reused)"
     line = (
         f"---------- ({record.answer_tokens} tokens, {seconds:.1f}s) "
         f"{prompt} in {record.prompt_seconds:.2f}s, "

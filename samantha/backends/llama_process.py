@@ -27,6 +27,7 @@ from samantha.backends.base import (
     Piece,
     PromptTooLong,
 )
+from samantha.backends.kv_states import SavedState, StateStore
 from samantha.backends.llama_worker import STOP_ERROR, worker_main
 from samantha.formats import TemplateInfo
 from samantha.learning import TokenChoice
@@ -82,8 +83,10 @@ def _load_failure(path: Path, reason: str, n_ctx: int) -> str:
 class LlamaProcessBackend:
     """Runs GGUF files with llama-cpp-python in a worker process (see llama_worker)."""
 
-    def __init__(self) -> None:
+    def __init__(self, states: StateStore | None = None) -> None:
+        """`states` keeps what each model had read while another one is loaded (None: a quarter of free memory)."""
         self._context = multiprocessing.get_context("spawn")
+        self._states = states if states is not None else StateStore()
         self._process: Any = None
         self._conn: Connection | None = None
         self._stop_flag: Any = None
@@ -163,6 +166,7 @@ class LlamaProcessBackend:
         with path.open("rb") as handle:
             if handle.read(4) != b"GGUF":
                 raise LoadFailed(f"{path.name} is not a GGUF file (it does not start with 'GGUF'); download the .gguf file again")
+        self._keep_state()
         self._end_worker()
         if control.answer_should_stop():
             raise Cancelled("stopped before loading")
@@ -187,7 +191,29 @@ class LlamaProcessBackend:
             load_seconds=data["load_seconds"],
         )
         self._loaded, self._info = key, info
+        self._restore_state(key)
         return info
+
+    def _keep_state(self) -> None:
+        """Before the loaded model's worker ends, save what its context holds for when the chain comes back."""
+        if self._loaded is None or self._conn is None or self._states.cap_bytes == 0:
+            return
+        self._stop_flag.value = 0
+        try:
+            self._conn.send(("save_state",))
+            reply = self._receive(None, "saving the context of", self._loaded[0])
+        except BackendError:
+            return  # a worker that cannot save its state is ended anyway; the model reads its prompt again
+        if reply[0] == "state" and reply[1] is not None:
+            tokens, data = reply[1]
+            self._states.put(self._loaded, SavedState(tuple(tokens), data))
+
+    def _restore_state(self, key: tuple[str, LoadOptions, tuple[int, int] | None]) -> None:
+        saved = self._states.take(key)
+        if saved is None or self._conn is None:
+            return
+        self._conn.send(("restore_state", list(saved.tokens), saved.data))
+        self._receive(None, "restoring the context of", key[0])
 
     def count_tokens(self, text: str) -> int:
         if self._conn is None or self._loaded is None:
@@ -243,6 +269,8 @@ class LlamaProcessBackend:
                 raise BackendError(f"llama.cpp failed while answering with {Path(path).name}: {reply[2] or reply[1]}")
 
     def unload(self) -> None:
+        """Unload model frees the memory of the saved contexts too: the next answers start from nothing."""
+        self._states.clear()
         self._end_worker()
 
     def close(self) -> None:

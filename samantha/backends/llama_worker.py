@@ -7,9 +7,10 @@ checks while loading (progress callback) and while reading a prompt (abort
 callback, armed only then), so Stop works in every phase.
 
 Messages to the worker: ("load", path, options), ("generate", request),
-("count", text), ("quit",). ("next",) paces learning mode one token at a time.
-Replies: ("loaded", info), ("piece", text, id[, choice]),
-("done", stats), ("count", n), ("error", kind, message).
+("count", text), ("save_state",), ("restore_state", tokens, data), ("quit",).
+("next",) paces learning mode one token at a time.
+Replies: ("loaded", info), ("piece", text, id[, choice]), ("done", stats), ("count", n),
+("state", (tokens, data) or None), ("restored", n), ("error", kind, message).
 """
 
 from __future__ import annotations
@@ -194,6 +195,10 @@ class Worker:
                     self.conn.send(("count", len(self.tokenize(message[1]))))
                 elif kind == "generate":
                     self.generate(message[1])
+                elif kind == "save_state":
+                    self.conn.send(("state", self.save_state()))
+                elif kind == "restore_state":
+                    self.conn.send(("restored", self.restore_state(message[1], message[2])))
             except _Stopped:
                 self.conn.send(("error", STOP_ERROR, "stopped"))
             except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
@@ -297,6 +302,30 @@ class Worker:
                 return False
         self.conn.recv()
         return not self.stop_flag.value
+
+    def save_state(self) -> tuple[list[int], bytes] | None:
+        """The tokens the context holds and llama.cpp's state for them (KV cache), or None when empty."""
+        llm, llama_cpp = self.llm, self.llama_cpp
+        if llm is None or llm.n_tokens == 0:
+            return None
+        size = llama_cpp.llama_state_get_size(llm.ctx)
+        buffer = (ctypes.c_uint8 * int(size))()
+        written = int(llama_cpp.llama_state_get_data(llm.ctx, buffer, size))
+        return [int(token) for token in llm.input_ids[: llm.n_tokens]], ctypes.string_at(buffer, written)
+
+    def restore_state(self, tokens: list[int], data: bytes) -> int:
+        """Put a saved state back, so the next prompt that starts with `tokens` reads only its tail; returns
+        how many tokens the context holds now (0 when llama.cpp refused the state)."""
+        llm, llama_cpp = self.llm, self.llama_cpp
+        if not tokens or len(tokens) > self._usable_ctx():
+            return 0
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if int(llama_cpp.llama_state_set_data(llm.ctx, buffer, len(data))) == 0:
+            self._clear_state()
+            return 0
+        llm.input_ids[: len(tokens)] = tokens
+        llm.n_tokens = len(tokens)
+        return len(tokens)
 
     def _clear_state(self) -> None:
         llama_cpp = self.llama_cpp
