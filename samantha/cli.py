@@ -93,7 +93,9 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--seed", type=int, default=None, help="session seed (reproduces shuffles, random values, sampling)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a sampling setting, as in {key=value}")
     run.add_argument("--threads", type=_thread_count, default=0, help="CPU threads for llama.cpp (0 = all cores)")
-    run.add_argument("--repack", action="store_true", help="turn on llama.cpp weight repacking (faster on some CPUs, crashes quantised models on others)")
+    run.add_argument("--repack", action=argparse.BooleanOptionalAction, default=True,
+                     help="llama.cpp weight repacking (default on, faster; a file that crashes with it is loaded "
+                          "again without it and remembered); --no-repack turns it off")
     run.add_argument("--grammar-file", metavar="FILE", help="a GBNF grammar every answer must follow")
     run.add_argument("--learning", action="store_true", help="learning mode: record every token's top candidates in the session file and list unlikely picks")
     run.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="with --learning: wait this long after each token")

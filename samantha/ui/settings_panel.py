@@ -95,8 +95,8 @@ def render_advanced(ctx: PanelContext) -> None:
         controls.add("threads", gr.Number(label="CPU threads", value=0, precision=0,
                                           info="0 = every core", elem_id="threads"))
         controls.add("repack", gr.Checkbox(
-            label="Weight repacking", value=False, elem_id="repack",
-            info="faster on some CPUs; crashes quantised models on others (off is safe)",
+            label="Weight repacking", value=True, elem_id="repack",
+            info="faster; a file that crashes llama.cpp with it is loaded again without it, and remembered",
         ))
     controls.add("grammar", gr.Code(
         label="GBNF grammar (every answer must follow it; empty = off)", language=None, lines=4,
