@@ -19,14 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_engine import THREADS, make_model  # noqa: E402
+from bench_engine import THREADS, make_model
 
-from bench.models import real_models  # noqa: E402
-from bench.stats import ratio_line  # noqa: E402
-
-from samantha.backends.base import Control, GenerationRequest, LoadOptions, Piece  # noqa: E402
-from samantha.backends.llama_process import LlamaProcessBackend  # noqa: E402
-from samantha.settings import Sampling  # noqa: E402
+from bench.models import real_models
+from bench.stats import ratio_line
+from samantha.backends.base import Control, GenerationRequest, LoadOptions, Piece
+from samantha.backends.llama_process import LlamaProcessBackend
+from samantha.settings import Sampling
 
 CHATML = "<|im_start|>user\nWrite about the sea.<|im_end|>\n<|im_start|>assistant\n"
 GEMMA = "<start_of_turn>user\nWrite about the sea.<end_of_turn>\n<start_of_turn>model\n"
