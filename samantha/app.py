@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import ipaddress
 import os
 import signal
 import sys
-import threading
 import tempfile
+import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from samantha.config import ConfigStore
 from samantha.ui import assets
@@ -26,12 +26,17 @@ from samantha.ui.context import UIPlugin
 from samantha.ui.features import standard_plugins
 from samantha.ui.host import ModelHost
 from samantha.ui.layout import build_blocks
+from samantha.web_guard import LoginLimiter, WebGuard, allowed_hosts, is_loopback
+
+__all__ = ["LaunchError", "build_app", "is_loopback", "launch", "password_check", "serve"]
 
 PASSWORD_ENV = "SAMANTHA_PASSWORD"
 AUTH_USER_HINT = "Any user name; the password is the one Samantha was started with."
 EXIT_BAD_OPTIONS = 2
 EXIT_CANNOT_SERVE = 1
 MAX_UPLOAD = "200mb"  # the largest PDF the loaders take
+# A password guards the app on the network; shorter ones fall to guessing even with the login limit.
+MIN_PASSWORD_LENGTH = 8
 
 
 class LaunchError(ValueError):
@@ -70,16 +75,6 @@ def build_app(
     )
 
 
-def is_loopback(host: str) -> bool:
-    """True for addresses only this computer can reach (127.0.0.0/8, ::1, localhost)."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def password_check(password: str):  # type: ignore[no-untyped-def]
     """Gradio auth callback: any user name, this password (compared in constant time)."""
     expected = password.encode("utf-8")
@@ -102,13 +97,21 @@ def serve(
 ) -> str:
     """Start the server with the app's theme, CSS and scripts; returns the local URL.
 
-    Refuses a non-loopback address without a password (SPEC §8).
+    Refuses a non-loopback address without a password, and a password shorter than
+    MIN_PASSWORD_LENGTH. Every request passes the `WebGuard` first: other host names,
+    other web sites' pages and password guessing are refused.
     """
     if not is_loopback(server_name) and not password:
         raise LaunchError(
             f"listening on {server_name} lets other computers reach Samantha: give a password with "
             f"--password (or the {PASSWORD_ENV} environment variable), or use --host 127.0.0.1"
         )
+    if password and len(password) < MIN_PASSWORD_LENGTH:
+        raise LaunchError(
+            f"the password is {len(password)} characters long: use at least {MIN_PASSWORD_LENGTH}, so it cannot be "
+            "guessed (a few words in a row are easy to remember)"
+        )
+    guard = Middleware(WebGuard, hosts=allowed_hosts(server_name), limiter=LoginLimiter() if password else None)
     demo.queue(default_concurrency_limit=4)
     _, local_url, _ = demo.launch(
         server_name=server_name,
@@ -120,6 +123,7 @@ def serve(
         ssr_mode=False,
         run_history=False,  # would keep every transcript in the browser and offer cloud upload
         max_file_size=MAX_UPLOAD,
+        app_kwargs={"middleware": [guard]},
         prevent_thread_lock=not block,
         show_error=True,
         quiet=quiet,
