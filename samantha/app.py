@@ -19,6 +19,7 @@ from pathlib import Path
 import gradio as gr
 from starlette.middleware import Middleware
 
+from samantha.app_secrets import PASSWORD_ENV, Secrets
 from samantha.config import ConfigStore
 from samantha.ui import assets
 from samantha.ui.collections import default_prompts_dir
@@ -30,7 +31,6 @@ from samantha.web_guard import LoginLimiter, WebGuard, allowed_hosts, is_loopbac
 
 __all__ = ["LaunchError", "build_app", "is_loopback", "launch", "password_check", "serve"]
 
-PASSWORD_ENV = "SAMANTHA_PASSWORD"
 AUTH_USER_HINT = "Any user name; the password is the one Samantha was started with."
 EXIT_BAD_OPTIONS = 2
 EXIT_CANNOT_SERVE = 1
@@ -43,11 +43,14 @@ class LaunchError(ValueError):
     """The app cannot start with these options; the message says what to change."""
 
 
-def default_host() -> ModelHost:
-    """The real thing: llama.cpp in a worker process (one model at a time), and OpenAI-compatible servers."""
+def default_host(secrets: Secrets | None = None) -> ModelHost:
+    """The real thing: llama.cpp in a worker process (one model at a time), and OpenAI-compatible servers
+    (whose keys come from `secrets`, no longer in the environment)."""
+    from samantha.backends.openai_remote import OpenAIRemoteBackend
     from samantha.backends.router import RouterBackend
 
-    return ModelHost(RouterBackend)
+    environ = (secrets if secrets is not None else Secrets()).environ()
+    return ModelHost(lambda: RouterBackend(remote=lambda: OpenAIRemoteBackend(environ=environ)))
 
 
 def build_app(
@@ -139,15 +142,18 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def launch(args: argparse.Namespace) -> int:
-    """Run the app until Ctrl+C (`samantha` / `samantha ui`); returns the exit code."""
+def launch(args: argparse.Namespace, secrets: Secrets | None = None) -> int:
+    """Run the app until Ctrl+C (`samantha` / `samantha ui`); returns the exit code.
+
+    `secrets` are what the command took out of its environment and command line at start."""
+    secrets = secrets if secrets is not None else Secrets()
     if threading.current_thread() is threading.main_thread():
         # A plain `kill` shuts down like Ctrl+C, so the model's worker process ends with the app.
         signal.signal(signal.SIGTERM, _interrupt)
-    password = getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
-    host = default_host()
+    password = secrets.password or getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
+    host = default_host(secrets)
     try:
-        demo = build_app(host=host, models_dir=args.models_dir, plugins=standard_plugins())
+        demo = build_app(host=host, models_dir=args.models_dir, plugins=standard_plugins(secrets))
         # Gradio's own banner suggests share links, which Samantha never makes: say where it runs instead.
         url = serve(demo, server_name=args.host, port=args.port, password=password, open_browser=not args.no_browser,
                     block=False, quiet=True)
