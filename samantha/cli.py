@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Sequence, TextIO
 
+from samantha.app_secrets import Secrets, keep_secrets_private, take_secrets
 from samantha.backends.base import MAX_THREADS, Control, LoadOptions
 from samantha.chain import dry_run_lines, run_chain
 from samantha.events import (
@@ -232,7 +233,8 @@ def _session_file(path: str, settings: ChainSettings) -> SessionFile:
     return session
 
 
-def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Secrets | None = None) -> int:
+    secrets = secrets if secrets is not None else Secrets()
     try:
         settings = settings_from_args(args)
         if args.dry_run:
@@ -252,7 +254,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         session = _session_file(args.save, settings) if args.save else None
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
         check_remote_models(settings.models)
-        api_key = api_key_from(args)
+        api_key = api_key_from(args, secrets.environ())
         hooks = [_code_hook(args, settings)] if settings.run_code else []
     except (InputError, PromptSyntaxError, RemoteInputError) as exc:
         print(f"samantha: {exc}", file=err)
@@ -261,7 +263,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from samantha.backends.openai_remote import OpenAIRemoteBackend
     from samantha.backends.router import RouterBackend
 
-    backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(api_key))
+    backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(api_key, environ=secrets.environ()))
     control = Control()
     recorder = run_recorder(args.no_history, settings, grammar, LoadOptions(n_threads=args.threads, repack=args.repack), err)
     errors = 0
@@ -284,7 +286,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             grammar=grammar,
             hooks=hooks,
             pacer=DelayPacer(args.pace) if args.learning and args.pace > 0 else None,
-            prepare=_hub_models(args),
+            prepare=_hub_models(args, secrets.hf_token),
         )
         for event in events:
             if session is not None:
@@ -348,10 +350,10 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-def _hub_models(args: argparse.Namespace) -> "HubModels":  # noqa: F821
+def _hub_models(args: argparse.Namespace, token: str | None) -> "HubModels":  # noqa: F821
     from samantha.hub.chain_models import HubModels
 
-    return HubModels(models_folder(args.models_dir), keep_files=args.keep_downloads)
+    return HubModels(models_folder(args.models_dir), keep_files=args.keep_downloads, token=token)
 
 
 def models_folder(chosen: str | None) -> Path:
@@ -415,20 +417,26 @@ def parse_command_line(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `samantha` command. Started as a program (argv None), it first takes its secrets out of its
+    environment block and command line, re-executing itself without them (see app_secrets)."""
+    if argv is None:
+        secrets, words = keep_secrets_private(sys.argv[1:])
+    else:
+        secrets, words = take_secrets(argv, os.environ)
     try:
-        return _dispatch(parse_command_line(argv))
+        return _dispatch(parse_command_line(words), secrets)
     except BrokenPipeError:  # `samantha history show 3 | head`: the reader has what it wanted
         _silence_stdout()
         return EXIT_BROKEN_PIPE
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, secrets: Secrets) -> int:
     if args.command == "run":
-        return run_command(args, sys.stdout, sys.stderr)
+        return run_command(args, sys.stdout, sys.stderr, secrets)
     if args.command == "runner":
         return runner_command(args, sys.stdout, sys.stderr)
     if args.command == "models":
-        return models_command(args, sys.stdout, sys.stderr)
+        return models_command(args, sys.stdout, sys.stderr, secrets.environ())
     if args.command == "history":
         return history_command(args, sys.stdout, sys.stderr)
     if args.command == "voice":
@@ -437,7 +445,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return voice_setup(sys.stdout, sys.stderr, Path(args.model_dir) if args.model_dir else None)
     from samantha.app import launch  # the UI pulls in Gradio; only load it when asked
 
-    return launch(args)
+    return launch(args, secrets)
 
 
 if __name__ == "__main__":

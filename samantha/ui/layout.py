@@ -29,6 +29,19 @@ def _close_session(value: Any) -> None:
         value.close()
 
 
+def _tab_closed(demo: gr.Blocks, session: gr.State, request: gr.Request) -> None:
+    """Gradio calls this when a tab's page goes away (closed, reloaded): end the programs it started."""
+    holder = getattr(demo, "state_holder", None)  # Gradio's store of every tab's state
+    session_hash = getattr(request, "session_hash", None)
+    if holder is None or session_hash is None or session_hash not in holder:
+        return
+    state = holder[session_hash]
+    if session._id in state:  # without creating a TabSession for a tab that never used one
+        tab = state[session._id]
+        if isinstance(tab, TabSession):
+            tab.close_programs()
+
+
 def build_blocks(
     host: ModelHost,
     config: ConfigStore,
@@ -72,6 +85,11 @@ def build_blocks(
                 render_help()
 
         wire_output_panel(ctx, out, fields, plugins=plugins)
+
+        def on_tab_closed(request: gr.Request) -> None:
+            _tab_closed(demo, session, request)
+
+        demo.unload(on_tab_closed)
 
         # -- page load: remembered settings and the current folder ---------
         def on_load() -> tuple[Any, ...]:
