@@ -7,9 +7,9 @@ checks while loading (progress callback) and while reading a prompt (abort
 callback, armed only then), so Stop works in every phase.
 
 Messages to the worker: ("load", path, options), ("generate", request),
-("count", text), ("save_state",), ("restore_state", tokens, data), ("quit",).
+("count", text), ("tokens", text, plain_spans), ("save_state",), ("restore_state", tokens, data), ("quit",).
 ("next",) paces learning mode one token at a time.
-Replies: ("loaded", info), ("piece", text, id[, choice]), ("done", stats), ("count", n),
+Replies: ("loaded", info), ("piece", text, id[, choice]), ("done", stats), ("count", n), ("tokens", ids),
 ("state", (tokens, data) or None), ("restored", n), ("error", kind, message).
 """
 
@@ -193,6 +193,8 @@ class Worker:
                     self.conn.send(("loaded", self.load(message[1], message[2])))
                 elif kind == "count":
                     self.conn.send(("count", len(self.tokenize(message[1]))))
+                elif kind == "tokens":
+                    self.conn.send(("tokens", self.tokenize(message[1], message[2])))
                 elif kind == "generate":
                     self.generate(message[1])
                 elif kind == "save_state":
@@ -238,6 +240,8 @@ class Worker:
             "chat_template": metadata.get("tokenizer.chat_template"),
             "bos_token": self.bos_text,
             "eos_token": self._token_text(llm.token_eos()),
+            "architecture": arch,
+            "chatml_tokens": self._is_control_text("<|im_start|>"),
             "load_seconds": time.perf_counter() - started,
         }
 
@@ -287,9 +291,69 @@ class Worker:
             return ""
         return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
-    def tokenize(self, text: str) -> list[int]:
-        add_bos = self.add_bos and not (self.bos_text and text.startswith(self.bos_text))
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+    def _is_control(self, token: int) -> bool:
+        vocab = self.llama_cpp.llama_model_get_vocab(self.llm.model)
+        attr = int(self.llama_cpp.llama_vocab_get_attr(vocab, token))
+        return bool(attr & (self.llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | self.llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN))
+
+    def _is_control_text(self, text: str) -> bool:
+        """Whether `text` is exactly one control token of this vocabulary (e.g. <|im_start|>)."""
+        tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return len(tokens) == 1 and self._is_control(tokens[0])
+
+    def tokenize(self, text: str, plain_spans: Any = ()) -> list[int]:
+        """The prompt's tokens: the format's markers as control tokens, the contents (`plain_spans`) as text.
+
+        When no content holds a control token's text, llama.cpp tokenizes the whole prompt at once,
+        exactly as llama-cpp-python would; otherwise the markup and the contents are tokenized apart,
+        so a literal `<|im_start|>user` in an answer stays text and never opens a real turn.
+        """
+        spans = sorted((int(start), int(end)) for start, end in plain_spans)
+        add_bos = self.add_bos and not (self.bos_text and text.startswith(self.bos_text)
+                                        and (not spans or spans[0][0] >= len(self.bos_text)))
+        if not any(self._holds_control(text[start:end]) for start, end in spans):
+            return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+        segments: list[tuple[str, bool]] = []  # (text, is markup)
+        position = 0
+        for start, end in spans:
+            if start > position:
+                segments.append((text[position:start], True))
+            segments.append((text[start:end], False))
+            position = max(position, end)
+        if position < len(text):
+            segments.append((text[position:], True))
+        controls = self._control_texts([part for part, markup in segments if markup])
+        pattern = re.compile("|".join(re.escape(c) for c in controls)) if controls else None
+        ids: list[int] = [self.llm.token_bos()] if add_bos else []
+        plain = ""
+        for part, markup in segments:
+            if not markup or pattern is None:
+                plain += part
+                continue
+            last = 0
+            for match in pattern.finditer(part):
+                plain += part[last:match.start()]
+                ids += self._plain_tokens(plain)
+                plain = ""
+                ids += self.llm.tokenize(match.group().encode("utf-8"), add_bos=False, special=True)
+                last = match.end()
+            plain += part[last:]
+        return ids + self._plain_tokens(plain)
+
+    def _plain_tokens(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False) if text else []
+
+    def _holds_control(self, text: str) -> bool:
+        return any(self._is_control(token) for token in self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _control_texts(self, markup: list[str]) -> list[str]:
+        """The control tokens the format's own markup is written with, longest first."""
+        found: set[str] = set()
+        for part in markup:
+            for token in self.llm.tokenize(part.encode("utf-8"), add_bos=False, special=True):
+                if self._is_control(token):
+                    found.add(self._token_text(token))
+        return sorted(found, key=len, reverse=True)
 
     def _piece_text(self, token: int) -> str:
         """A candidate's text; control tokens by name (`<|im_end|>`), so ending the answer shows as a candidate."""
@@ -342,7 +406,7 @@ class Worker:
         llama_cpp = self.llama_cpp
         llm = self.llm
         sampling = Sampling(**{**request["sampling"], "stop": tuple(request["sampling"]["stop"])})
-        tokens = self.tokenize(request["prompt"])
+        tokens = self.tokenize(request["prompt"], request.get("plain_spans", ()))
         n_ctx = self._usable_ctx()
         room = n_ctx - len(tokens)
         if room < 1:
@@ -373,7 +437,7 @@ class Worker:
                 self.conn.send(("error", "BadGrammar", problem))
                 return
         grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
-        stops = sampling.stop
+        stops = tuple(dict.fromkeys((*sampling.stop, *request.get("format_stops", ()))))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
         text = ""

@@ -11,6 +11,7 @@ from samantha.ui.context import PanelContext
 FORMAT_CHOICES = [
     ("The model's own chat template", "auto"),
     ("ChatML", "chatml"),
+    ("Gemma turns (<start_of_turn>user \u2026 <end_of_turn>)", "gemma"),
     ("Samantha-1 sections (situation / information / thought)", "samantha"),
     ("USER: / ASSISTANT: (Vicuna, Capybara)", "user-assistant"),
     ("Raw completion (text as is)", "raw"),
