@@ -23,12 +23,8 @@ from samantha.events import (
     Token,
 )
 from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
-from samantha.prompts import PromptSyntaxError
-from samantha.session_file import SessionFile
-from samantha.sampling import PRESETS
-from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
-from samantha.starter import STARTER_FILE, STARTER_INSTALL, starter_model
 from samantha.pacing import DelayPacer
+from samantha.prompts import PromptSyntaxError
 from samantha.remote_cli import (
     RemoteInputError,
     add_api_key_option,
@@ -37,6 +33,10 @@ from samantha.remote_cli import (
     check_remote_models,
     models_command,
 )
+from samantha.sampling import PRESETS
+from samantha.session_file import SessionFile
+from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
+from samantha.starter import STARTER_FILE, STARTER_INSTALL, starter_model
 from samantha.transcript import banner_text, code_run_text, stats_line, unlikely_picks_line
 
 EXIT_BAD_INPUT = 2

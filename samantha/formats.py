@@ -10,11 +10,10 @@ markers are control tokens.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Sequence
-
-import re
 
 import jinja2
 import jinja2.sandbox

@@ -87,8 +87,8 @@ def ineffective_settings(sampling: Sampling) -> list[str]:
     if others:
         reason += f" (so {'does' if len(others) == 1 else 'do'} {_listed(others)})"
     verb = "has" if len(silenced) == 1 else "have"
-    return [f"{_listed(silenced)} {verb} no effect: {reason}; use the Stochastic preset, or set "
-            f"{_listed([k for k, _, _ in prevailing])} off"]
+    advice = f"use the Stochastic preset, or set {_listed([k for k, _, _ in prevailing])} off"
+    return [f"{_listed(silenced)} {verb} no effect: {reason}; {advice}"]
 
 
 def _listed(words: list[str]) -> str:
