@@ -36,13 +36,14 @@ PRESETS: dict[str, dict[str, float | int]] = {
     "stochastic": {"temperature": 2.0, "tfs_z": 1.0, "top_p": 1.0, "min_p": 0.0, "typical_p": 1.0, "top_k": 40},
 }
 
-# A cut-off at its deterministic value keeps a single token, so every stochastic setting is silenced.
+# A cut-off at its deterministic value keeps a single token, so every stochastic setting is silenced;
+# in the order they run in llama.cpp's sampler chain, so the first one named is the one that cuts.
 _SINGLE_TOKEN = {
-    "min_p": (1.0, "keeps only the most probable token"),
-    "top_p": (0.0, "keeps only the most probable token"),
-    "top_k": (1, "keeps only the most probable token"),
     "tfs_z": (0.0, "keeps only the most probable token"),
-    "typical_p": (0.0, "keeps a single token"),
+    "top_k": (1, "keeps only the most probable token"),
+    "typical_p": (0.0, "keeps a single token (the most typical one, not always the most probable)"),
+    "top_p": (0.0, "keeps only the most probable token"),
+    "min_p": (1.0, "keeps only the most probable token"),
 }
 
 
@@ -85,7 +86,7 @@ def ineffective_settings(sampling: Sampling) -> list[str]:
     reason = f"{key} {_number(value)} {why}"
     others = [f"{k} {_number(v)}" for k, v, _ in prevailing[1:]]
     if others:
-        reason += f" (so {'does' if len(others) == 1 else 'do'} {_listed(others)})"
+        reason += f" ({_listed(others)} would too)"
     verb = "has" if len(silenced) == 1 else "have"
     advice = f"use the Stochastic preset, or set {_listed([k for k, _, _ in prevailing])} off"
     return [f"{_listed(silenced)} {verb} no effect: {reason}; {advice}"]
