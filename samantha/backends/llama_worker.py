@@ -80,6 +80,11 @@ def _insert_step(llama_cpp: Any, sampler: Any, at: int, step: Callable[[Any], No
         llama_cpp.llama_sampler_chain_add(chain, later)
 
 
+# llama.cpp's samplers that can cut or lower the most probable token, by the setting the user knows them by.
+STAGE_SETTINGS = {"penalties": "a penalty", "grammar": "the grammar", "top-k": "top_k", "typical": "typical_p",
+                  "top-p": "top_p", "min-p": "min_p"}
+
+
 @dataclass(frozen=True)
 class ChainExtras:
     """Samantha's steps inside llama.cpp's sampler chain.
@@ -92,8 +97,18 @@ class ChainExtras:
     leading: int
     tail_free: TailFreeProcessor | None = None
     observe: Callable[[Any, Any], None] | None = None
+    # Learning mode: called after each sampler that can cut or lower tokens, with the setting's name.
+    stage: Callable[[str, Any, Any], None] | None = None
 
     def install(self, llama_cpp: Any, sampler: Any) -> None:
+        chain = sampler.sampler
+        count = llama_cpp.llama_sampler_chain_n(chain)
+        python_steps = {index for index, _ in sampler.custom_samplers}  # they have no name (NULL: asking crashes)
+        names = ["" if i in python_steps else llama_cpp.llama_sampler_name(llama_cpp.llama_sampler_chain_get(chain, i)).decode()
+                 for i in range(count)]
+        plan: list[tuple[int, Callable[[Any], None]]] = []  # (before which sampler, step), in chain order
+        if self.stage is not None:
+            plan += [(i + 1, self._watch(STAGE_SETTINGS[name])) for i, name in enumerate(names) if name in STAGE_SETTINGS]
         if self.tail_free is not None:
             tail_free = self.tail_free
 
@@ -103,7 +118,9 @@ class ChainExtras:
                     logits = data["logit"]
                     logits[:] = tail_free(np.empty(0, dtype=np.intc), np.array(logits))
 
-            _insert_step(llama_cpp, sampler, self.leading, cut_tail)
+            plan.append((self.leading, cut_tail))
+            if self.stage is not None:
+                plan.append((self.leading, self._watch("tfs_z")))
         if self.observe is not None:
             observe = self.observe
 
@@ -112,7 +129,22 @@ class ChainExtras:
                 if data is not None:
                     observe(data["id"], data["logit"])
 
-            _insert_step(llama_cpp, sampler, llama_cpp.llama_sampler_chain_n(sampler.sampler) - 1, read)
+            plan.append((count - 1, read))
+        # Each step goes in behind the ones before it (see _insert_step); equal places keep the plan's order.
+        for added, (position, step) in enumerate(sorted(plan, key=lambda entry: entry[0])):
+            _insert_step(llama_cpp, sampler, position + added, step)
+
+    def _watch(self, setting: str) -> Callable[[Any], None]:
+        stage = self.stage
+        assert stage is not None
+
+        def watch(token_data_array: Any) -> None:
+            data = _token_view(token_data_array)
+            if data is not None:
+                stage(setting, data["id"], data["logit"])
+
+        return watch
+
 
 
 @contextlib.contextmanager
@@ -123,7 +155,7 @@ def _chain_extended(llama_cpp: Any, llm: Any, extras: ChainExtras) -> Iterator[N
     lack it, tail-free sampling and the after-sampler view are left out rather than the answer failing.
     """
     build = getattr(llm, "_init_sampler", None)
-    if build is None or (extras.tail_free is None and extras.observe is None):
+    if build is None or (extras.tail_free is None and extras.observe is None and extras.stage is None):
         yield
         return
 
@@ -428,6 +460,7 @@ class Worker:
             leading=(1 if processors else 0) + 1 + (1 if request["grammar"] else 0),
             tail_free=TailFreeProcessor(sampling.tfs_z, sampling.top_k) if tfs_is_active(sampling) else None,
             observe=recorder.observe_final if recorder is not None else None,
+            stage=recorder.observe_stage if recorder is not None else None,
         )
         lockstep = bool(request.get("lockstep")) and recorder is not None
         vocab = llama_cpp.llama_model_get_vocab(llm.model)

@@ -8,7 +8,7 @@ from conftest import TEMPLATE_TOKEN_TEXTS, answers, notices, run, sampling
 
 from samantha.backends.base import Control, LoadOptions
 from samantha.formats import build_messages, render
-from samantha.learning import WHY_DRAW, WHY_TOP, TokenChoice
+from samantha.learning import WHY_DRAW, WHY_TOP, TokenChoice, why_text
 from samantha.prompts import parse_system
 from samantha.sampling import PRESETS
 
@@ -119,3 +119,18 @@ def test_learning_mode_on_the_real_vocabulary(backend, smollm2: Path) -> None:
         else:
             assert any(s["rank"] > 1 for s in steps)  # temperature 2 drew less probable tokens
             assert WHY_DRAW in {TokenChoice.from_dict(s).why for s in steps}
+
+
+def test_learning_mode_names_the_sampler_that_moved_the_favourite(backend, smollm2: Path) -> None:
+    """typical_p 0 keeps one token, often not the most probable; a strong penalty lowers repeated ones."""
+    cases = (
+        (sampling(max_tokens=6, **{**PRESETS["stochastic"], "temperature": 0.7, "typical_p": 0.0}),
+         "typical_p cut the most probable token"),
+        (sampling(max_tokens=30, repeat_penalty=3.0), "a penalty made another token the most probable"),
+    )
+    for (values, expected), prompt in zip(cases, (QUESTION, "List the days of the week.")):
+        (record,) = answers(run(backend, models=(str(smollm2),), prompt=prompt, system=SYSTEM, learning=True,
+                                sampling=values))
+        steps = [TokenChoice.from_dict(s) for s in record.extra["learning"]]
+        moved = [why_text(step) for step in steps if step.rank > 1]
+        assert moved and set(moved) == {expected}, moved
