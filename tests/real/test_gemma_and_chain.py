@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TEMPLATE_TOKEN_TEXTS, answers, notices, run, sampling
-
 from samantha.learning import TokenChoice
 from samantha.sampling import PRESETS
+from tests.support.real_models import TEMPLATE_TOKEN_TEXTS, answers, notices, run, sampling
 
 QUESTION = "What is the capital of France?"
 

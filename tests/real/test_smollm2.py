@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import TEMPLATE_TOKEN_TEXTS, answers, notices, run, sampling
-
 from samantha.backends.base import Control, LoadOptions
 from samantha.formats import build_messages, render
 from samantha.learning import WHY_DRAW, WHY_TOP, TokenChoice, why_text
 from samantha.prompts import parse_system
 from samantha.sampling import PRESETS
+from tests.support.real_models import TEMPLATE_TOKEN_TEXTS, answers, notices, run, sampling
 
 QUESTION = "What is the capital of France?"
 # SmolLM2's template adds its own system prompt when there is none; with it this tiny Q4_1 model answers
@@ -90,10 +89,9 @@ def test_a_silenced_stochastic_setting_is_named_once_per_run(backend, smollm2: P
 def test_temperature_alone_is_named_against_the_first_deterministic_cut(backend, smollm2: Path) -> None:
     events = run(backend, models=(str(smollm2),), prompt=QUESTION, system=SYSTEM,
                  sampling=sampling(max_tokens=4, **{**PRESETS["stochastic"], "temperature": 0.7, "min_p": 1.0}))
-    assert [n for n in notices(events) if "no effect" in n] == [
-        "temperature 0.7 has no effect: min_p 1 keeps only the most probable token; "
-        "use the Stochastic preset, or set min_p off"
-    ]
+    expected = ("temperature 0.7 has no effect: min_p 1 keeps only the most probable token; "
+                "use the Stochastic preset, or set min_p off")
+    assert [n for n in notices(events) if "no effect" in n] == [expected]
 
 
 def test_the_stochastic_preset_gives_different_answers_and_no_notice(backend, smollm2: Path) -> None:
