@@ -61,8 +61,10 @@ def build_app(
     prompts_dir: Path | None = None,
     files_dir: Path | None = None,
     plugins: Sequence[UIPlugin] = (),
+    starter: Path | None = None,
 ) -> gr.Blocks:
-    """The Gradio Blocks of the whole app; `models_dir`, when given, becomes the remembered model folder."""
+    """The Gradio Blocks of the whole app; `models_dir`, when given, becomes the remembered model folder;
+    `starter` is the bundled starter model, listed with the models and run when none is chosen."""
     config = config if config is not None else ConfigStore()
     if models_dir is not None and str(models_dir).strip():
         folder = Path(models_dir).expanduser()
@@ -75,6 +77,7 @@ def build_app(
         prompts_dir=prompts_dir if prompts_dir is not None else default_prompts_dir(),
         files_dir=files_dir if files_dir is not None else Path(tempfile.mkdtemp(prefix="samantha-files-")),
         plugins=plugins,
+        starter=starter,
     )
 
 
@@ -153,7 +156,10 @@ def launch(args: argparse.Namespace, secrets: Secrets | None = None) -> int:
     password = secrets.password or getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
     host = default_host(secrets)
     try:
-        demo = build_app(host=host, models_dir=args.models_dir, plugins=standard_plugins(secrets))
+        from samantha.starter import starter_model
+
+        demo = build_app(host=host, models_dir=args.models_dir, plugins=standard_plugins(secrets),
+                         starter=starter_model())
         # Gradio's own banner suggests share links, which Samantha never makes: say where it runs instead.
         url = serve(demo, server_name=args.host, port=args.port, password=password, open_browser=not args.no_browser,
                     block=False, quiet=True)

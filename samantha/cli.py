@@ -24,10 +24,8 @@ from samantha.events import (
     Token,
 )
 from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
-from samantha.prompts import PromptSyntaxError
-from samantha.session_file import SessionFile
-from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
 from samantha.pacing import DelayPacer
+from samantha.prompts import PromptSyntaxError
 from samantha.remote_cli import (
     RemoteInputError,
     add_api_key_option,
@@ -36,6 +34,10 @@ from samantha.remote_cli import (
     check_remote_models,
     models_command,
 )
+from samantha.sampling import PRESETS
+from samantha.session_file import SessionFile
+from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
+from samantha.starter import STARTER_FILE, STARTER_INSTALL, starter_model
 from samantha.transcript import banner_text, code_run_text, stats_line, unlikely_picks_line
 
 EXIT_BAD_INPUT = 2
@@ -67,7 +69,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Run ([models] -> respond -> ([prompts] x responses)) x loops headless.",
     )
     run.add_argument("--model", action="append", default=[], metavar="PATH",
-                     help="a GGUF file, or a server's model as openai+http://host:port/v1#name; repeat for a chain, in order")
+                     help="a GGUF file, or a server's model as openai+http://host:port/v1#name; repeat for a chain, "
+                          "in order (none and no links: the bundled starter model)")
     add_api_key_option(run)
     run.add_argument("--url", action="append", default=[], metavar="LINK", help="a Hugging Face GGUF link (resolve/blob URL or repo:file); repeat; used when no --model is given")
     run.add_argument("--urls-file", metavar="FILE", help="a TXT file of links, one per line (--- lines are ignored)")
@@ -92,6 +95,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--user-name", default="", help="Samantha-1 format: speaker name for the user")
     run.add_argument("--assistant-name", default="", help="Samantha-1 format: speaker name for the model")
     run.add_argument("--seed", type=int, default=None, help="session seed (reproduces shuffles, random values, sampling)")
+    run.add_argument("--preset", choices=tuple(PRESETS), default=None,
+                     help="deterministic (the defaults) or stochastic (the manual's maximum stochastic values); --set goes on top")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a sampling setting, as in {key=value}")
     run.add_argument("--threads", type=_thread_count, default=0, help="CPU threads for llama.cpp (0 = all cores)")
     run.add_argument("--repack", action=argparse.BooleanOptionalAction, default=True,
@@ -164,9 +169,9 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
         if not sep:
             raise InputError(f"--set takes key=value, got {pair!r}")
         values[key.strip()] = value.strip()
-    models = tuple(args.model) or _links_from_args(args)
+    models = tuple(args.model) or _links_from_args(args) or _starter_models()
     try:
-        sampling = apply_settings(Sampling(), values)
+        sampling = apply_settings(Sampling().with_values(PRESETS[args.preset]) if args.preset else Sampling(), values)
         return ChainSettings(
             models=models,
             prompt=prompt,
@@ -194,6 +199,12 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
     except SettingsError as exc:
         option = f"--set {exc.key}" if exc.key in values else "--" + exc.key.replace("_", "-")
         raise InputError(f"{option}: {exc}") from None
+
+
+def _starter_models() -> tuple[str, ...]:
+    """The bundled starter model as the chain, when no model and no link was given (empty when not installed)."""
+    path = starter_model()
+    return (str(path),) if path is not None else ()
 
 
 def _links_from_args(args: argparse.Namespace) -> tuple[str, ...]:
@@ -242,7 +253,10 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
                 print(line, file=out)
             return 0
         if not settings.models:
-            raise InputError("no model: give at least one --model PATH")
+            raise InputError(f"no model: give at least one --model PATH (or install the starter model: {STARTER_INSTALL})")
+        if not args.model and not (args.url or args.urls_file):
+            print(f"samantha: no --model given: using the bundled starter model {STARTER_FILE} "
+                  "(tiny, for trying things out)", file=err)
         if args.model and (args.url or args.urls_file):
             print("samantha: both --model and links were given: the model list wins (as in the UI)", file=err)
         folders = [m for m in args.model if "://" not in m and Path(m).is_dir()]

@@ -28,7 +28,7 @@ def display_candidates(top_k: int) -> int:
 
 # Why a token was picked (TokenChoice.why).
 WHY_TOP = "top"  # the most probable token, before and after the samplers
-WHY_SETTINGS = "settings"  # penalties or a grammar made another token the most probable one
+WHY_SETTINGS = "settings"  # a sampler (penalty, grammar, typical_p, ...) cut or lowered the most probable token
 WHY_DRAW = "draw"  # temperature sampling drew a token that was not the most probable survivor
 WHY_UNKNOWN = "unknown"  # not the most probable, and the source cannot say why (a remote server)
 
@@ -55,6 +55,8 @@ class TokenChoice:
     sampled_probability: float | None = None  # the pick's chance in the distribution it was drawn from
     survivors: int | None = None  # how many tokens the samplers left in the running
     sampled_top: int | None = None  # the most probable token after the samplers
+    moved_by: str | None = None  # the setting that first cut or lowered the raw favourite ("typical_p", "a penalty")
+    moved_how: str = ""  # "cut" (it left the running) or "lowered" (another token became the most probable)
 
     @property
     def unlikely(self) -> bool:
@@ -111,13 +113,27 @@ class CandidateRecorder:
         self._logits: npt.NDArray[np.float32] | None = None
         self._final: tuple[npt.NDArray[np.intc], npt.NDArray[np.float32], int] | None = None
         self._weights: npt.NDArray[np.float32] | None = None
+        self._favourite = -1
+        self._moved: tuple[str, str] | None = None
 
     def __call__(self, input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.single]) -> npt.NDArray[np.single]:
         if self._logits is None or self._logits.shape != scores.shape:
             self._logits = np.empty(scores.shape, dtype=np.float32)
         self._logits[:] = scores  # one copy into a buffer kept from step to step
         self._final = None
+        self._favourite = int(np.argmax(self._logits))  # the raw favourite (ties: the lowest id, as in `choice`)
+        self._moved = None
         return scores
+
+    def observe_stage(self, setting: str, ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> None:
+        """After one sampler: note the first setting that cut the raw favourite or made another token more probable."""
+        if self._moved is not None or self._favourite < 0:
+            return
+        where = np.flatnonzero(ids == self._favourite)
+        if where.size == 0 or not np.isfinite(logits[where[0]]):
+            self._moved = (setting, "cut")
+        elif logits[where[0]] < np.max(logits):
+            self._moved = (setting, "lowered")
 
     def observe_final(self, ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> None:
         """The token ids and logits just before the final pick (after every other sampler).
@@ -185,6 +201,8 @@ class CandidateRecorder:
             sampled_probability=after.get(token_id, 0.0) if after is not None else None,
             survivors=sampled[1] if sampled else None,
             sampled_top=sampled[2] if sampled else None,
+            moved_by=self._moved[0] if self._moved else None,
+            moved_how=self._moved[1] if self._moved else "",
         )
 
 
@@ -193,6 +211,12 @@ def why_text(choice: TokenChoice) -> str:
     if choice.why == WHY_TOP:
         return "the most probable token"
     if choice.why == WHY_SETTINGS:
+        if choice.moved_by == "the grammar" and choice.moved_how == "cut":
+            return "the grammar forbids the most probable token"
+        if choice.moved_by and choice.moved_how == "cut":
+            return f"{choice.moved_by} cut the most probable token"
+        if choice.moved_by:
+            return f"{choice.moved_by} made another token the most probable"
         return "penalties or a grammar changed the most probable token"
     if choice.why == WHY_DRAW:
         return f"drawn at random among {choice.survivors} tokens left by the samplers"

@@ -117,6 +117,10 @@ class GenerationRequest:
     # The chat turns behind `prompt`, for a server that applies its own template (a remote chat API);
     # empty when a prompt format is forced, so the rendered `prompt` is what must be sent.
     messages: tuple[Message, ...] = ()
+    # Character spans of `prompt` that are content (items, answers, files): tokenized as plain text, so
+    # they never become control tokens. Empty: the whole prompt is markup (a hand-made prompt).
+    plain_spans: tuple[tuple[int, int], ...] = ()
+    format_stops: tuple[str, ...] = ()  # where the prompt format's next turn starts: the answer ends there
 
 
 @dataclass(frozen=True)

@@ -202,7 +202,8 @@ class LlamaProcessBackend:
             n_ctx=data["n_ctx"],
             n_ctx_train=data["n_ctx_train"],
             n_vocab=data["n_vocab"],
-            template=TemplateInfo(data["chat_template"], data["bos_token"], data["eos_token"]),
+            template=TemplateInfo(data["chat_template"], data["bos_token"], data["eos_token"],
+                                  data.get("architecture", ""), bool(data.get("chatml_tokens"))),
             load_seconds=data["load_seconds"],
         )
         self._loaded, self._info = key, info
@@ -249,6 +250,17 @@ class LlamaProcessBackend:
             return
         self._conn.send(("restore_state", list(saved.tokens), saved.data))
         self._receive(None, "restoring the context of", key[0])
+
+    def tokenize(self, text: str, plain_spans: tuple[tuple[int, int], ...] = ()) -> list[int]:
+        """The token ids the loaded model reads for `text`, with `plain_spans` as plain text (as in generate)."""
+        if self._conn is None or self._loaded is None:
+            raise BackendError("no model is loaded")
+        self._stop_flag.value = 0
+        self._conn.send(("tokens", text, [list(span) for span in plain_spans]))
+        reply = self._receive(None, "tokenizing for", self._loaded[0])
+        if reply[0] == "error":
+            raise BackendError(reply[2])
+        return [int(token) for token in reply[1]]
 
     def count_tokens(self, text: str) -> int:
         if self._conn is None or self._loaded is None:
@@ -299,6 +311,8 @@ class LlamaProcessBackend:
             "reset": request.reset,
             "candidates": request.candidates,
             "lockstep": request.lockstep,
+            "plain_spans": [list(span) for span in request.plain_spans],
+            "format_stops": list(request.format_stops),
         }
         self._stop_flag.value = 0
         self._conn.send(("generate", payload))

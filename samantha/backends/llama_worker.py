@@ -7,9 +7,9 @@ checks while loading (progress callback) and while reading a prompt (abort
 callback, armed only then), so Stop works in every phase.
 
 Messages to the worker: ("load", path, options), ("generate", request),
-("count", text), ("save_state",), ("restore_state", tokens, data), ("quit",).
+("count", text), ("tokens", text, plain_spans), ("save_state",), ("restore_state", tokens, data), ("quit",).
 ("next",) paces learning mode one token at a time.
-Replies: ("loaded", info), ("piece", text, id[, choice]), ("done", stats), ("count", n),
+Replies: ("loaded", info), ("piece", text, id[, choice]), ("done", stats), ("count", n), ("tokens", ids),
 ("state", (tokens, data) or None), ("restored", n), ("error", kind, message).
 """
 
@@ -80,6 +80,11 @@ def _insert_step(llama_cpp: Any, sampler: Any, at: int, step: Callable[[Any], No
         llama_cpp.llama_sampler_chain_add(chain, later)
 
 
+# llama.cpp's samplers that can cut or lower the most probable token, by the setting the user knows them by.
+STAGE_SETTINGS = {"penalties": "a penalty", "grammar": "the grammar", "top-k": "top_k", "typical": "typical_p",
+                  "top-p": "top_p", "min-p": "min_p"}
+
+
 @dataclass(frozen=True)
 class ChainExtras:
     """Samantha's steps inside llama.cpp's sampler chain.
@@ -92,8 +97,18 @@ class ChainExtras:
     leading: int
     tail_free: TailFreeProcessor | None = None
     observe: Callable[[Any, Any], None] | None = None
+    # Learning mode: called after each sampler that can cut or lower tokens, with the setting's name.
+    stage: Callable[[str, Any, Any], None] | None = None
 
     def install(self, llama_cpp: Any, sampler: Any) -> None:
+        chain = sampler.sampler
+        count = llama_cpp.llama_sampler_chain_n(chain)
+        python_steps = {index for index, _ in sampler.custom_samplers}  # they have no name (NULL: asking crashes)
+        names = ["" if i in python_steps else llama_cpp.llama_sampler_name(llama_cpp.llama_sampler_chain_get(chain, i)).decode()
+                 for i in range(count)]
+        plan: list[tuple[int, Callable[[Any], None]]] = []  # (before which sampler, step), in chain order
+        if self.stage is not None:
+            plan += [(i + 1, self._watch(STAGE_SETTINGS[name])) for i, name in enumerate(names) if name in STAGE_SETTINGS]
         if self.tail_free is not None:
             tail_free = self.tail_free
 
@@ -103,7 +118,9 @@ class ChainExtras:
                     logits = data["logit"]
                     logits[:] = tail_free(np.empty(0, dtype=np.intc), np.array(logits))
 
-            _insert_step(llama_cpp, sampler, self.leading, cut_tail)
+            plan.append((self.leading, cut_tail))
+            if self.stage is not None:
+                plan.append((self.leading, self._watch("tfs_z")))
         if self.observe is not None:
             observe = self.observe
 
@@ -112,7 +129,22 @@ class ChainExtras:
                 if data is not None:
                     observe(data["id"], data["logit"])
 
-            _insert_step(llama_cpp, sampler, llama_cpp.llama_sampler_chain_n(sampler.sampler) - 1, read)
+            plan.append((count - 1, read))
+        # Each step goes in behind the ones before it (see _insert_step); equal places keep the plan's order.
+        for added, (position, step) in enumerate(sorted(plan, key=lambda entry: entry[0])):
+            _insert_step(llama_cpp, sampler, position + added, step)
+
+    def _watch(self, setting: str) -> Callable[[Any], None]:
+        stage = self.stage
+        assert stage is not None
+
+        def watch(token_data_array: Any) -> None:
+            data = _token_view(token_data_array)
+            if data is not None:
+                stage(setting, data["id"], data["logit"])
+
+        return watch
+
 
 
 @contextlib.contextmanager
@@ -123,7 +155,7 @@ def _chain_extended(llama_cpp: Any, llm: Any, extras: ChainExtras) -> Iterator[N
     lack it, tail-free sampling and the after-sampler view are left out rather than the answer failing.
     """
     build = getattr(llm, "_init_sampler", None)
-    if build is None or (extras.tail_free is None and extras.observe is None):
+    if build is None or (extras.tail_free is None and extras.observe is None and extras.stage is None):
         yield
         return
 
@@ -193,6 +225,8 @@ class Worker:
                     self.conn.send(("loaded", self.load(message[1], message[2])))
                 elif kind == "count":
                     self.conn.send(("count", len(self.tokenize(message[1]))))
+                elif kind == "tokens":
+                    self.conn.send(("tokens", self.tokenize(message[1], message[2])))
                 elif kind == "generate":
                     self.generate(message[1])
                 elif kind == "save_state":
@@ -238,6 +272,8 @@ class Worker:
             "chat_template": metadata.get("tokenizer.chat_template"),
             "bos_token": self.bos_text,
             "eos_token": self._token_text(llm.token_eos()),
+            "architecture": arch,
+            "chatml_tokens": self._is_control_text("<|im_start|>"),
             "load_seconds": time.perf_counter() - started,
         }
 
@@ -287,9 +323,69 @@ class Worker:
             return ""
         return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
-    def tokenize(self, text: str) -> list[int]:
-        add_bos = self.add_bos and not (self.bos_text and text.startswith(self.bos_text))
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+    def _is_control(self, token: int) -> bool:
+        vocab = self.llama_cpp.llama_model_get_vocab(self.llm.model)
+        attr = int(self.llama_cpp.llama_vocab_get_attr(vocab, token))
+        return bool(attr & (self.llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | self.llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN))
+
+    def _is_control_text(self, text: str) -> bool:
+        """Whether `text` is exactly one control token of this vocabulary (e.g. <|im_start|>)."""
+        tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return len(tokens) == 1 and self._is_control(tokens[0])
+
+    def tokenize(self, text: str, plain_spans: Any = ()) -> list[int]:
+        """The prompt's tokens: the format's markers as control tokens, the contents (`plain_spans`) as text.
+
+        When no content holds a control token's text, llama.cpp tokenizes the whole prompt at once,
+        exactly as llama-cpp-python would; otherwise the markup and the contents are tokenized apart,
+        so a literal `<|im_start|>user` in an answer stays text and never opens a real turn.
+        """
+        spans = sorted((int(start), int(end)) for start, end in plain_spans)
+        add_bos = self.add_bos and not (self.bos_text and text.startswith(self.bos_text)
+                                        and (not spans or spans[0][0] >= len(self.bos_text)))
+        if not any(self._holds_control(text[start:end]) for start, end in spans):
+            return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+        segments: list[tuple[str, bool]] = []  # (text, is markup)
+        position = 0
+        for start, end in spans:
+            if start > position:
+                segments.append((text[position:start], True))
+            segments.append((text[start:end], False))
+            position = max(position, end)
+        if position < len(text):
+            segments.append((text[position:], True))
+        controls = self._control_texts([part for part, markup in segments if markup])
+        pattern = re.compile("|".join(re.escape(c) for c in controls)) if controls else None
+        ids: list[int] = [self.llm.token_bos()] if add_bos else []
+        plain = ""
+        for part, markup in segments:
+            if not markup or pattern is None:
+                plain += part
+                continue
+            last = 0
+            for match in pattern.finditer(part):
+                plain += part[last:match.start()]
+                ids += self._plain_tokens(plain)
+                plain = ""
+                ids += self.llm.tokenize(match.group().encode("utf-8"), add_bos=False, special=True)
+                last = match.end()
+            plain += part[last:]
+        return ids + self._plain_tokens(plain)
+
+    def _plain_tokens(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False) if text else []
+
+    def _holds_control(self, text: str) -> bool:
+        return any(self._is_control(token) for token in self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _control_texts(self, markup: list[str]) -> list[str]:
+        """The control tokens the format's own markup is written with, longest first."""
+        found: set[str] = set()
+        for part in markup:
+            for token in self.llm.tokenize(part.encode("utf-8"), add_bos=False, special=True):
+                if self._is_control(token):
+                    found.add(self._token_text(token))
+        return sorted(found, key=len, reverse=True)
 
     def _piece_text(self, token: int) -> str:
         """A candidate's text; control tokens by name (`<|im_end|>`), so ending the answer shows as a candidate."""
@@ -342,7 +438,7 @@ class Worker:
         llama_cpp = self.llama_cpp
         llm = self.llm
         sampling = Sampling(**{**request["sampling"], "stop": tuple(request["sampling"]["stop"])})
-        tokens = self.tokenize(request["prompt"])
+        tokens = self.tokenize(request["prompt"], request.get("plain_spans", ()))
         n_ctx = self._usable_ctx()
         room = n_ctx - len(tokens)
         if room < 1:
@@ -364,6 +460,7 @@ class Worker:
             leading=(1 if processors else 0) + 1 + (1 if request["grammar"] else 0),
             tail_free=TailFreeProcessor(sampling.tfs_z, sampling.top_k) if tfs_is_active(sampling) else None,
             observe=recorder.observe_final if recorder is not None else None,
+            stage=recorder.observe_stage if recorder is not None else None,
         )
         lockstep = bool(request.get("lockstep")) and recorder is not None
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
@@ -373,7 +470,7 @@ class Worker:
                 self.conn.send(("error", "BadGrammar", problem))
                 return
         grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
-        stops = sampling.stop
+        stops = tuple(dict.fromkeys((*sampling.stop, *request.get("format_stops", ()))))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
         text = ""

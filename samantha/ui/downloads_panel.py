@@ -140,7 +140,8 @@ class DownloadsPlugin:
 
         def first_run() -> Any:
             config = ctx.config.load()
-            suggested = first_run_links(config.resolved_models_dir(), config.include_subfolders)
+            suggested = first_run_links(config.resolved_models_dir(), config.include_subfolders,
+                                        starter=ctx.starter is not None)
             return suggested or gr.skip()
 
         gr.on(triggers=None, fn=first_run, inputs=None, outputs=[links], api_visibility="private",

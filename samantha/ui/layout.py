@@ -49,12 +49,14 @@ def build_blocks(
     prompts_dir: Path,
     files_dir: Path,
     plugins: Sequence[UIPlugin] = (),
+    starter: Path | None = None,
 ) -> gr.Blocks:
     """Build the whole page around one shared model host; every tab gets its own TabSession."""
     # No analytics: nothing about what the user does leaves the machine.
     with gr.Blocks(title=assets.APP_TITLE, fill_width=True, analytics_enabled=False) as demo:
         session = gr.State(TabSession, delete_callback=_close_session)
-        ctx = PanelContext(host=host, config=config, prompts_dir=prompts_dir, files_dir=files_dir, session=session)
+        ctx = PanelContext(host=host, config=config, prompts_dir=prompts_dir, files_dir=files_dir, session=session,
+                           starter=starter)
         with gr.Row(equal_height=False):
             gr.Markdown(f"# {assets.APP_TITLE}\nChain open GGUF models on your CPU", elem_classes=["samantha-title"])
             sounds = gr.Checkbox(label="Click sounds", value=True, elem_id=assets.SOUNDS_CHECKBOX_ID,
@@ -95,7 +97,7 @@ def build_blocks(
         def on_load() -> tuple[Any, ...]:
             config = ctx.config.load()
             folder = str(config.resolved_models_dir())
-            models, note = folder_note(folder, config.include_subfolders)
+            models, note = folder_note(folder, config.include_subfolders, ctx.starter)
             return (folder, config.include_subfolders, gr.Dropdown(choices=models, value=None), note,
                     config.click_sounds)
 
