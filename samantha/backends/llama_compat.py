@@ -12,6 +12,7 @@ Only the worker process imports llama_cpp; this module takes the imported module
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,12 @@ class LlamaCompat:
     def grammar_sampler(self, vocab: Any, grammar: str) -> Any:
         """llama.cpp's grammar sampler, or NULL when the grammar does not parse (older versions take the model)."""
         return self.llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+
+    @staticmethod
+    def grammar_failed(made_sampler: bool, log: str) -> bool:
+        """Whether llama.cpp rejected a grammar. Older llama.cpp (as in llama-cpp-python 0.3.2) still returns a sampler that ignores every
+        rule (the answer would silently ignore the grammar), so its own error words count too."""
+        return not made_sampler or re.search(r"error parsing grammar|grammar does not contain", log) is not None
 
     # The KV cache
 

@@ -271,10 +271,11 @@ class Worker:
                 llama_cpp.llama_log_set(llama_log_callback, ctypes.c_void_p(0))
             printed.seek(0)
             said.append(printed.read().decode("utf-8", errors="replace"))
+        log = "".join(said)
         if probe:
             llama_cpp.llama_sampler_free(probe)
+        if not self.compat.grammar_failed(bool(probe), log):
             return None
-        log = "".join(said)
         reason = re.search(r"error parsing grammar: ([^\n]+)", log)
         lines = [line.strip() for line in log.splitlines() if line.strip()]
         return reason.group(1).strip() if reason else (lines[0] if lines else "")
