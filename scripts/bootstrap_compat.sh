@@ -6,7 +6,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="$ROOT/.venv-compat"
+VENV="${COMPAT_VENV:-$ROOT/.venv-compat}"
 PYTHON="${PYTHON:-python3}"
 # Keep in step with the fallback list in scripts/choose_llama_wheel.py.
 COMPAT_VERSION="${SAMANTHA_COMPAT_LLAMA:-0.3.2}"
@@ -19,7 +19,20 @@ stamp="$VENV/.samantha-installed-compat"
 want="$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)-$COMPAT_VERSION"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "== .venv-compat: Samantha with llama-cpp-python $COMPAT_VERSION (the first build takes about 10 minutes)"
-  "$VENV/bin/python" -m pip install --quiet --prefer-binary -e "$ROOT[test]"
-  "$VENV/bin/python" -m pip install --quiet --no-deps --force-reinstall "llama-cpp-python==$COMPAT_VERSION"
+  # Samantha's requirements without its llama-cpp-python pin, so the pinned version is never built here.
+  mapfile -t deps < <("$VENV/bin/python" - "$ROOT/pyproject.toml" <<'PY'
+import sys
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    from pip._vendor import tomli as tomllib
+project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+for dep in project["dependencies"] + project["optional-dependencies"]["test"]:
+    if not dep.replace("_", "-").startswith("llama-cpp-python"):
+        print(dep.split("#")[0].strip())
+PY
+)
+  "$VENV/bin/python" -m pip install --quiet --prefer-binary "llama-cpp-python==$COMPAT_VERSION" "${deps[@]}"
+  "$VENV/bin/python" -m pip install --quiet --no-deps -e "$ROOT"
   echo "$want" > "$stamp"
 fi
