@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
 
 try:
@@ -50,7 +51,7 @@ class Plan:
 
 
 def pip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "pip", *args], check=False, capture_output=True, text=True,
                           encoding="utf-8", errors="replace")
 
 
@@ -85,6 +86,12 @@ def choose(available: list[Version], source_build: bool) -> Plan:
     return Plan(PINNED, from_source=True) if source_build else Plan(None)
 
 
+def pythons_with_wheels(indexes: list[str], platform: str) -> list[str]:
+    """The Python versions (3.10 to 3.13) a supported wheel exists for on `platform`, to name in the advice."""
+    return [python for python in ("3.10", "3.11", "3.12", "3.13")
+            if choose(wheel_versions(indexes, ["--platform", platform, "--python-version", python]), False).version]
+
+
 def lacks(version: str) -> list[str]:
     """What `version` cannot do that the pinned version can, in words for the user."""
     have = Version(version)
@@ -100,7 +107,7 @@ def install(plan: Plan, indexes: list[str], pip_options: list[str]) -> bool:
     spec = f"{PACKAGE}=={plan.version}"
     binary = ["--no-binary", PACKAGE] if plan.from_source else ["--only-binary", PACKAGE]
     done = subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *binary, spec,
-                           *index_options(indexes), *pip_options])
+                           *index_options(indexes), *pip_options], check=False)
     return done.returncode == 0
 
 
@@ -129,8 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     if plan.version is None:
         print(f"No prebuilt CPU wheel of {PACKAGE} {OLDEST} to {PINNED} fits Python {python} on "
               f"{' or '.join(indexes)}.")
-        print("What to do: install Python 3.12 (64-bit) from https://www.python.org/downloads/windows/ and run "
-              "install.bat again,")
+        platform = args.platform or sysconfig.get_platform().replace("-", "_").replace(".", "_")
+        fitting = pythons_with_wheels(indexes, platform)
+        if fitting:
+            names = ", ".join(fitting[:-1]) + " or " + fitting[-1] if len(fitting) > 1 else fitting[0]
+            print(f"There is one for Python {names}: install that Python (64-bit) from "
+                  "https://www.python.org/downloads/windows/ and run install.bat again,")
         print(f"or build it from source: install Visual Studio Build Tools with \"Desktop development with C++\", "
               f"then run  install.bat --build-from-source  (or set {SOURCE_BUILD_ENV}=1).")
         return 2
