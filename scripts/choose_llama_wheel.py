@@ -60,14 +60,20 @@ def index_options(indexes: list[str]) -> list[str]:
     return ["--index-url", first] + [option for url in more for option in ("--extra-index-url", url)]
 
 
+class PipTooOld(Exception):
+    """pip before 24.2 has no `pip index versions --json`, and older ones list versions that have no fitting wheel."""
+
+
 def wheel_versions(indexes: list[str], pip_options: list[str]) -> list[Version]:
     """The versions that have a wheel this Python (or the one named in pip_options) can install."""
     done = pip("index", "versions", PACKAGE, "--json", "--only-binary=:all:", "--disable-pip-version-check",
                *index_options(indexes), *pip_options)
-    if done.returncode != 0:  # pip says "No matching distribution found" when none fits
-        return []
+    if "no such option: --json" in done.stderr:
+        raise PipTooOld()
+    # pip says "No matching distribution found" (status 1) when none fits.
+    texts = json.loads(done.stdout).get("versions", []) if done.returncode == 0 else []
     found = []
-    for text in json.loads(done.stdout).get("versions", []):
+    for text in texts:
         try:
             found.append(Version(text))
         except InvalidVersion:
@@ -132,7 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         pip_options = target + ["--only-binary=:all:"] + pip_options  # pip's rule for another machine's tags
 
     print(f"== Looking for a prebuilt CPU wheel of {PACKAGE} for Python {python} (Samantha is made for {PINNED})")
-    plan = choose(wheel_versions(indexes, target), source_build)
+    try:
+        plan = choose(wheel_versions(indexes, target), source_build)
+    except PipTooOld:
+        print(f"This pip is too old to tell which wheels fit: run  \"{sys.executable}\" -m pip install --upgrade pip  "
+              "and then this again (install.bat does that first).")
+        return 1
     if plan.version is None:
         print(f"No prebuilt CPU wheel of {PACKAGE} {OLDEST} to {PINNED} fits Python {python} on "
               f"{' or '.join(indexes)}.")
@@ -142,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             names = ", ".join(fitting[:-1]) + " or " + fitting[-1] if len(fitting) > 1 else fitting[0]
             print(f"There is one for Python {names}: install that Python (64-bit) from "
                   "https://www.python.org/downloads/windows/ and run install.bat again,")
-        print(f"or build it from source: install Visual Studio Build Tools with \"Desktop development with C++\", "
+        print(f"{'or' if fitting else 'What to do:'} build it from source: install Visual Studio Build Tools with \"Desktop development with C++\", "
               f"then run  install.bat --build-from-source  (or set {SOURCE_BUILD_ENV}=1).")
         return 2
     if plan.from_source:

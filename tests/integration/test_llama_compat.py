@@ -155,3 +155,17 @@ def test_without_logits_hooks_learning_mode_is_named_and_the_answer_comes(
     assert done["answer_tokens"] > 0 and all(len(p) == 3 for p in pieces)  # plain pieces, no choices
     [notice] = done["notices"]
     assert notice.startswith("learning mode's token candidates is not available")
+
+
+def test_what_the_installer_says_is_missing_is_what_the_engine_finds_missing() -> None:
+    """install.bat's wheel chooser names what an older version lacks before anything runs; the adapter
+    finds it at run time. They must agree on the version installed here."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from choose_llama_wheel import lacks
+
+    compat = installed()
+    said = " ".join(lacks(compat.version))
+    assert ("use_extra_bufts" in said) == (not compat.repack)
+    assert (said == "") == (compat.version == PINNED_VERSION)
