@@ -9,7 +9,8 @@ version lacks. Only the standard library and pip are used: this runs before anyt
 
 Usage: python choose_llama_wheel.py [--build-from-source] [--index URL]... [--platform P --python-version X.Y]
                                     [--dry-run] [-- PIP-INSTALL-OPTIONS]
-(SAMANTHA_LLAMA_SOURCE_BUILD=1 is the same as --build-from-source. --platform and --python-version choose
+(SAMANTHA_LLAMA_SOURCE_BUILD=1 is the same as --build-from-source; SAMANTHA_LLAMA_INDEX="URL ..." sets
+the indexes when --index is not given. --platform and --python-version choose
 for another machine, as pip download does; options after -- go to the final pip install, e.g. --target.)
 """
 
@@ -34,6 +35,7 @@ PACKAGE = "llama-cpp-python"
 PYPI = "https://pypi.org/simple"
 CPU_WHEELS = "https://abetlen.github.io/llama-cpp-python/whl/cpu"  # the project's own CPU wheel index
 SOURCE_BUILD_ENV = "SAMANTHA_LLAMA_SOURCE_BUILD"
+INDEX_ENV = "SAMANTHA_LLAMA_INDEX"  # space-separated index addresses instead of the two above (a company mirror)
 
 # What an older version lacks, as (first version that has it, what the user misses before that).
 FEATURES = (
@@ -124,13 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-from-source", action="store_true",
                         help="build llama.cpp when no wheel fits (needs Visual Studio Build Tools)")
     parser.add_argument("--index", action="append", metavar="URL",
-                        help=f"a package index to look in (default: {PYPI} and {CPU_WHEELS})")
+                        help=f"a package index to look in (default: ${INDEX_ENV}, else {PYPI} and {CPU_WHEELS})")
     parser.add_argument("--dry-run", action="store_true", help="only say what would be installed")
     parser.add_argument("--platform", help="choose for this platform tag (win_amd64) instead of this machine's")
     parser.add_argument("--python-version", help="choose for this Python (3.12) instead of this one")
     args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     source_build = args.build_from_source or os.environ.get(SOURCE_BUILD_ENV, "") not in ("", "0")
-    indexes = args.index or [PYPI, CPU_WHEELS]
+    indexes = args.index or os.environ.get(INDEX_ENV, "").split() or [PYPI, CPU_WHEELS]
     python = args.python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
     target = [option for name in ("platform", "python_version") if getattr(args, name)
               for option in (f"--{name.replace('_', '-')}", getattr(args, name))]

@@ -205,6 +205,18 @@ def test_no_fitting_wheel_is_a_clear_stop_that_names_the_pythons_that_have_one(
     assert "install.bat --build-from-source" in done.stdout and "Desktop development with C++" in done.stdout
 
 
+def test_the_indexes_can_come_from_the_environment(user_folder: Path, index, tmp_path: Path) -> None:
+    """A company mirror, or a publisher docs/windows.md names, without editing install.bat."""
+    stand_in = index("0.3.2|cp312-cp312-win_amd64")
+    command = install_bat_command(user_folder, ()) + ["--platform", "win_amd64", "--python-version", "3.12",
+                                                      "--", "--target", str(tmp_path / "site")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update({"PIP_CONFIG_FILE": os.devnull, "PIP_NO_CACHE_DIR": "1", "SAMANTHA_LLAMA_INDEX": stand_in.url})
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert installed_version(tmp_path / "site") == "0.3.2"
+
+
 @pytest.mark.parametrize("how", ["flag", "environment"])
 def test_a_source_build_happens_only_when_asked_and_a_failed_one_says_what_is_needed(
         how: str, user_folder: Path, index, tmp_path: Path) -> None:
