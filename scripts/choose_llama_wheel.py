@@ -39,7 +39,8 @@ INDEX_ENV = "SAMANTHA_LLAMA_INDEX"  # space-separated index addresses instead of
 
 # What an older version lacks, as (first version that has it, what the user misses before that).
 FEATURES = (
-    ("0.3.15", "CPU weight repacking cannot be turned on (--repack): llama_model_params has no use_extra_bufts"),
+    ("0.3.15", ("CPU weight repacking cannot be switched off (--no-repack, or after a model crashed with it): "
+                "llama_model_params has no use_extra_bufts")),
 )
 RELEASED = {"0.3.2": "15 November 2024", "0.3.8": "12 March 2025", "0.3.16": "14 August 2025"}
 

@@ -62,13 +62,17 @@ class LlamaCompat:
     # Loading
 
     def model_fields(self, repack: bool, progress: Any) -> tuple[dict[str, Any], list[str]]:
-        """llama_model_params fields to set around `Llama()`, and notices for the asked ones left out."""
+        """llama_model_params fields to set around `Llama()`, and notices for the asked ones left out.
+
+        Without the switch llama.cpp does what it always did, so only asking for repacking off
+        (--no-repack, or the reload after a crash with it) is something that cannot be done.
+        """
         fields: dict[str, Any] = {"progress_callback": progress}
         if self.repack:
             fields["use_extra_bufts"] = repack
             return fields, []
-        return fields, ([self.unavailable("turning CPU weight repacking on (--repack)", "use_extra_bufts")]
-                        if repack else [])
+        return fields, ([] if repack else [self.unavailable("turning CPU weight repacking off (--no-repack)",
+                                                            "use_extra_bufts")])
 
     # Vocabulary: llama.cpp moved these from the model to a vocab object (llama-cpp-python 0.3.7).
 
