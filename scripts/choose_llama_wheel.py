@@ -64,7 +64,8 @@ def index_options(indexes: list[str]) -> list[str]:
 
 
 class PipTooOld(Exception):
-    """pip before 24.2 has no `pip index versions --json`, and older ones list versions that have no fitting wheel."""
+    """An old pip (23.2, as Python 3.11 ships it) has no `pip index versions --json` and lists versions whose
+    wheels do not fit the asked platform: the choice would be wrong."""
 
 
 def wheel_versions(indexes: list[str], pip_options: list[str]) -> list[Version]:

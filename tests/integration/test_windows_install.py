@@ -116,7 +116,7 @@ def user_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(ROOT / "scripts" / "choose_llama_wheel.py", home / "scripts")
     venv.create(home / ".venv", with_pip=True)
     upgrade = [str(home / ".venv" / "bin" / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"]
-    subprocess.run(upgrade, check=True, timeout=600)  # as install.bat does first: the chooser needs pip 24.2+
+    subprocess.run(upgrade, check=True, timeout=600)  # as install.bat does first: 23.2 cannot list fitting wheels
     return home
 
 
