@@ -275,3 +275,23 @@ def test_the_browser_opens_once_the_page_answers_and_not_before(browser_log, tmp
             server.shutdown()
     finally:
         waiting.kill()
+
+
+def test_a_pip_too_old_to_list_fitting_wheels_is_named_instead_of_a_wrong_choice(index, tmp_path: Path) -> None:
+    """The pip a Python installer ships may predate `pip index versions --json`; then it also lists versions
+    whose wheels do not fit, so the chooser stops and says how to upgrade pip rather than pick wrongly."""
+    old = tmp_path / "old pip"
+    venv.create(old, with_pip=True)
+    python = old / "bin" / "python"
+    helped = subprocess.run([str(python), "-m", "pip", "index", "versions", "--help"], capture_output=True, text=True,
+                            check=True)
+    if "--json" in helped.stdout:
+        pytest.skip("this Python ships a pip that lists fitting wheels")
+    stand_in = index("0.3.2|cp312-cp312-win_amd64", f"{PINNED}|cp312-cp312-macosx_11_0_arm64")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update({"PIP_CONFIG_FILE": os.devnull, "PIP_NO_CACHE_DIR": "1"})
+    done = subprocess.run([str(python), str(ROOT / "scripts" / "choose_llama_wheel.py"), "--index", stand_in.url,
+                           "--platform", "win_amd64", "--python-version", "3.12"],
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 1 and stand_in.files_fetched() == []
+    assert "This pip is too old to tell which wheels fit" in done.stdout and "-m pip install --upgrade pip" in done.stdout
