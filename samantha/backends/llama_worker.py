@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from samantha.backends.llama_compat import LlamaCompat
 from samantha.sampling import TailFreeProcessor
 
 STOP_ERROR = "cancelled"
@@ -192,6 +193,8 @@ class Worker:
         import llama_cpp  # imported here so the parent never loads llama.cpp
 
         self.llama_cpp = llama_cpp
+        self.compat = LlamaCompat.inspect(llama_cpp)
+        self.notices: list[str] = []  # what the installed llama-cpp-python could not do, told with the next answer
         self.conn = conn
         self.stop_flag = stop_flag
         self.llm: Any = None
@@ -242,7 +245,7 @@ class Worker:
         llama_cpp = self.llama_cpp
         self.llm = None
         started = time.perf_counter()
-        model_fields = {"use_extra_bufts": bool(options["repack"]), "progress_callback": self._progress}
+        model_fields, self.notices = self.compat.model_fields(bool(options["repack"]), self._progress)
         context_fields: dict[str, Any] = {}
         threads = options["n_threads"] or None
         with _llama_params(llama_cpp, model_fields, context_fields):
@@ -260,8 +263,7 @@ class Worker:
                     raise _Stopped() from None
                 raise
         self.llm = llm
-        vocab = llama_cpp.llama_model_get_vocab(llm.model)
-        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
+        self.add_bos = self.compat.adds_bos(llm)
         metadata = llm.metadata
         arch = metadata.get("general.architecture", "")
         self.bos_text = self._token_text(llm.token_bos())
@@ -296,7 +298,7 @@ class Worker:
         with tempfile.TemporaryFile() as printed:
             os.dup2(printed.fileno(), 2)
             try:
-                probe = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+                probe = self.compat.grammar_sampler(vocab, grammar)
             finally:
                 os.dup2(saved_stderr, 2)
                 os.close(saved_stderr)
@@ -305,10 +307,11 @@ class Worker:
                 llama_cpp.llama_log_set(llama_log_callback, ctypes.c_void_p(0))
             printed.seek(0)
             said.append(printed.read().decode("utf-8", errors="replace"))
+        log = "".join(said)
         if probe:
             llama_cpp.llama_sampler_free(probe)
+        if not self.compat.grammar_failed(bool(probe), log):
             return None
-        log = "".join(said)
         reason = re.search(r"error parsing grammar: ([^\n]+)", log)
         lines = [line.strip() for line in log.splitlines() if line.strip()]
         return reason.group(1).strip() if reason else (lines[0] if lines else "")
@@ -424,11 +427,8 @@ class Worker:
         return len(tokens)
 
     def _clear_state(self) -> None:
-        llama_cpp = self.llama_cpp
         self.llm.reset()
-        memory = llama_cpp.llama_get_memory(self.llm.ctx)
-        if memory is not None:
-            llama_cpp.llama_memory_clear(memory, True)
+        self.compat.clear_memory(self.llm)
 
     def generate(self, request: dict[str, Any]) -> None:
         from samantha.learning import CandidateRecorder
@@ -450,20 +450,31 @@ class Worker:
         llm.set_seed(request["seed"])
         recorder = None
         chain: list[Any] = []
-        if request["candidates"]:
+        notices, self.notices = self.notices, []
+        compat = self.compat
+        if request["candidates"] and not compat.logits_hooks:
+            notices.append(compat.unavailable("learning mode's token candidates", "logits processors in its sampler chain"))
+        elif request["candidates"]:
             # First in the sampler chain, so it sees the raw logits of each step.
             recorder = CandidateRecorder(request["candidates"], self._piece_text, greedy=sampling.temperature == 0)
             chain.append(recorder)
         processors = llama_cpp.LogitsProcessorList(chain) if chain else None
+        tail_free = TailFreeProcessor(sampling.tfs_z, sampling.top_k) if tfs_is_active(sampling) else None
+        if not compat.chain_steps:
+            needs = "Llama._init_sampler sampler chain to add steps to"
+            if tail_free is not None:
+                notices.append(compat.unavailable(f"tail-free sampling (tfs_z {sampling.tfs_z:g})", needs))
+            if recorder is not None:
+                notices.append(compat.unavailable("learning mode's probabilities after the samplers", needs))
         extras = ChainExtras(
             # llama-cpp-python's chain: [our logits processors], penalties, [grammar], top-k, …, the pick
             leading=(1 if processors else 0) + 1 + (1 if request["grammar"] else 0),
-            tail_free=TailFreeProcessor(sampling.tfs_z, sampling.top_k) if tfs_is_active(sampling) else None,
-            observe=recorder.observe_final if recorder is not None else None,
-            stage=recorder.observe_stage if recorder is not None else None,
+            tail_free=tail_free if compat.chain_steps else None,
+            observe=recorder.observe_final if recorder is not None and compat.chain_steps else None,
+            stage=recorder.observe_stage if recorder is not None and compat.chain_steps else None,
         )
         lockstep = bool(request.get("lockstep")) and recorder is not None
-        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        vocab = compat.vocab(llm)
         if request["grammar"]:
             problem = self._grammar_problem(vocab, request["grammar"])
             if problem is not None:
@@ -506,7 +517,7 @@ class Worker:
                 if self.stop_flag.value:
                     finish = "cancelled"
                     break
-                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                if compat.is_end_of_generation(vocab, token):
                     finish = "eos"
                     break
                 count += 1
@@ -559,6 +570,7 @@ class Worker:
                     "generation_seconds": ended - first_at,
                     "finish_reason": finish,
                     "extra": {"evaluated_prompt_tokens": evaluated},
+                    "notices": tuple(notices),
                 },
             )
         )
