@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import hmac
 import os
-import signal
 import shutil
+import signal
 import sys
 import threading
 import weakref
