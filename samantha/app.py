@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import hmac
 import os
+import shutil
 import signal
 import sys
-import tempfile
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from starlette.middleware import Middleware
 
 from samantha.app_secrets import PASSWORD_ENV, Secrets
 from samantha.config import ConfigStore
+from samantha.temp_folders import FILES_PREFIX, make_owned_folder, sweep_leftovers
 from samantha.ui import assets
 from samantha.ui.collections import default_prompts_dir
 from samantha.ui.context import UIPlugin
@@ -71,14 +73,19 @@ def build_app(
         if not folder.is_dir():
             raise LaunchError(f"--models-dir {folder} is not a folder: give the folder that holds your .gguf files")
         config.update(models_dir=str(folder.resolve()))
-    return build_blocks(
+    own_files = files_dir is None
+    files = make_owned_folder(FILES_PREFIX) if files_dir is None else files_dir
+    demo = build_blocks(
         host if host is not None else default_host(),
         config,
         prompts_dir=prompts_dir if prompts_dir is not None else default_prompts_dir(),
-        files_dir=files_dir if files_dir is not None else Path(tempfile.mkdtemp(prefix="samantha-files-")),
+        files_dir=files,
         plugins=plugins,
         starter=starter,
     )
+    if own_files:  # exports and speech files go with the app (at the latest when Python exits)
+        weakref.finalize(demo, shutil.rmtree, files, True)
+    return demo
 
 
 def password_check(password: str):  # type: ignore[no-untyped-def]
@@ -154,11 +161,13 @@ def launch(args: argparse.Namespace, secrets: Secrets | None = None) -> int:
         # A plain `kill` shuts down like Ctrl+C, so the model's worker process ends with the app.
         signal.signal(signal.SIGTERM, _interrupt)
     password = secrets.password or getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
+    sweep_leftovers()  # folders of an earlier run that was killed
+    files = make_owned_folder(FILES_PREFIX)
     host = default_host(secrets)
     try:
         from samantha.starter import starter_model
 
-        demo = build_app(host=host, models_dir=args.models_dir, plugins=standard_plugins(secrets),
+        demo = build_app(host=host, models_dir=args.models_dir, files_dir=files, plugins=standard_plugins(secrets),
                          starter=starter_model())
         # Gradio's own banner suggests share links, which Samantha never makes: say where it runs instead.
         url = serve(demo, server_name=args.host, port=args.port, password=password, open_browser=not args.no_browser,
@@ -179,4 +188,5 @@ def launch(args: argparse.Namespace, secrets: Secrets | None = None) -> int:
         pass
     finally:
         host.close()
+        shutil.rmtree(files, ignore_errors=True)
     return 0

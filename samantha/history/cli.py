@@ -135,7 +135,7 @@ def _preview(text: str | None) -> str:
     return flat.replace("\n", "\n    ")
 
 
-def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO, hf_token: str | None) -> int:
     from samantha.backends.llama_process import LlamaProcessBackend
     from samantha.hub.chain_models import HubModels
 
@@ -150,7 +150,7 @@ def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO) ->
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda signum, frame: control.stop_all())
     try:
-        for event in rerun_events(db, stored, backend, control, prepare=HubModels(default_models_dir()),
+        for event in rerun_events(db, stored, backend, control, prepare=HubModels(default_models_dir(), token=hf_token),
                                   report=report):
             if isinstance(event, (ChainError, Notice)):
                 print(f"samantha: {event.message}", file=err)
@@ -169,7 +169,8 @@ def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO) ->
     return EXIT_DIFFERENT if report.differences else 0
 
 
-def history_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def history_command(args: argparse.Namespace, out: TextIO, err: TextIO, hf_token: str | None = None) -> int:
+    """`samantha history ...`; `hf_token` (taken out of the environment at start) is for a rerun's downloads."""
     try:
         with HistoryDB() as db:
             command = args.history_command
@@ -183,7 +184,7 @@ def history_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if command == "compare":
                 return _compare(db, args, out)
             if command == "rerun":
-                return _rerun(db, args, out, err)
+                return _rerun(db, args, out, err, hf_token)
             if command == "delete":
                 if not db.delete_session(args.id):
                     raise HistoryError(f"there is no stored session #{args.id}")

@@ -9,7 +9,6 @@ stopping the app) ends them and deletes the folder.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import weakref
 from pathlib import Path
 
@@ -22,10 +21,11 @@ from samantha.runner import (
     default_environment_dir,
     find_environment,
 )
+from samantha.temp_folders import CODE_PREFIX, make_owned_folder
 from samantha.ui.code_view import environment_problem, environment_ready
 
 PART_KEY = "code"
-FOLDER_PREFIX = "samantha-code-"
+FOLDER_PREFIX = CODE_PREFIX
 
 
 def _clean_up(processes: ProcessManager, workdir: Path) -> None:
@@ -38,7 +38,7 @@ class CodeTab:
     """A tab's working folder (in the system's temporary folder) and its ProcessManager."""
 
     def __init__(self, base: Path | None = None) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=base)).resolve()
+        self.workdir = make_owned_folder(FOLDER_PREFIX, base)
         self.processes = ProcessManager()
         # Also at interpreter exit: detached servers live in their own sessions and would outlive the app.
         self._finalizer = weakref.finalize(self, _clean_up, self.processes, self.workdir)
