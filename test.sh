@@ -24,7 +24,7 @@ if [ "$compat" = 1 ]; then
     echo "== engine tests on llama-cpp-python $("$ROOT/.venv-compat/bin/python" -c 'import llama_cpp; print(llama_cpp.__version__)')"
     "$ROOT/.venv-compat/bin/python" -m pytest -p no:cacheprovider tests/integration/test_llama_compat.py \
       tests/integration/test_engine_llama.py tests/integration/test_learning_llama.py \
-      tests/integration/test_tinymodel_llama.py tests/integration/test_kv_states.py
+      tests/integration/test_tinymodel_llama.py tests/integration/test_kv_states.py tests/real/test_smollm2.py
     compat_status=$?
   else
     echo "test.sh: could not make .venv-compat; see .test-artifacts/bootstrap-compat.log" >&2

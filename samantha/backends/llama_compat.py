@@ -89,6 +89,11 @@ class LlamaCompat:
         call = getattr(self.llama_cpp, "llama_vocab_is_eog", None) or self.llama_cpp.llama_token_is_eog
         return bool(call(vocab, token))
 
+    def token_attr(self, vocab: Any, token: int) -> int:
+        """llama.cpp's attribute bits of a token (control, unknown, …)."""
+        call = getattr(self.llama_cpp, "llama_vocab_get_attr", None) or self.llama_cpp.llama_token_get_attr
+        return int(call(vocab, token))
+
     def grammar_sampler(self, vocab: Any, grammar: str) -> Any:
         """llama.cpp's grammar sampler, or NULL when the grammar does not parse (older versions take the model)."""
         return self.llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")

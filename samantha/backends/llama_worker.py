@@ -327,8 +327,7 @@ class Worker:
         return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
     def _is_control(self, token: int) -> bool:
-        vocab = self.llama_cpp.llama_model_get_vocab(self.llm.model)
-        attr = int(self.llama_cpp.llama_vocab_get_attr(vocab, token))
+        attr = self.compat.token_attr(self.compat.vocab(self.llm), token)
         return bool(attr & (self.llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | self.llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN))
 
     def _is_control_text(self, text: str) -> bool:
