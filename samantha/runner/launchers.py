@@ -131,7 +131,8 @@ def launch_dtale(
     """Start D-Tale on 127.0.0.1 with the CSV file `csv_path` loaded (it never opens a browser by itself)."""
     data = _existing_file(csv_path, "CSV file", (".csv", ".tsv", ".txt"))
     port = port or free_port()
-    args = ["--host", LOCAL_HOST, "--port", str(port), "--csv-path", str(data), "--name", data.stem]
+    name = re.sub(r"[^A-Za-z0-9 ]+", " ", data.stem).strip() or "data"  # D-Tale refuses other characters
+    args = ["--host", LOCAL_HOST, "--port", str(port), "--csv-path", str(data), "--name", name]
     if data.suffix.lower() == ".tsv":
         args += ["--csv-delimiter", "\t"]
     return launch_module(
@@ -165,13 +166,14 @@ def launch_sqlite_browser(
         environment,
         processes,
         workdir,
-        "sqlite_web",
+        "sqlite_web.sqlite_web",  # the package's own __main__ is broken in current releases
         ["--host", LOCAL_HOST, "--port", str(port), "--no-browser", str(data)],
         port=port,
         label=f"SQLite browser: {data.name}",
         address=f"http://{LOCAL_HOST}:{port}/",
         ready_timeout=ready_timeout,
         package="sqlite-web",
+        check_module="sqlite_web",
     )
 
 
