@@ -81,8 +81,12 @@ def feedback_text(answer: str, result: RunResult, *, output_only: bool = False) 
     return f"{answer.rstrip()}\n\n{OUTPUT_LABEL}\n{output}"
 
 
+# Line breaks written as tags (the manual's "separate each module with <br> tag") make printed text HTML too.
+_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
 def looks_like_html(text: str) -> bool:
-    return bool(_HTML_START.match(text))
+    return bool(_HTML_START.match(text) or _BREAK_TAG.search(text))
 
 
 def looks_like_markdown(text: str) -> bool:
