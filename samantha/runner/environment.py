@@ -243,8 +243,16 @@ def _missing_message(location: Path) -> str:
     return (
         f"The code runner environment does not exist yet ({location}). "
         f"Create it with `{SETUP_COMMAND}` (on Windows, install.bat does it), "
-        "or choose an existing Python interpreter in the settings."
+        "or name an existing venv folder or Python interpreter instead."
     )
+
+
+class RunnerMissing(RunnerNotFound):
+    """Nothing usable at `location` yet: the page and the CLI each say how to create it in their own words."""
+
+    def __init__(self, location: Path) -> None:
+        super().__init__(_missing_message(location))
+        self.location = location
 
 
 def find_environment(location: Path | str | None = None) -> RunnerEnvironment:
@@ -259,12 +267,12 @@ def find_environment(location: Path | str | None = None) -> RunnerEnvironment:
     if path.is_dir():
         python = interpreter_in(path)
         if not python.is_file():
-            raise RunnerNotFound(_missing_message(path))
+            raise RunnerMissing(path)
         return RunnerEnvironment(python=python, root=path)
     if path.is_file():
         root = path.parent.parent
         return RunnerEnvironment(python=path, root=root if (root / "pyvenv.cfg").is_file() else None)
-    raise RunnerNotFound(_missing_message(path))
+    raise RunnerMissing(path)
 
 
 def use_interpreter(python: Path | str) -> RunnerEnvironment:

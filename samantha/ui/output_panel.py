@@ -154,7 +154,8 @@ def wire_output_panel(
             )
         except (InputProblem, ValueError) as exc:  # a plugin refused this run (e.g. no code runner)
             tab.end_run()
-            gr.Warning(str(exc))
+            if not getattr(exc, "status_only", False):  # the status box below says it already: once is enough
+                gr.Warning(str(exc))
             yield (text, status_html(str(exc), "error"), *keep)
             return
         except BaseException:
