@@ -76,6 +76,21 @@ PRINTED_LABEL = "Printed text (stdout, stderr) and exit status"
 INSTALL_REFRESH_SECONDS = 0.5
 INSTALL_LOG_LINES = 30
 DATA_FILE_TYPES = [".csv", ".tsv", *SQLITE_SUFFIXES]
+# The output frame is sandboxed (an opaque origin), so it cannot see the page's theme; the page tells it by
+# marking the frame document's root with the theme before it loads (and again after each new output).
+FRAME_THEME_JS = """
+const mark = () => {
+  const frame = element.querySelector('iframe[srcdoc]');
+  if (!frame) return;
+  const theme = document.body.classList.contains('dark') ? 'page-dark' : 'page-light';
+  if (frame.dataset.theme === theme) return;
+  frame.dataset.theme = theme;
+  frame.style.colorScheme = theme === 'page-dark' ? 'dark' : 'light';  // the frame and its document agree
+  frame.srcdoc = frame.srcdoc.replace('<html>', '<html class="' + theme + '">');
+};
+mark();
+watch('value', mark);
+"""
 
 
 class EnvironmentRefusal(InputProblem):
@@ -306,7 +321,7 @@ class CodePlugin:
         packaged = gr.File(label="Stand-alone program", visible=False, interactive=False, elem_id="packaged-program")
         # The frame shows the output; the same text as plain text waits here, closed, so it is not shown twice
         # (and with "Hide HTML output" on, error output stays out of sight until asked for).
-        view = gr.HTML(visible=False, elem_id="code-output-view")
+        view = gr.HTML(visible=False, elem_id="code-output-view", js_on_load=FRAME_THEME_JS)
         with gr.Accordion("Printed text (on demand)", open=False, elem_id="code-printed-panel"):
             printed = gr.Textbox(label=PRINTED_LABEL, lines=6, max_lines=20, interactive=False, visible=False,
                                  buttons=["copy"], elem_id="code-printed")

@@ -8,8 +8,9 @@ model list once a download landed in the model folder.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import gradio as gr
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import inspect
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import gradio as gr
 
