@@ -7,7 +7,7 @@ text, so any HTML in it shows as text instead of running in the page.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from typing import Sequence
 
 from markdown_it import MarkdownIt
 

@@ -8,9 +8,8 @@ model list once a download landed in the model folder.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import gradio as gr
 

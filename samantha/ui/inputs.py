@@ -6,9 +6,8 @@ the control and says what to type, checked before anything runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from samantha.backends.base import MAX_THREADS, LoadOptions
 from samantha.backends.openai_refs import is_remote_ref

@@ -7,9 +7,8 @@ on page load. Later features plug in as UIPlugin tabs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import gradio as gr
 

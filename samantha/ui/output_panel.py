@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import html
 import inspect
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterator, Mapping, Sequence
 
 import gradio as gr
 

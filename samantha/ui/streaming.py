@@ -13,8 +13,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
 
 from samantha.backends.base import Control
 from samantha.chain import AnswerHook, ModelPreparer, Pacer, run_chain
@@ -83,7 +83,7 @@ def _chain_worker(
     hooks: list[AnswerHook],
     prepare: ModelPreparer | None,
     pacer: Pacer | None,
-    out: queue.Queue[object],
+    out: "queue.Queue[object]",
 ) -> None:
     """The worker thread: wait for the model host, run the chain (which downloads linked models itself)."""
     try:
