@@ -6,10 +6,9 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Sequence, TextIO
 
 from samantha.backends.base import MAX_THREADS, Control, LoadOptions
 from samantha.chain import dry_run_lines, run_chain
@@ -25,8 +24,10 @@ from samantha.events import (
     Token,
 )
 from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
-from samantha.pacing import DelayPacer
 from samantha.prompts import PromptSyntaxError
+from samantha.session_file import SessionFile
+from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
+from samantha.pacing import DelayPacer
 from samantha.remote_cli import (
     RemoteInputError,
     add_api_key_option,
@@ -35,8 +36,6 @@ from samantha.remote_cli import (
     check_remote_models,
     models_command,
 )
-from samantha.session_file import SessionFile
-from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
 from samantha.transcript import banner_text, code_run_text, stats_line, unlikely_picks_line
 
 EXIT_BAD_INPUT = 2
@@ -412,7 +411,7 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-def _hub_models(args: argparse.Namespace) -> HubModels:  # noqa: F821
+def _hub_models(args: argparse.Namespace) -> "HubModels":  # noqa: F821
     from samantha.hub.chain_models import HubModels
 
     return HubModels(models_folder(args.models_dir), keep_files=args.keep_downloads)
@@ -428,7 +427,7 @@ def models_folder(chosen: str | None) -> Path:
     return ConfigStore().load().resolved_models_dir()
 
 
-def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> CodeRunHook:  # noqa: F821
+def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHook":  # noqa: F821
     """The code runner for one `samantha run`; bad runner settings are input errors."""
     from datetime import datetime
 
