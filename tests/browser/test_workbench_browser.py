@@ -185,3 +185,38 @@ def test_dtale_and_the_sqlite_browser_start_and_end_from_the_tab(feature_tab: An
                page.locator("#code-processes-note").inner_text(), "Close Python to end them")
     ports = [int(address.split(":")[2].split("/")[0]) for address in addresses]
     wait_until(lambda: not any(is_listening(port) for port in ports), "their ports to close")
+
+
+def test_replace_response_keeps_the_typed_text_recoverable(feature_tab: Any, app: FeatureApp) -> None:
+    page = open_with_runner(feature_tab, app, str(runner_environment().root))
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    set_grammar(page, grammar_for_text("The model's answer."))
+    field(page, "user-prompt").fill("Say something")
+    page.click("#start-button")
+    wait_until(lambda: "Done" in status(page), "the answer")
+    previous = field(page, "previous-response")
+    previous.fill("My own careful text")
+    page.click("#replace-response-button")
+    wait_until(lambda: previous.input_value() == "The model's answer.", "Replace response")
+    undo = page.locator("#undo-replace")
+    wait_until(undo.is_visible, "the Undo replace button")
+    undo.click()
+    wait_until(lambda: previous.input_value() == "My own careful text", "the typed text to come back")
+    wait_until(lambda: not undo.is_visible(), "Undo replace to go once used")
+
+
+def test_save_prompt_uses_the_chosen_name_and_says_where_it_went(feature_tab: Any, app: FeatureApp) -> None:
+    page = open_with_runner(feature_tab, app, str(runner_environment().root))
+    field(page, "user-prompt").fill("keep this\n$$$\nand this")
+    field(page, "save-prompt-name").fill("my audit prompts")
+    page.click("#save-prompt")
+    wait_until(lambda: "my audit prompts.txt" in toast_text(page), "the message saying where the file went")
+    said = re.search(r"Prompt saved as (\S.*?my audit prompts\.txt)", toast_text(page))
+    assert said is not None
+    saved = Path(said.group(1))
+    assert saved.read_text(encoding="utf-8") == "keep this\n$$$\nand this"
+    link = page.locator("#saved-prompt a").first
+    link.wait_for()
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "my audit prompts.txt"
