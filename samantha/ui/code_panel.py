@@ -359,11 +359,13 @@ class CodePlugin:
         program_outputs = [programs_note, table, links, pick]
 
         # -- the runner environment: checked on load, remembered when changed --------------
-        def show_environment() -> tuple[str, str]:
+        def show_environment() -> list[Any]:
             remembered = ctx.config.load().runner_python
-            return remembered, check_environment(remembered)[1]
+            environment, line = check_environment(remembered)
+            return [remembered, line, *package_view(environment)]
 
-        gr.on(triggers=None, fn=show_environment, inputs=None, outputs=[location, environment_status],
+        gr.on(triggers=None, fn=show_environment, inputs=None,
+              outputs=[location, environment_status, profile_line, packages],
               api_visibility="private", show_progress="hidden")
 
         def use_environment(text: str) -> str:

@@ -152,6 +152,8 @@ def test_installing_a_profile_shows_its_progress_and_the_installed_packages(feat
     page = open_with_runner(feature_tab, app, str(environment.root))
     code_tab(page)
     page.locator("#runner-profile-panel").get_by_text("Runner profile and packages").first.click()
+    # The tab says at once which profile and how many packages the environment holds.
+    wait_until(lambda: "package(s) in" in page.locator("#runner-profile-note").inner_text(), "the profile line")
     page.locator("#runner-profile-choice input").click()
     page.get_by_role("option", name="launchers", exact=True).click()
     page.click("#install-profile")
