@@ -120,5 +120,13 @@ def wire_recipes(ctx: PanelContext, parts: RecipeParts) -> None:
 
     parts.apply.click(apply, [ctx.session, parts.picker, parts.language],
                       [ctx.controls[name] for name in names] + [parts.about], api_name="apply_recipe")
-    parts.picker.change(lambda name, language: describe(load_recipe(name, folder), language) if name else "",
-                        [parts.picker, parts.language], [parts.about], api_visibility="private", queue=False)
+    def preview(name: str | None, language: str) -> str:
+        if not name:
+            return ""
+        try:
+            return describe(load_recipe(name, folder), language or "en")
+        except RecipeError as exc:
+            return f"\u26a0\ufe0f {exc}"
+
+    parts.picker.change(preview, [parts.picker, parts.language], [parts.about], api_visibility="private",
+                        queue=False)
