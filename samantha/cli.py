@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence, TextIO
 
@@ -76,6 +77,10 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--urls-file", metavar="FILE", help="a TXT file of links, one per line (--- lines are ignored)")
     run.add_argument("--models-dir", metavar="DIR", help="where downloads are saved (default: the app's model folder; Downloads until you choose one)")
     run.add_argument("--keep-downloads", action="store_true", help="keep each download under its own name instead of MODEL_FOR_TESTING.gguf")
+    run.add_argument("--recipe", metavar="NAME",
+                     help="a ready-made chain from prompts/recipes (its prompts, switches and settings; options given "
+                          "here win); --recipe list shows them")
+    run.add_argument("--language", default="en", choices=("en", "pt"), help="the language of the recipe's prompts")
     run.add_argument("--prompt", default=None, metavar="TEXT", help="the user prompt list (SPEC §2 syntax)")
     run.add_argument("--prompt-file", metavar="FILE", help="read the user prompt list from a TXT file")
     run.add_argument("--system", default="", metavar="TEXT", help="system prompt; parts separated by $$$")
@@ -116,6 +121,14 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--no-history", action="store_true", help="do not store this run in the session history")
 
 
+def _roles_hint(args: argparse.Namespace) -> str:
+    """For a recipe that needs several models, what each --model is for."""
+    recipe = _recipe(args)
+    if recipe is None or not recipe.models:
+        return ""
+    return f" (recipe {recipe.name} takes one --model for each of: {', '.join(recipe.models)})"
+
+
 def _thread_count(text: str) -> int:
     """--threads: 0 (every core) up to MAX_THREADS; more crash llama.cpp."""
     try:
@@ -136,7 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     setup = runner_commands.add_parser("setup", help="create (or complete) the runner environment")
     setup.add_argument("--path", help="where to create it (default: .runner-venv next to the app)")
     setup.add_argument("--python", help="the Python that creates it (default: this one)")
-    setup.add_argument("--packages", nargs="*", help="packages to install instead of the default data-analysis stack")
+    setup.add_argument("--profile", default=None, metavar="NAME",
+                       help="light (the default: charts and tables), full (the manual's data-analysis toolbox), "
+                            "or launchers (D-Tale, sqlite-web, JupyterLab, PyInstaller only)")
+    setup.add_argument("--packages", nargs="*", help="packages to install instead of a profile's")
     add_models_parser(subparsers)
     voice = subparsers.add_parser("voice", help="offline voice commands (Vosk)")
     voice_commands = voice.add_subparsers(dest="voice_command", required=True)
@@ -156,23 +172,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _recipe(args: argparse.Namespace) -> Recipe | None:  # noqa: F821
+    """The --recipe named on the command line, or None; an unknown name is an input error listing the known ones."""
+    if not getattr(args, "recipe", None):
+        return None
+    from samantha.recipes import RecipeError, load_recipe
+
+    try:
+        return load_recipe(args.recipe)
+    except RecipeError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _recipe_values(args: argparse.Namespace, recipe: Recipe) -> dict[str, object]:  # noqa: F821
+    """The recipe's switches and counts for the options the user left at their defaults (the user's win)."""
+    defaults = build_parser().parse_args(["run"])
+    option_names = {"feedback_output_only": "output_only"}
+    values: dict[str, object] = {}
+    for key, value in recipe.chain.items():
+        option = option_names.get(key, key)
+        if getattr(args, option) == getattr(defaults, option):
+            values[key] = value
+    return values
+
+
 def settings_from_args(args: argparse.Namespace) -> ChainSettings:
     """Turn `run` arguments into ChainSettings, reporting bad input as InputError."""
-    prompt = args.prompt or ""
+    recipe = _recipe(args)
+    text = recipe.text(args.language) if recipe is not None else None
+    prompt = args.prompt or (text.prompt if text is not None else "")
     if args.prompt_file:
         prompt = _read_text(args.prompt_file, "prompt")
     system = _read_text(args.system_file, "system prompt") if args.system_file else args.system
     previous = _read_text(args.previous_file, "previous response") if args.previous_file else args.previous
-    values: dict[str, str] = {}
+    if text is not None:
+        system = system or text.system
+        previous = previous or text.previous
+    values: dict[str, str] = {str(key): str(value) for key, value in (recipe.sampling.items() if recipe else ())}
     for pair in args.set:
         key, sep, value = pair.partition("=")
         if not sep:
             raise InputError(f"--set takes key=value, got {pair!r}")
         values[key.strip()] = value.strip()
     models = tuple(args.model) or _links_from_args(args) or _starter_models()
+    switches = _recipe_values(args, recipe) if recipe is not None else {}
     try:
         sampling = apply_settings(Sampling().with_values(PRESETS[args.preset]) if args.preset else Sampling(), values)
-        return ChainSettings(
+        settings = ChainSettings(
             models=models,
             prompt=prompt,
             system=system,
@@ -196,6 +242,7 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
             stop_condition=args.stop_condition,
             feedback_output_only=args.output_only,
         )
+        return replace(settings, **switches) if switches else settings
     except SettingsError as exc:
         option = f"--set {exc.key}" if exc.key in values else "--" + exc.key.replace("_", "-")
         raise InputError(f"{option}: {exc}") from None
@@ -244,8 +291,20 @@ def _session_file(path: str, settings: ChainSettings) -> SessionFile:
     return session
 
 
+def _print_recipes(out: TextIO) -> int:
+    from samantha.recipes import list_recipes, load_recipe
+
+    for name in list_recipes():
+        recipe = load_recipe(name)
+        roles = f" (models: {', '.join(recipe.models)})" if recipe.models else ""
+        print(f"{name}: {recipe.text().title}{roles}", file=out)
+    return 0
+
+
 def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Secrets | None = None) -> int:
     secrets = secrets if secrets is not None else Secrets()
+    if args.recipe == "list":
+        return _print_recipes(out)
     try:
         settings = settings_from_args(args)
         if args.dry_run:
@@ -253,7 +312,8 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
                 print(line, file=out)
             return 0
         if not settings.models:
-            raise InputError(f"no model: give at least one --model PATH (or install the starter model: {STARTER_INSTALL})")
+            raise InputError(f"no model: give at least one --model PATH (or install the starter model: {STARTER_INSTALL})"
+                             + _roles_hint(args))
         if not args.model and not (args.url or args.urls_file):
             print(f"samantha: no --model given: using the bundled starter model {STARTER_FILE} "
                   "(tiny, for trying things out)", file=err)
@@ -270,6 +330,12 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
         check_remote_models(settings.models)
         api_key = api_key_from(args, secrets.environ())
         hooks = [_code_hook(args, settings)] if settings.run_code else []
+        recipe = _recipe(args)
+        if recipe is not None and hooks:
+            copies = recipe.copy_data_files(hooks[0].runner.workdir)
+            if copies:
+                print(f"samantha: recipe data copied to {hooks[0].runner.workdir}: "
+                      + ", ".join(copy.name for copy in copies), file=err)
     except (InputError, PromptSyntaxError, RemoteInputError) as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
@@ -405,15 +471,24 @@ def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHoo
 
 
 def runner_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from samantha.runner import DEFAULT_PACKAGES, RunnerError, create_environment
+    from samantha.runner import DEFAULT_PROFILE, RunnerError, create_environment, profile_packages
 
-    packages = tuple(args.packages) if args.packages else DEFAULT_PACKAGES
+    if args.packages and args.profile:
+        print("samantha: give either --profile or --packages, not both", file=err)
+        return EXIT_BAD_INPUT
+    try:
+        profile = None if args.packages else (args.profile or DEFAULT_PROFILE)
+        packages = tuple(args.packages) if args.packages else profile_packages(profile)
+    except RunnerError as exc:
+        print(f"samantha: {exc}", file=err)
+        return EXIT_BAD_INPUT
     try:
         environment = create_environment(
             Path(args.path) if args.path else None,
             packages,
             base_python=args.python,
             on_output=lambda line: print(line, file=out, flush=True),
+            profile=profile,
         )
     except RunnerError as exc:
         print(f"samantha: {exc}", file=err)

@@ -1,8 +1,9 @@
-"""A real code-runner environment for tests: a venv with only numpy and matplotlib.
+"""Real code-runner environments for tests: a venv with only numpy and matplotlib, and one with the
+"launchers" profile (D-Tale, sqlite-web, JupyterLab, PyInstaller).
 
 Made once with the runner's own `create_environment` and kept under
-`.test-artifacts/runner-venv` (or `$SAMANTHA_TEST_RUNNER_VENV`), so later test
-runs start at once.
+`.test-artifacts/` (or `$SAMANTHA_TEST_RUNNER_VENV`), so later test runs start
+at once; pip's cache keeps a rebuild quick.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import psutil
 
 from samantha.runner import RunnerEnvironment, create_environment, find_environment
-from samantha.runner.environment import interpreter_in
+from samantha.runner.environment import LAUNCHER_PACKAGES, interpreter_in
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_PACKAGES = ("numpy", "matplotlib")
@@ -44,14 +45,13 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _complete(path: Path) -> bool:
+def _complete(path: Path, modules: tuple[str, ...] = TEST_PACKAGES) -> bool:
     python = interpreter_in(path)
     if not python.is_file():
         return False
-    probe = subprocess.run(
-        [str(python), "-c", "import " + ", ".join(TEST_PACKAGES)], check=False, capture_output=True, timeout=300
-    )
-    return probe.returncode == 0
+    probe = "import importlib.util, sys; sys.exit(any(importlib.util.find_spec(m) is None for m in sys.argv[1:]))"
+    done = subprocess.run([str(python), "-c", probe, *modules], check=False, capture_output=True, timeout=300)
+    return done.returncode == 0
 
 
 def runner_environment() -> RunnerEnvironment:
@@ -93,3 +93,20 @@ def containment_modes() -> list[object]:
     if bwrap and bwrap_works(bwrap):
         modes.insert(0, pytest.param(Containment(reaper=True, bwrap=bwrap), id="bwrap"))
     return modes
+
+
+LAUNCHER_MODULES = ("dtale", "sqlite_web", "jupyterlab", "PyInstaller")
+
+
+def launchers_venv_dir() -> Path:
+    configured = os.environ.get("SAMANTHA_TEST_LAUNCHERS_VENV", "").strip()
+    return Path(configured) if configured else ROOT / ".test-artifacts" / "launchers-venv"
+
+
+def launchers_environment() -> RunnerEnvironment:
+    """The cached "launchers" profile environment, created on first use (a few minutes, once)."""
+    path = launchers_venv_dir()
+    with _exclusive(path.with_name(path.name + ".lock")):
+        if _complete(path, LAUNCHER_MODULES):
+            return find_environment(path)
+        return create_environment(path, packages=LAUNCHER_PACKAGES, profile="launchers")

@@ -11,12 +11,17 @@ Usage, one runner per session::
 
 from samantha.runner.environment import (
     DEFAULT_PACKAGES,
+    DEFAULT_PROFILE,
+    PROFILES,
     SETUP_COMMAND,
     RunnerEnvironment,
     create_environment,
     default_environment_dir,
     find_environment,
+    installed_packages,
+    installed_profiles,
     minimal_environment,
+    profile_packages,
     use_interpreter,
 )
 from samantha.runner.errors import (
@@ -29,7 +34,15 @@ from samantha.runner.errors import (
 )
 from samantha.runner.execute import CodeRunner, RunLimits, RunResult
 from samantha.runner.extract import extract_python, python_blocks
-from samantha.runner.launchers import launch_jupyterlab, launch_module
+from samantha.runner.launchers import (
+    SAMPLE_CSV,
+    csv_to_sqlite,
+    launch_dtale,
+    launch_jupyterlab,
+    launch_module,
+    launch_sqlite_browser,
+    package_script,
+)
 from samantha.runner.output import (
     STOP_WORD,
     OutputView,
@@ -45,6 +58,9 @@ from samantha.runner.processes import ProcessInfo, ProcessManager, find_local_ur
 
 __all__ = [
     "DEFAULT_PACKAGES",
+    "DEFAULT_PROFILE",
+    "PROFILES",
+    "SAMPLE_CSV",
     "SETUP_COMMAND",
     "STOP_WORD",
     "CodeRunner",
@@ -62,17 +78,24 @@ __all__ = [
     "UnknownProcess",
     "build_view",
     "create_environment",
+    "csv_to_sqlite",
     "default_environment_dir",
     "extract_python",
     "feedback_text",
     "find_environment",
     "find_local_url",
     "free_port",
+    "installed_packages",
+    "installed_profiles",
     "is_error",
+    "launch_dtale",
     "launch_jupyterlab",
     "launch_module",
+    "launch_sqlite_browser",
     "minimal_environment",
     "output_text",
+    "package_script",
+    "profile_packages",
     "python_blocks",
     "sandboxed_frame",
     "stop_condition_met",

@@ -1,13 +1,14 @@
 """The separate interpreter that runs model-written code, and the environment variables it sees.
 
 The runner environment is a plain virtual environment with a data-analysis
-stack (SPEC §5); any existing interpreter can be used instead. Code never runs
+stack; any existing interpreter can be used instead. Code never runs
 in the app's own interpreter, and gets only an allow-listed set of environment
 variables so the app's tokens and secrets stay out of its reach.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,11 +16,15 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from samantha.runner.errors import RunnerNotFound, RunnerSetupError
 
-# What `samantha runner setup` installs unless the settings say otherwise.
-DEFAULT_PACKAGES: tuple[str, ...] = (
+# What `samantha runner setup` installs, by profile. "light" is enough for the chain's charts and tables;
+# "full" is the data-analysis toolbox the original app's manual works with (its EDA, scraping, charting and
+# packaging examples stop at ModuleNotFoundError without it); "launchers" is the smallest set that starts
+# every launcher of the Code tab, so CI can test each of them without installing the whole toolbox.
+LIGHT_PACKAGES: tuple[str, ...] = (
     "numpy",
     "pandas",
     "matplotlib",
@@ -29,6 +34,41 @@ DEFAULT_PACKAGES: tuple[str, ...] = (
     "plotly",
     "jupyterlab",
 )
+FULL_PACKAGES: tuple[str, ...] = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "matplotlib",
+    "seaborn",
+    "altair",  # Vega-Altair
+    "plotly",
+    "bokeh",
+    "dash",
+    "streamlit",
+    "ydata-profiling",
+    "sweetviz",
+    "dtale",  # D-Tale
+    "networkx",
+    "pyvis",
+    "sqlalchemy",
+    "beautifulsoup4",
+    "pymupdf",
+    "requests",
+    "openpyxl",
+    "pipdeptree",
+    "jupyterlab",
+    "pyinstaller",
+    "sqlite-web",  # the SQLite browser launcher
+)
+LAUNCHER_PACKAGES: tuple[str, ...] = ("dtale", "sqlite-web", "jupyterlab", "pyinstaller")
+PROFILES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"light": LIGHT_PACKAGES, "full": FULL_PACKAGES, "launchers": LAUNCHER_PACKAGES}
+)
+DEFAULT_PROFILE = "light"
+DEFAULT_PACKAGES = LIGHT_PACKAGES
+# Written into the venv after a profile's install, so the page can say which profile it holds.
+PROFILE_MARKER = "samantha-profile.txt"
 SETUP_COMMAND = "samantha runner setup"
 ENVIRONMENT_FOLDER = ".runner-venv"
 
@@ -203,8 +243,16 @@ def _missing_message(location: Path) -> str:
     return (
         f"The code runner environment does not exist yet ({location}). "
         f"Create it with `{SETUP_COMMAND}` (on Windows, install.bat does it), "
-        "or choose an existing Python interpreter in the settings."
+        "or name an existing venv folder or Python interpreter instead."
     )
+
+
+class RunnerMissing(RunnerNotFound):
+    """Nothing usable at `location` yet: the page and the CLI each say how to create it in their own words."""
+
+    def __init__(self, location: Path) -> None:
+        super().__init__(_missing_message(location))
+        self.location = location
 
 
 def find_environment(location: Path | str | None = None) -> RunnerEnvironment:
@@ -219,12 +267,12 @@ def find_environment(location: Path | str | None = None) -> RunnerEnvironment:
     if path.is_dir():
         python = interpreter_in(path)
         if not python.is_file():
-            raise RunnerNotFound(_missing_message(path))
+            raise RunnerMissing(path)
         return RunnerEnvironment(python=python, root=path)
     if path.is_file():
         root = path.parent.parent
         return RunnerEnvironment(python=path, root=root if (root / "pyvenv.cfg").is_file() else None)
-    raise RunnerNotFound(_missing_message(path))
+    raise RunnerMissing(path)
 
 
 def use_interpreter(python: Path | str) -> RunnerEnvironment:
@@ -267,6 +315,7 @@ def create_environment(
     base_python: Path | str | None = None,
     pip_args: Sequence[str] = (),
     on_output: Callable[[str], None] | None = None,
+    profile: str | None = None,
 ) -> RunnerEnvironment:
     """Create (or complete) the runner venv at `target` and install `packages` into it.
 
@@ -274,6 +323,8 @@ def create_environment(
     installed. `base_python` is the interpreter the venv is made from (default:
     the app's). Installer output goes line by line to `on_output`. This is the
     user's own setup command, so pip sees the full environment (proxies, indexes).
+    `profile` names the profile the packages came from; it is recorded in the venv
+    once they are installed, so the page can say which toolbox is there.
     """
     root = Path(target).expanduser() if target is not None else default_environment_dir()
     python = interpreter_in(root)
@@ -299,4 +350,64 @@ def create_environment(
             on_output,
             f"install {', '.join(wanted)} into {root}",
         )
+    if profile is not None:
+        _record_profile(root, profile)
     return RunnerEnvironment(python=python, root=root)
+
+
+def profile_packages(name: str) -> tuple[str, ...]:
+    """The packages of profile `name`; RunnerSetupError lists the profiles when there is no such one."""
+    try:
+        return PROFILES[name.strip().lower()]
+    except KeyError:
+        raise RunnerSetupError(
+            f"There is no runner profile {name!r}: choose one of {', '.join(PROFILES)}."
+        ) from None
+
+
+def _record_profile(root: Path, profile: str) -> None:
+    """Remember in the venv which profiles were installed into it (a later "full" on top of "light" adds up)."""
+    marker = root / PROFILE_MARKER
+    known = installed_profiles(root)
+    if profile not in known:
+        known.append(profile)
+    marker.write_text("\n".join(known) + "\n", encoding="utf-8")
+
+
+def installed_profiles(root: Path | None) -> list[str]:
+    """The profiles `samantha runner setup` installed into the venv at `root`, oldest first ([] when unknown)."""
+    if root is None:
+        return []
+    try:
+        text = (root / PROFILE_MARKER).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip() in PROFILES]
+
+
+def installed_packages(environment: RunnerEnvironment, timeout: float = 60.0) -> list[tuple[str, str]]:
+    """(name, version) of every distribution installed in the runner's interpreter, sorted by name.
+
+    Read with importlib.metadata inside that interpreter (much faster than `pip list`,
+    and it works where pip is missing). An interpreter that does not start gives [].
+    """
+    probe = (
+        "import importlib.metadata as m, json\n"
+        "print(json.dumps(sorted({(d.metadata['Name'] or '', d.version) for d in m.distributions()})))"
+    )
+    try:
+        done = subprocess.run(
+            [str(environment.python), "-c", probe],
+            check=False,
+            env=environment.child_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if done.returncode != 0:
+        return []
+    pairs = [(str(name), str(version)) for name, version in json.loads(done.stdout) if name]
+    return sorted(pairs, key=lambda pair: pair[0].lower())

@@ -38,10 +38,14 @@ _MARKDOWN_SIGNS = re.compile(
 _POLICY = "default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'; font-src data:"
 _POLICY_WITH_SCRIPTS = _POLICY + "; script-src 'unsafe-inline' 'unsafe-eval' https:; connect-src 'none'"
 _STYLE = """
+/* The page marks the frame with its own theme (see the Code tab); alone, it follows the browser's. */
 :root { color-scheme: light dark; }
+html.page-dark { color-scheme: dark; }
+html.page-light { color-scheme: light; }
+body { background: Canvas; color: CanvasText; }
 body { font-family: system-ui, sans-serif; font-size: 14px; margin: 8px; }
 pre { white-space: pre-wrap; word-break: break-word; font-family: ui-monospace, monospace; margin: 0 0 8px; }
-pre.stderr { color: #d9534f; }
+pre.stderr { color: #e5534b; }
 p.note { font-style: italic; opacity: 0.8; }
 table { border-collapse: collapse; } td, th { border: 1px solid #8886; padding: 2px 6px; }
 """
@@ -81,8 +85,12 @@ def feedback_text(answer: str, result: RunResult, *, output_only: bool = False) 
     return f"{answer.rstrip()}\n\n{OUTPUT_LABEL}\n{output}"
 
 
+# Line breaks written as tags (the manual's "separate each module with <br> tag") make printed text HTML too.
+_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
 def looks_like_html(text: str) -> bool:
-    return bool(_HTML_START.match(text))
+    return bool(_HTML_START.match(text) or _BREAK_TAG.search(text))
 
 
 def looks_like_markdown(text: str) -> bool:

@@ -22,6 +22,7 @@ from samantha.runner import (
     find_environment,
 )
 from samantha.temp_folders import CODE_PREFIX, make_owned_folder
+from samantha.runner.environment import RunnerMissing
 from samantha.ui.code_view import environment_problem, environment_ready
 
 PART_KEY = "code"
@@ -78,5 +79,6 @@ def check_environment(location: str) -> tuple[RunnerEnvironment | None, str]:
         environment = locate_environment(location)
         version = environment.version()
     except RunnerError as exc:
-        return None, environment_problem(str(exc), location, default_environment_dir())
+        missing = isinstance(exc, RunnerMissing)
+        return None, environment_problem(str(exc), location, default_environment_dir(), missing=missing)
     return environment, environment_ready(environment, version)

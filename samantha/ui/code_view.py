@@ -116,15 +116,56 @@ def setup_command(location: str, default_location: Path) -> str:
     return f'{SETUP_COMMAND} --path "{text}"'
 
 
-def environment_problem(message: str, location: str, default_location: Path) -> str:
-    """The status line of a runner environment that cannot be used: the runner's words and how to create one."""
-    how = (
-        f"To create it, run `{setup_command(location, default_location)}` in a terminal (on Windows, install.bat "
-        "does it), or type the path of an existing venv folder or Python interpreter above."
+MISSING_HEAD = "Code runner missing"
+
+
+def environment_problem(message: str, location: str, default_location: Path, *, missing: bool = False,
+                        markup: bool = True) -> str:
+    """What the page says about a runner environment it cannot use, once, naming the controls that fix it.
+
+    `missing` (nothing at that place yet) replaces the runner's own how-to, which
+    speaks of the terminal, with the Code tab's controls; `markup` False gives
+    plain text for places that show text as it is (the status box, toasts).
+    """
+    bold = (lambda text: f"**{text}**") if markup else (lambda text: f"\u201c{text}\u201d")
+    code = (lambda text: f"`{text}`") if markup else (lambda text: text)
+    command = code(setup_command(location, default_location))
+    if not missing:
+        return (f"\u26a0\ufe0f {message.strip()} Fix it in the Code tab: type another venv folder or Python "
+                f"interpreter in {bold('Code runner environment')} and press {bold('Check and use')}.")
+    where = location.strip() or str(default_location)
+    return (
+        f"\u26a0\ufe0f {MISSING_HEAD}: the code runner environment does not exist yet ({where}). "
+        f"Fix it in the Code tab: press {bold('Install profile')} (under {bold('Runner profile and packages')}), "
+        f"or type an existing venv folder or Python interpreter in {bold('Code runner environment')} and press "
+        f"{bold('Check and use')}. In a terminal: {command}."
     )
-    return f"\u26a0\ufe0f {message.strip()}\n\n{how}"
 
 
 def figure_paths(run: CodeRan) -> list[Path]:
     """The figures and image files a run wrote, that still exist."""
     return [Path(image) for image in run.images if Path(image).is_file()]
+
+
+PACKAGE_HEADERS = ["package", "version"]
+
+
+def profile_note(environment: RunnerEnvironment | None, profiles: Sequence[str], packages: Sequence[tuple[str, str]]
+                 ) -> str:
+    """Which runner profile is installed and how many packages the interpreter has, for the Code tab."""
+    if environment is None:
+        return "No code runner environment yet: choose a profile and press **Install profile** to create one."
+    if profiles:
+        which = " and ".join(f"**{name}**" for name in profiles)
+        head = f"Installed profile: {which}."
+    else:
+        head = "Installed profile: unknown (an interpreter Samantha did not set up, or made before profiles)."
+    return f"{head} {len(packages)} package(s) in `{environment.python}`."
+
+
+def install_progress(lines: Sequence[str], done: bool, profile: str) -> str:
+    """The status line of a profile install: what runs, and the last thing pip said."""
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    if done:
+        return f"\u2705 Profile **{profile}** installed."
+    return f"\u23f3 Installing profile **{profile}** ({len(lines)} line(s) of installer output)\u2026 {last[:160]}"

@@ -34,12 +34,21 @@ def render_inputs(ctx: PanelContext) -> dict[str, Any]:
         pdf = gr.UploadButton("PDF \u2192 prompt", file_types=[".pdf"], size="sm", elem_id="load-prompt-pdf",
                               min_width=80)
         save = gr.Button("Save prompt as TXT", size="sm", elem_id="save-prompt", min_width=80)
+    save_name = gr.Textbox(label="File name for Save prompt", placeholder="user_prompt.txt (empty: a dated name)",
+                           max_lines=1, elem_id="save-prompt-name", elem_classes=["enter-own"])
     pdf_mode = gr.Radio([PDF_PER_PAGE, PDF_WHOLE], value=PDF_PER_PAGE, label="PDF into the prompt",
                         elem_id="pdf-mode", container=False)
     saved = gr.File(label="Saved prompt", visible=False, elem_id="saved-prompt", interactive=False)
     pdf.upload(load_pdf_into_prompt, [pdf, pdf_mode], [prompt], api_visibility="private")
-    save.click(lambda text: save_prompt_file(text, ctx.files_dir), [prompt], [saved], api_name="save_prompt")
-    return {"system": system, "previous": previous, "prompt": prompt}
+    save.click(lambda text, name: save_prompt_file(text, ctx.files_dir, name), [prompt, save_name], [saved],
+               api_name="save_prompt")
+    # Replace response keeps what the user had typed in the previous-response field here, to put back.
+    undo_replace = gr.Button("Undo replace", size="sm", visible=False, elem_id="undo-replace")
+    replaced = gr.State("")
+    undo_replace.click(lambda kept: (kept, gr.Button(visible=False)), [replaced], [previous, undo_replace],
+                       api_name="undo_replace", queue=False)
+    return {"system": system, "previous": previous, "prompt": prompt, "undo_replace": undo_replace,
+            "replaced": replaced}
 
 
 def render_collections(ctx: PanelContext, fields: dict[str, Any]) -> tuple[gr.Dataset, gr.Dataset]:

@@ -20,6 +20,7 @@ from samantha.ui.host import ModelHost
 from samantha.ui.input_panel import render_collections, render_inputs
 from samantha.ui.models_panel import folder_note, render_model_card_panel, render_models_panel
 from samantha.ui.output_panel import render_output_panel, wire_output_panel
+from samantha.ui.recipes_panel import render_recipes, wire_recipes
 from samantha.ui.session import TabSession
 from samantha.ui.settings_panel import render_advanced, render_chain_settings, render_sampling
 
@@ -68,6 +69,7 @@ def build_blocks(
                 ctx.parts.update(model_parts)
                 fields = render_inputs(ctx)
                 render_collections(ctx, fields)
+                recipes = render_recipes(ctx)
             with gr.Column(scale=7, min_width=420):
                 out = render_output_panel()
                 render_live(plugins, ctx)
@@ -86,6 +88,7 @@ def build_blocks(
             with gr.Tab("How it works", elem_id="tab-help"):
                 render_help()
 
+        wire_recipes(ctx, recipes)  # after the tabs: a recipe also sets the Code tab's switches
         wire_output_panel(ctx, out, fields, plugins=plugins)
 
         def on_tab_closed(request: gr.Request) -> None:

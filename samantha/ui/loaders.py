@@ -5,7 +5,7 @@ A file that cannot be used gives a warning on the page and leaves the field as i
 
 from __future__ import annotations
 
-import tempfile
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -42,19 +42,31 @@ def load_pdf_into_prompt(file: str | None, mode: str) -> Any:
     return pdf_prompt_text(pages, one_item_per_page=(mode != PDF_WHOLE))
 
 
-def save_prompt_file(prompt: str, folder: Path) -> Any:
-    """Write the user prompt to a TXT file the page offers for download."""
+def prompt_file_name(name: str, stamp: str) -> str:
+    """A safe file name for a saved prompt: the user's (letters, digits, spaces, - _ .), always ending in .txt."""
+    stem = re.sub(r"[^\w .-]+", "_", (name or "").strip()).strip(" .")
+    stem = stem[:-4] if stem.lower().endswith(".txt") else stem
+    return f"{stem or f'user_prompt-{stamp}'}.txt"
+
+
+def save_prompt_file(prompt: str, folder: Path, name: str = "") -> Any:
+    """Write the user prompt to a TXT file named by the user, say where it went, and offer it for download.
+
+    An existing file is never overwritten: a number is added to the name instead.
+    """
     if not (prompt or "").strip():
         gr.Warning("The user prompt is empty: there is nothing to save.")
         return gr.File(visible=False)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="\n", prefix=f"user_prompt-{stamp}-", suffix=".txt", dir=folder, delete=False,
-    )
-    with handle:
-        handle.write(prompt)
-    return gr.File(value=handle.name, visible=True)
+    wanted = prompt_file_name(name, time.strftime("%Y%m%d-%H%M%S"))
+    path = folder / wanted
+    number = 1
+    while path.exists():
+        path = folder / f"{Path(wanted).stem}-{number}.txt"
+        number += 1
+    path.write_text(prompt, encoding="utf-8", newline="\n")
+    gr.Info(f"Prompt saved as {path}. Download it below to keep a copy elsewhere.")
+    return gr.File(value=str(path), visible=True, label=f"Saved prompt: {path}")
 
 
 def text_loader(label: str, target: gr.components.Component, elem_id: str) -> gr.UploadButton:

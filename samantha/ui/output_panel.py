@@ -154,7 +154,8 @@ def wire_output_panel(
             )
         except (InputProblem, ValueError) as exc:  # a plugin refused this run (e.g. no code runner)
             tab.end_run()
-            gr.Warning(str(exc))
+            if not getattr(exc, "status_only", False):  # the status box below says it already: once is enough
+                gr.Warning(str(exc))
             yield (text, status_html(str(exc), "error"), *keep)
             return
         except BaseException:
@@ -199,13 +200,19 @@ def wire_output_panel(
     cleared = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now, out.answer_view]
     out.clear.click(on_clear, [ctx.session], cleared, queue=False, api_name="clear_history", show_progress="hidden")
 
-    def on_replace(tab: TabSession) -> Any:
+    def on_replace(tab: TabSession, typed: str) -> tuple[Any, Any, Any]:
+        """The last answer into the previous-response field; what the user had typed there stays recoverable."""
         if not tab.last_answer:
             gr.Warning("There is no answer yet to put into the previous-response field.")
-            return gr.skip()
-        return tab.last_answer
+            return gr.skip(), gr.skip(), gr.skip()
+        if not (typed or "").strip() or typed == tab.last_answer:
+            return tab.last_answer, gr.skip(), gr.skip()
+        gr.Info("Replaced. What you had typed there is kept: press Undo replace to put it back.")
+        return tab.last_answer, typed, gr.Button(visible=True)
 
-    out.replace_button.click(on_replace, [ctx.session], [fields["previous"]], queue=False, api_name="replace_response")
+    out.replace_button.click(on_replace, [ctx.session, fields["previous"]],
+                             [fields["previous"], fields["replaced"], fields["undo_replace"]], queue=False,
+                             api_name="replace_response")
 
     def on_unload() -> str:
         if ctx.host.unload():

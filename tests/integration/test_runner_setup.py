@@ -62,3 +62,21 @@ def test_an_existing_interpreter_can_run_code_instead_of_the_venv(tmp_path: Path
         runner = CodeRunner(use_interpreter(sys.executable), tmp_path, processes=manager)
         result = runner.run("import sys\nprint(sys.version_info[0])")
     assert result.stdout == "3\n"
+
+
+def test_setup_records_the_profile_it_installed(tmp_path: Path) -> None:
+    from samantha.runner import installed_profiles
+
+    create_environment(tmp_path / "runner", packages=(), profile="light")
+    create_environment(tmp_path / "runner", packages=(), profile="full")  # a later profile adds to the first
+    assert installed_profiles(tmp_path / "runner") == ["light", "full"]
+
+
+def test_runner_setup_refuses_an_unknown_profile_before_creating_anything(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "samantha", "runner", "setup", "--profile", "huge", "--path",
+                           str(tmp_path / "venv")], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "no runner profile 'huge'" in done.stderr and "light, full, launchers" in done.stderr
+    assert not (tmp_path / "venv").exists()

@@ -109,7 +109,7 @@ def test_two_models_chain_feedback_and_replace_response(client: Any, models: Pat
     assert "1) tiny-chatml.gguf" in transcript and "2) long-context.gguf" in transcript
     assert transcript.count("---------- (") == 2 and all_answers == "same words\n\nsame words"
     assert previous_now == "same words"
-    assert client.predict(api_name="/replace_response") == "same words"
+    assert client.predict("typed by the user", api_name="/replace_response") == "same words"
 
 
 def test_transcript_is_kept_and_clear_history_empties_it(client: Any, models: Path) -> None:
@@ -119,7 +119,7 @@ def test_transcript_is_kept_and_clear_history_empties_it(client: Any, models: Pa
     assert second.startswith(first) and "second" in second[len(first):]
     cleared = client.predict(api_name="/clear_history")
     assert cleared[0] == "" and cleared[2] == "" and cleared[3] == ""
-    kept = client.predict(api_name="/replace_response")  # nothing to put back: a warning, the field unchanged
+    kept = client.predict("typed", api_name="/replace_response")  # no answer yet: a warning, the field unchanged
     assert kept == {"__type__": "update"}
 
 
@@ -199,7 +199,7 @@ def test_model_card_and_vocabulary(client: Any, models: Path, tmp_path: Path) ->
 
 
 def test_save_prompt_gives_a_text_file(client: Any) -> None:
-    saved = client.predict("line one\n$$$\nline two", api_name="/save_prompt")
+    saved = client.predict("line one\n$$$\nline two", "", api_name="/save_prompt")  # "": a dated name
     saved = saved["value"] if isinstance(saved, dict) else saved  # the page also makes the file visible
     assert Path(saved).read_text(encoding="utf-8") == "line one\n$$$\nline two"
 

@@ -108,9 +108,20 @@ def test_a_missing_environment_says_which_command_creates_it(tmp_path: Path) -> 
     assert setup_command("", default) == "samantha runner setup"
     assert setup_command(str(default), default) == "samantha runner setup"
     assert setup_command("/opt/my venv", default) == 'samantha runner setup --path "/opt/my venv"'
-    text = environment_problem("The code runner environment does not exist yet (/opt/x).", "/opt/x", default)
-    assert text.startswith("\u26a0\ufe0f The code runner environment does not exist yet (/opt/x).")
+    text = environment_problem("The code runner environment does not exist yet (/opt/x).", "/opt/x", default,
+                               missing=True)
+    assert text.startswith("\u26a0\ufe0f Code runner missing: the code runner environment does not exist yet (/opt/x).")
     assert '`samantha runner setup --path "/opt/x"`' in text
+    assert "**Install profile**" in text and "**Code runner environment**" in text  # the controls that fix it
+    assert "settings" not in text  # there is no such place on the page
+    assert text.count("does not exist") == 1 and text.count("samantha runner setup") == 1  # said once
+
+
+def test_the_plain_text_refusal_has_no_markdown_marks(tmp_path: Path) -> None:
+    """The status box and toasts show text as it is: backticks and asterisks would appear raw there."""
+    text = environment_problem("gone", "/opt/x", tmp_path, missing=True, markup=False)
+    assert "`" not in text and "*" not in text
+    assert "\u201cInstall profile\u201d" in text and 'samantha runner setup --path "/opt/x"' in text
 
 
 def test_the_environment_check_reports_a_usable_interpreter_and_a_missing_folder(tmp_path: Path) -> None:
