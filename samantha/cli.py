@@ -104,6 +104,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--code-timeout", type=float, default=60.0, metavar="SECONDS", help="time limit for each code run")
     run.add_argument("--workdir", metavar="DIR", help="working folder for code runs (default: a new folder per session)")
     run.add_argument("--save", metavar="FILE.json", help="write the session file as the chain runs")
+    run.add_argument("--force", action="store_true",
+                     help="with --save: replace an existing file that is not a Samantha session file")
     run.add_argument("--dry-run", action="store_true", help="print the planned steps without loading a model")
     run.add_argument("--no-history", action="store_true", help="do not store this run in the session history")
 
@@ -219,8 +221,28 @@ def _progress_text(event: Downloading) -> str:
     return f"\rdownloading {event.filename}: {share} at {human_size(event.rate)}/s{left}   "
 
 
-def _session_file(path: str, settings: ChainSettings) -> SessionFile:
+def _run_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The files a `samantha run` reads, which its --save must never replace."""
+    named = [("prompt file", args.prompt_file), ("system prompt file", args.system_file),
+             ("previous response file", args.previous_file), ("grammar file", args.grammar_file),
+             ("links file", args.urls_file)]
+    inputs = [(what, Path(path)) for what, path in named if path]
+    inputs += [("model file", Path(model)) for model in args.model if "://" not in model]
+    from samantha.history.db import default_db_path
+
+    return inputs + [("history database", default_db_path())]
+
+
+def _session_file(path: str, settings: ChainSettings, args: argparse.Namespace) -> SessionFile:
     """The --save file, written once now so a path that cannot be written is said before anything runs."""
+    from samantha.safe_output import OutputRefused, check_output_path
+    from samantha.session_file import is_session_file
+
+    try:
+        check_output_path(Path(path), option="--save", inputs=_run_inputs(args), force=args.force,
+                          replaceable=is_session_file)
+    except OutputRefused as exc:
+        raise InputError(str(exc)) from None
     session = SessionFile(Path(path), settings)
     try:
         session.save()
@@ -247,7 +269,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         missing = [m for m in args.model if "://" not in m and not Path(m).is_file()]
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
-        session = _session_file(args.save, settings) if args.save else None
+        session = _session_file(args.save, settings, args) if args.save else None
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
         check_remote_models(settings.models)
         api_key = api_key_from(args)

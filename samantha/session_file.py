@@ -20,6 +20,16 @@ FORMAT_NAME = "samantha-session"
 FORMAT_VERSION = 1
 
 
+def is_session_file(path: Path) -> bool:
+    """Whether `path` holds a session file (so a new run may rewrite it): it starts like one Samantha writes."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(200)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and f'"format": "{FORMAT_NAME}"'.encode() in head
+
+
 class SessionFile:
     """Collects a run's events into the session document and keeps it saved."""
 

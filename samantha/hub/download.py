@@ -258,6 +258,32 @@ class Downloader:
         self._install(link, remote, part, target)
         return target
 
+    def free_target(self, link: ModelLink, wanted: Path) -> Path:
+        """Where a kept download goes: its own name, unless a file Samantha did not download has that name.
+
+        The user's file is never replaced: the download takes `name-2.gguf` (the first free number), and a
+        later download of the same link finds that name again through the records.
+        """
+        if not wanted.exists() or self.records.get(wanted.name) is not None:
+            return wanted
+        for name in self.records.names_for(link.key):
+            if name != wanted.name and (self.folder / name).exists():
+                return self.folder / name
+        number = 2
+        while (free := wanted.with_name(f"{wanted.stem}-{number}{wanted.suffix}")).exists():
+            number += 1
+        return free
+
+    def _check_not_theirs(self, target: Path) -> None:
+        """Parts of a split model must keep their names (llama.cpp finds them by name), so they cannot move
+        aside: a user's file in the way is an error, not something to overwrite."""
+        if target.exists() and self.records.get(target.name) is None:
+            raise HubError(
+                f"{self.folder} already has a file named {target.name} that Samantha did not download; it was "
+                "left untouched. Move or rename it, or choose another model folder, and download again.",
+                kind="name_taken",
+            )
+
     def _already_there(self, link: ModelLink, target: Path, remote: RemoteFile) -> bool:
         """A kept file of the right size (and checksum, when known) is reused even without a record."""
         if target.name == MODEL_FOR_TESTING or remote.size is None or _size(target) != remote.size:
@@ -345,7 +371,8 @@ def download_model(
     """Download one GGUF model into `model_dir` and return its path.
 
     The file is saved as MODEL_FOR_TESTING.gguf (replacing the previous one, to
-    save disk) unless `keep_files`, which keeps the original name. Split models
+    save disk) unless `keep_files`, which keeps the original name (or, when a file Samantha did not
+    download already has it, the first free `name-N.gguf`: the caller sees it in the path). Split models
     (`-00001-of-0000N`) always keep their names, because llama.cpp finds the other
     parts by name; the path of part 1 is returned.
 
@@ -375,9 +402,11 @@ def download_model(
     )
     if chosen.split is not None:
         _, count = chosen.split
-        paths = [
-            downloader.fetch(chosen.part(index), folder / chosen.part(index).name) for index in range(1, count + 1)
-        ]
+        parts = [(chosen.part(index), folder / chosen.part(index).name) for index in range(1, count + 1)]
+        for _, target in parts:
+            downloader._check_not_theirs(target)
+        paths = [downloader.fetch(part, target) for part, target in parts]
         return paths[0]
-    target = folder / (chosen.name if keep_files else MODEL_FOR_TESTING)
-    return downloader.fetch(chosen, target)
+    if keep_files:
+        return downloader.fetch(chosen, downloader.free_target(chosen, folder / chosen.name))
+    return downloader.fetch(chosen, folder / MODEL_FOR_TESTING)
