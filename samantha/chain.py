@@ -22,6 +22,7 @@ from samantha.backends.base import (
     GenerationRequest,
     LoadOptions,
     Piece,
+    WorkerDied,
 )
 from samantha.events import (
     AnswerFinished,
@@ -43,6 +44,8 @@ from samantha.sampling import draw_random_hyperparameters, format_settings
 from samantha.settings import ChainSettings, Sampling
 
 STOP_WORD = "STOP_SAMANTHA"
+# How a chain ends when every step ran but a worker died on the way: not "done", so nobody misses it.
+WORKER_CRASHED = "worker crashed"
 # Warn when the next cumulative step (its prompt plus an answer as long as the last) would fill this share of n_ctx.
 CUMULATIVE_WARNING_SHARE = 0.75
 
@@ -176,6 +179,7 @@ class _ChainRun:
     answers: list[str] = field(default_factory=list)
     failed_models: set[str] = field(default_factory=set)
     finish: str = "done"
+    worker_deaths: int = 0
     answer_index: int = 0
     params_rng: random.Random = field(init=False)
 
@@ -239,6 +243,8 @@ def run_chain(
             break
     if control.all_stopped and run.finish == "done":
         run.finish = "stopped"
+    if run.finish == "done" and run.worker_deaths:
+        run.finish = WORKER_CRASHED
     yield ChainFinished(run.finish, len(run.answers))
 
 
@@ -257,7 +263,10 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
             yield Notice(f"skipped {model_name(step.model)}")
         return
     except BackendError as exc:
-        run.failed_models.add(step.model)
+        if getattr(exc, "fatal", True):
+            run.failed_models.add(step.model)
+        else:
+            run.worker_deaths += 1
         yield ChainError(f"{model_name(step.model)}: {exc}", model=step.model, item_number=step.item.number)
         return
     if not info.reused:
@@ -292,6 +301,7 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         messages=tuple(messages) if settings.prompt_format == "auto" else (),
     )
     done: Generated | None = None
+    died: WorkerDied | None = None
     choices: list[TokenChoice] = []
     try:
         for out in backend.generate(request, control):
@@ -308,6 +318,11 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         yield ChainError(str(exc), model=step.model, item_number=step.item.number)
         run.finish = "error"  # every step would fail the same way
         return
+    except WorkerDied as exc:
+        # Keep what was written so far as the answer; the next step starts a new worker.
+        died = exc
+        run.worker_deaths += 1
+        done = Generated(exc.partial, 0, len(choices), 0.0, 0.0, "crashed")
     except BackendError as exc:
         yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
         if getattr(exc, "fatal", False):
@@ -345,7 +360,8 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
     feedback = done.text
     stop_reason = STOP_WORD if done.text.strip() == STOP_WORD else None
     try:
-        outcomes = [hook.after_answer(record, control) for hook in run.hooks]
+        # A cut-off answer is kept, but its code is not run: it is unfinished.
+        outcomes = [hook.after_answer(record, control) for hook in run.hooks] if died is None else []
     finally:
         control.clear_next()  # a Stop/next during the code run ended that run, not the next answer
     for outcome in outcomes:
@@ -357,6 +373,8 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         record.extra["fed_back"] = feedback  # what the next step sees as the previous response
     run.answers.append(done.text)
     yield AnswerFinished(record)
+    if died is not None:
+        yield ChainError(f"{info.name}: {died}", model=step.model, item_number=step.item.number)
     for notice in done.notices:
         yield Notice(f"{info.name}: {notice}")
     for outcome in outcomes:
