@@ -23,6 +23,7 @@ import platformdirs
 from samantha.chain import model_name
 from samantha.events import AnswerRecord
 from samantha.history.migrations import migrate
+from samantha.prompts import join_prefix
 from samantha.settings import ChainSettings, Sampling
 
 DATA_DIR_ENV = "SAMANTHA_DATA_DIR"
@@ -71,8 +72,8 @@ class SessionSummary:
 
     @property
     def state(self) -> str:
-        """The finish reason, or 'interrupted' for a run that never finished (crash, kill)."""
-        return self.finish_reason or ("running or interrupted" if self.finished_at is None else "?")
+        """The finish reason ('interrupted' for a run whose process was killed), or 'running'."""
+        return self.finish_reason or ("running" if self.finished_at is None else "?")
 
     def label(self) -> str:
         item = " ".join(self.first_item.split())
@@ -192,6 +193,24 @@ def fts_query(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
 
 
+def _own_process() -> tuple[int, float]:
+    import psutil
+
+    return os.getpid(), psutil.Process().create_time()
+
+
+def _process_alive(pid: int | None, started: float | None) -> bool:
+    """Whether the process that recorded a session still runs (the same one: pids are reused)."""
+    if pid is None or started is None:
+        return False
+    import psutil
+
+    try:
+        return abs(psutil.Process(int(pid)).create_time() - float(started)) < 1.0
+    except (psutil.Error, ValueError, OverflowError):
+        return False
+
+
 class HistoryDB:
     """The database of stored sessions; thread-safe, one connection."""
 
@@ -220,6 +239,24 @@ class HistoryDB:
             ) from None
         self.full_text = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'answers_fts'").fetchone() is not None
+        self.mark_interrupted()
+
+    def mark_interrupted(self) -> list[int]:
+        """Close the sessions whose recording process is gone (killed, crashed, machine off) as 'interrupted'.
+
+        Runs at every start; a session whose process still runs (another tab's app, a `samantha run` in
+        another terminal) is left alone. Returns the ids it closed.
+        """
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, owner_pid, owner_started FROM sessions WHERE finished_at IS NULL").fetchall()
+        gone = [int(row["id"]) for row in rows if not _process_alive(row["owner_pid"], row["owner_started"])]
+        if gone:
+            marks = ",".join("?" * len(gone))
+            with self._transaction() as conn:
+                conn.execute(f"UPDATE sessions SET finished_at = ?, finish_reason = 'interrupted' "
+                             f"WHERE finished_at IS NULL AND id IN ({marks})", (now_iso(), *gone))
+        return gone
 
     def close(self) -> None:
         with self._lock:
@@ -254,13 +291,16 @@ class HistoryDB:
         items: Sequence[StoredItem],
         rerun_of: int | None = None,
         started_at: str | None = None,
+        item_prefix: str = "",
     ) -> int:
+        """A new running session; `items` hold their own text, `item_prefix` (stored once) comes before each."""
+        pid, process_started = _own_process()
         with self._transaction() as conn:
             cursor = conn.execute(
-                "INSERT INTO sessions (source, started_at, seed, steps, settings, run_info, rerun_of) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (source, started_at, seed, steps, settings, run_info, rerun_of, item_prefix,"
+                " owner_pid, owner_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (source, started_at or now_iso(), seed, steps, json.dumps(settings, ensure_ascii=False),
-                 json.dumps(run_info, ensure_ascii=False), rerun_of),
+                 json.dumps(run_info, ensure_ascii=False), rerun_of, item_prefix, pid, process_started),
             )
             session_id = int(cursor.lastrowid or 0)
             conn.executemany(
@@ -398,7 +438,9 @@ class HistoryDB:
             found = self._summaries("WHERE s.id = ?", (session_id,), 1)
             if not found:
                 raise HistoryError(f"there is no stored session #{session_id}: `samantha history list` shows them")
-            row = self._conn.execute("SELECT settings, run_info FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            row = self._conn.execute("SELECT settings, run_info, item_prefix FROM sessions WHERE id = ?",
+                                     (session_id,)).fetchone()
+            prefix = row["item_prefix"] or ""
             items = self._conn.execute(
                 "SELECT number, text, is_final FROM items WHERE session_id = ? ORDER BY number", (session_id,)
             ).fetchall()
@@ -413,7 +455,8 @@ class HistoryDB:
             summary=found[0],
             settings=json.loads(row["settings"]),
             run_info=json.loads(row["run_info"] or "{}"),
-            items=tuple(StoredItem(int(i["number"]), i["text"], bool(i["is_final"])) for i in items),
+            items=tuple(StoredItem(int(i["number"]), join_prefix(prefix, i["text"]), bool(i["is_final"]))
+                        for i in items),
             answers=tuple(_answer(a) for a in answers),
             events=tuple(StoredEvent(int(e["seq"]), e["kind"], e["message"], json.loads(e["data"] or "{}"))
                          for e in events),

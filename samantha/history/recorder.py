@@ -131,12 +131,13 @@ class Recorder:
 
     def _start(self, event: ChainStarted) -> None:
         try:
-            items = [StoredItem(item.number, item.text, item.is_final) for item in parse_prompt_list(self.settings.prompt)]
+            parsed = parse_prompt_list(self.settings.prompt)
         except PromptSyntaxError:
-            items = []
+            parsed = []
+        items = [StoredItem(item.number, item.body, item.is_final) for item in parsed]
         self.session_id = self.db.start_session(
             source=self.source, settings=self.settings.to_dict(), run_info=self.info.to_dict(), seed=event.seed,
-            steps=event.steps, items=items, rerun_of=self.rerun_of,
+            steps=event.steps, items=items, rerun_of=self.rerun_of, item_prefix=parsed[0].prefix if parsed else "",
         )
 
     def _model_row(self, ref: str, name: str) -> int | None:

@@ -150,12 +150,44 @@ def test_killing_samantha_run_mid_chain_keeps_every_finished_answer(tiny_model: 
         os.killpg(process.pid, signal.SIGKILL)  # the app and its llama.cpp worker, without any clean-up
         out, _ = process.communicate(timeout=30)
     finished_on_screen = out.count("---------- (")
-    with HistoryDB(database) as db:
+    with sqlite3.connect(database) as peek:  # as the kill left it
+        assert peek.execute("SELECT finished_at FROM sessions").fetchall() == [(None,)]
+    with HistoryDB(database) as db:  # the next start sees its process is gone
         session = db.session(db.latest_id() or 0)
-        assert session.summary.finished_at is None and session.summary.state == "running or interrupted"
+        assert session.summary.finished_at is not None and session.summary.state == "interrupted"
+        assert "interrupted" in session.summary.label()
         assert len(session.answers) >= max(2, finished_on_screen)
         assert len(session.answers) < 50
         assert all(len(a.answer) == 300 and a.finish_reason for a in session.answers)
+
+
+def test_a_session_whose_process_still_runs_is_not_marked_interrupted(tmp_path: Path) -> None:
+    database = tmp_path / "history.sqlite3"
+    with HistoryDB(database) as first:
+        running = first.start_session(source="cli", settings={}, run_info={}, seed=1, steps=3, items=[])
+    with HistoryDB(database) as second:  # another start while this process still records that session
+        assert second.session(running).summary.state == "running"
+
+
+def test_a_prefix_is_stored_once_not_in_every_item(tmp_path: Path) -> None:
+    from samantha.events import ChainStarted
+    from samantha.prompts import parse_prompt_list
+
+    prefix = "context " * 6_500  # about 52 KB, as in a long shared instruction
+    prompt = f"[{prefix}]\n" + "\n".join(f"question {n}" for n in range(2_000))
+    items = parse_prompt_list(prompt)
+    assert len(items) == 2_000 and items[5].text == f"{prefix.strip()}\nquestion 5"
+    settings = ChainSettings(models=("m.gguf",), prompt=prompt)
+    database = tmp_path / "history.sqlite3"
+    with HistoryDB(database) as db:
+        recorder = Recorder(db, settings, source="cli", info=RunInfo())
+        recorder.apply(ChainStarted(seed=1, steps=2_000))
+        assert recorder.session_id is not None
+        stored = db.session(recorder.session_id)
+        assert len(stored.items) == 2_000 and stored.items[7].text == items[7].text
+    # Copied into every item this was over 100 MB; once, it is the prompt itself (twice: settings and prefix).
+    assert database.stat().st_size < 1_000_000
+    assert items[0].prefix is items[1_999].prefix  # one string in memory, shared by every item
 
 
 def test_history_command_line_lists_shows_exports_and_compares(tiny_model: Path, tmp_path: Path) -> None:
