@@ -187,3 +187,31 @@ def test_python_dash_m_guard_keeps_workers_from_rerunning_main(tiny_model: Path)
     result = samantha("run", "--model", str(tiny_model), "--prompt", "x", "--set", "max_tokens=3", "--set", "n_ctx=256")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("1) tiny-chatml.gguf") == 1
+
+
+def test_loops_and_responses_beyond_the_bound_are_refused_with_the_limit(tiny_model: Path) -> None:
+    for option in ("--loops", "--responses"):
+        result = samantha("run", "--model", str(tiny_model), "--prompt", "x", option, "100000000")
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert option in result.stderr and "at most 1,000,000" in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "RLIMIT_AS"), reason="needs RLIMIT_AS")
+def test_a_huge_plan_is_made_lazily_under_a_memory_cap(tmp_path: Path) -> None:
+    """A billion planned steps under 1.5 GB of address space: the plan streams, it is never built in memory."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+
+    process = subprocess.Popen([*SAMANTHA, "run", "--model", "m.gguf", "--model", "n.gguf", "--prompt", "a\nb",
+                                "--loops", "1000000", "--responses", "1000", "--dry-run"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=cap)
+    assert process.stdout is not None
+    first = [process.stdout.readline() for _ in range(3)]
+    process.stdout.close()  # the reader has what it wants, like `| head -3`
+    _, err = process.communicate(timeout=120)
+    assert first[0].startswith("1. loop 1, model 1 m.gguf, round 1, item 1: 'a'"), (first, err)
+    assert first[2].startswith("3. loop 1, model 1 m.gguf, round 2, item 1: 'a'")
+    assert "MemoryError" not in err and "Traceback" not in err
+    assert process.returncode == 141  # ended by the closed pipe, not by memory
