@@ -48,15 +48,20 @@ class InputError(Exception):
 
 
 def _read_text(path: str, what: str) -> str:
+    """A text file given on the command line, in the encodings the page's TXT loader reads; a guessed
+    encoding is said on stderr."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the {what} file {path}: {exc.strerror or exc}") from None
-    if b"\x00" in data[:4096]:
-        raise InputError(f"the {what} file {path} is not a text file")
-    from samantha.documents import decode_text
+    from samantha.documents import decode_bytes, is_binary
 
-    return decode_text(data).replace("\r\n", "\n")  # UTF-8, else Windows-1252, like the page's TXT loader
+    if is_binary(data):
+        raise InputError(f"the {what} file {path} is not a text file")
+    decoded = decode_bytes(data)
+    if decoded.guessed:
+        print(f"samantha: note: {decoded.note(path)}", file=sys.stderr)
+    return decoded.text.replace("\r\n", "\n")
 
 
 def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -168,6 +168,16 @@ def test_a_windows_1252_prompt_file_keeps_its_accents(tmp_path: Path) -> None:
     result = samantha("run", "--model", "m.gguf", "--prompt-file", str(prompts), "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "Um café, por favor" in result.stdout and "Ação" in result.stdout
+    assert "prompts.txt is not UTF-8, so it was read as Windows-1252, a guess" in result.stderr
+
+
+def test_a_utf16_prompt_file_from_notepad_is_read(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_bytes("Um café\r\nAção".encode("utf-16"))  # with its byte-order mark, as Notepad writes it
+    result = samantha("run", "--model", "m.gguf", "--prompt-file", str(prompts), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "item 1: 'Um café'" in result.stdout and "item 2: 'Ação'" in result.stdout
+    assert "guess" not in result.stderr
 
 
 @pytest.mark.skipif(shutil.which("bash") is None or shutil.which("head") is None, reason="needs bash and head")

@@ -144,11 +144,20 @@ def test_malformed_settings_give_a_message_and_keep_the_transcript(client: Any, 
         ({"model_list": "tiny-chatml.gguf", "threads": -1}, "threads must be a whole number of at least 0"),
         ({"model_list": "tiny-chatml.gguf", "n_ctx": -5}, "n_ctx"),
         ({"model_list": "tiny-chatml.gguf", "responses": 0}, "number of responses"),
+        ({"model_list": "tiny-chatml.gguf", "loops": 100000000}, "use at most 1,000,000"),
     ],
 )
 def test_bad_input_messages(client: Any, models: Path, changes: dict[str, Any], fragment: str) -> None:
     transcript, status, *_ = run(client, models, transcript="before", **changes)
     assert transcript == "before" and fragment in status
+
+
+def test_a_folder_named_like_a_model_is_called_a_folder(client: Any, models: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "x.gguf"
+    folder.mkdir()
+    transcript, status, *_ = run(client, models, transcript="before", model_list=str(folder))
+    assert transcript == "before"
+    assert "a folder is not a model file" in status and "x.gguf" in status and "not found" not in status
 
 
 def test_empty_model_folder(client: Any, tmp_path: Path) -> None:
