@@ -313,7 +313,9 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
         for event in events:
             if session is not None:
-                session.handle(event)
+                problem = session.handle(event)
+                if problem:
+                    print(f"samantha: warning: {problem}", file=err)
             if recorder is not None:
                 recorder.apply(event)
             if isinstance(event, Banner):
@@ -359,7 +361,8 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             hook.runner.close()
     if interrupted:
         return EXIT_INTERRUPTED  # a script can tell the run was cut short
-    return EXIT_CHAIN_ERRORS if errors else 0
+    failed_save = session is not None and session.failed  # the user asked for a file they did not get
+    return EXIT_CHAIN_ERRORS if errors or failed_save else 0
 
 
 def _silence_stdout() -> None:

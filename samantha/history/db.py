@@ -37,6 +37,24 @@ class HistoryError(ValueError):
     """A history request cannot be met (unknown session, bad search); the message says why."""
 
 
+def out_of_space(exc: BaseException) -> bool:
+    """Whether a database or file error means the disk (or the user's quota, or a file-size limit) is full."""
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return False
+
+
+def space_advice(path: Path) -> str:
+    """What to do when the disk holding the history is full: free space, not move the database aside
+    (which would hide the user's whole history)."""
+    return (f"the disk that holds the history ({path.parent}) is full: free some space there; every answer "
+            "stored so far is safe, and Samantha records again once there is room")
+
+
 def data_dir() -> Path:
     """$SAMANTHA_DATA_DIR, else the platform's user data folder (e.g. ~/.local/share/samantha)."""
     override = os.environ.get(DATA_DIR_ENV, "").strip()
@@ -233,6 +251,9 @@ class HistoryDB:
             migrate(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if out_of_space(exc):
+                raise HistoryError(f"the history database {self.path} cannot be used ({exc}): "
+                                   f"{space_advice(self.path)}") from None
             raise HistoryError(
                 f"the history database {self.path} cannot be used ({exc}): it may be damaged. Move it aside "
                 "(Samantha then starts a new one) or put a backup in its place"

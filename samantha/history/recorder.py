@@ -15,7 +15,7 @@ from typing import Any
 
 from samantha.backends.base import LoadOptions
 from samantha.events import AnswerFinished, Banner, ChainError, ChainFinished, ChainStarted, CodeRan, Event, Notice
-from samantha.history.db import HistoryDB, HistoryError, StoredItem
+from samantha.history.db import HistoryDB, HistoryError, StoredItem, out_of_space, space_advice
 from samantha.history.fingerprint import fingerprint
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings
@@ -85,7 +85,8 @@ class Recorder:
         try:
             self._apply(event)
         except (sqlite3.Error, OSError, HistoryError) as exc:
-            self.problem = f"history: this run is no longer being recorded ({type(exc).__name__}: {exc})"
+            advice = f": {space_advice(self.db.path)}" if out_of_space(exc) else ""
+            self.problem = f"history: this run is no longer being recorded ({type(exc).__name__}: {exc}){advice}"
 
     def end(self, reason: str) -> None:
         """Close a run that ended without ChainFinished (a failure outside the chain)."""
