@@ -39,6 +39,7 @@ def add_history_parser(subparsers: Any) -> None:
     listing = commands.add_parser("list", help="stored sessions, newest first")
     listing.add_argument("--search", default="", metavar="TEXT", help="only sessions whose prompts or answers hold every word")
     listing.add_argument("--limit", type=int, default=50, metavar="N")
+    listing.add_argument("--page", type=int, default=1, metavar="P", help="page P of N sessions (1: the newest)")
     show = commands.add_parser("show", help="a session's settings and transcript")
     show.add_argument("id", type=int)
     export = commands.add_parser("export", help="a session as Markdown, JSON or HTML")
@@ -104,7 +105,7 @@ def _write(text: str, output: str | None, out: TextIO, db: HistoryDB, force: boo
 
 
 def _list(db: HistoryDB, args: argparse.Namespace, out: TextIO) -> int:
-    sessions = db.list_sessions(limit=args.limit, search=args.search)
+    sessions = db.list_sessions(limit=args.limit, search=args.search, offset=max(0, args.page - 1) * args.limit)
     if not sessions:
         print("no stored sessions match" if args.search else f"no stored sessions yet ({db.path})", file=out)
     for summary in sessions:

@@ -388,13 +388,13 @@ class HistoryDB:
 
     # -- reading -------------------------------------------------------------
     def _summaries(self, where: str, params: Sequence[Any], limit: int,
-                   snippets: dict[int, str] | None = None) -> list[SessionSummary]:
+                   snippets: dict[int, str] | None = None, offset: int = 0) -> list[SessionSummary]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT s.*, (SELECT COUNT(*) FROM answers a WHERE a.session_id = s.id) AS answer_count,"
                 " (SELECT text FROM items i WHERE i.session_id = s.id ORDER BY number LIMIT 1) AS first_item"
-                f" FROM sessions s {where} ORDER BY s.id DESC LIMIT ?",
-                (*params, limit),
+                f" FROM sessions s {where} ORDER BY s.id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
             ).fetchall()
         return [self._summary(row, (snippets or {}).get(int(row["id"]), "")) for row in rows]
 
@@ -412,30 +412,93 @@ class HistoryDB:
             snippet=snippet,
         )
 
-    def list_sessions(self, limit: int = 50, search: str = "") -> list[SessionSummary]:
-        """Sessions newest first; with `search`, only those whose items, answers or code output match."""
+    def list_sessions(self, limit: int = 50, search: str = "", offset: int = 0) -> list[SessionSummary]:
+        """Sessions newest first, `limit` of them after skipping `offset` (a page of the list); with `search`,
+        only those whose items, answers or code output hold every word, each with a snippet of a hit."""
         if not search.strip():
-            return self._summaries("", (), limit)
-        snippets: dict[int, str] = {}
-        for hit_session, snippet in self.search(search, limit=500):
-            snippets.setdefault(hit_session, snippet)
-        if not snippets:
+            return self._summaries("", (), limit, offset=offset)
+        page = self.matching_sessions(search)[offset:offset + limit]
+        if not page:
             return []
-        marks = ",".join("?" * len(snippets))
-        return self._summaries(f"WHERE s.id IN ({marks})", list(snippets), limit, snippets)
+        snippets = self._snippets(page, search)
+        marks = ",".join("?" * len(page))
+        return self._summaries(f"WHERE s.id IN ({marks})", page, limit, snippets)
 
-    def search(self, text: str, limit: int = 100) -> list[tuple[int, str]]:
+    def count_sessions(self, search: str = "") -> int:
+        """How many sessions the (searched) list holds, for paging."""
+        if search.strip():
+            return len(self.matching_sessions(search))
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+
+    def matching_sessions(self, text: str) -> list[int]:
+        """Ids of the sessions with an answer holding every word of `text`, newest first.
+
+        Only ids: a snippet costs far more than a match, so snippets are made for the page shown.
+        """
+        if not text.strip():
+            return []
+        with self._lock:
+            try:
+                if self.full_text:
+                    rows = self._conn.execute(
+                        "SELECT DISTINCT a.session_id FROM answers_fts JOIN answers a ON a.id = answers_fts.rowid"
+                        " WHERE answers_fts MATCH ? ORDER BY a.session_id DESC", (fts_query(text),)).fetchall()
+                else:
+                    words = text.split()
+                    clause = " AND ".join("(item_text || ' ' || answer || ' ' || code_output) LIKE ?" for _ in words)
+                    rows = self._conn.execute(
+                        f"SELECT DISTINCT session_id FROM answers WHERE {clause} ORDER BY session_id DESC",
+                        [f"%{w}%" for w in words]).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise HistoryError(f"cannot search for {text!r}: {exc}") from None
+        return [int(row[0]) for row in rows]
+
+    def _snippets(self, sessions: Sequence[int], text: str) -> dict[int, str]:
+        """A few words around the first hit in each of these sessions' answers.
+
+        One query over the range of the sessions' answer ids: FTS5 reads the matches once, and snippets
+        are made only for answers in that range (a page of the list), not for every match.
+        """
+        if not sessions:
+            return {}
+        marks = ",".join("?" * len(sessions))
+        with self._lock:
+            low, high = self._conn.execute(
+                f"SELECT MIN(id), MAX(id) FROM answers WHERE session_id IN ({marks})", list(sessions)).fetchone()
+            if low is None:
+                return {}
+            if self.full_text:
+                rows = self._conn.execute(
+                    "SELECT a.session_id, snippet(answers_fts, -1, '[', ']', '', ?) FROM answers_fts"
+                    " JOIN answers a ON a.id = answers_fts.rowid"
+                    " WHERE answers_fts MATCH ? AND answers_fts.rowid BETWEEN ? AND ? ORDER BY answers_fts.rowid",
+                    (SNIPPET_TOKENS, fts_query(text), low, high)).fetchall()
+            else:
+                rows = []
+        if not self.full_text:
+            rows = [hit for session in sessions for hit in self.search(text, limit=1, session_id=session)]
+        found: dict[int, str] = {}
+        wanted = set(sessions)
+        for session, snippet in rows:
+            if int(session) in wanted:
+                found.setdefault(int(session), " ".join(str(snippet).split()))
+        return found
+
+    def search(self, text: str, limit: int = 100, session_id: int | None = None) -> list[tuple[int, str]]:
         """(session id, snippet) of the answers matching every word of `text`, newest first."""
         if not text.strip():
             return []
+        only = " AND a.session_id = ?" if session_id is not None else ""
+        extra = (session_id,) if session_id is not None else ()
         with self._lock:
             if self.full_text:
                 try:
                     rows = self._conn.execute(
                         "SELECT a.session_id, snippet(answers_fts, -1, '[', ']', '', ?) AS snip"
                         " FROM answers_fts JOIN answers a ON a.id = answers_fts.rowid"
-                        " WHERE answers_fts MATCH ? ORDER BY a.session_id DESC, a.seq LIMIT ?",
-                        (SNIPPET_TOKENS, fts_query(text), limit),
+                        f" WHERE answers_fts MATCH ?{only} ORDER BY a.session_id DESC, a.seq LIMIT ?",
+                        (SNIPPET_TOKENS, fts_query(text), *extra, limit),
                     ).fetchall()
                 except sqlite3.OperationalError as exc:
                     raise HistoryError(f"cannot search for {text!r}: {exc}") from None
@@ -443,8 +506,8 @@ class HistoryDB:
             words = text.split()
             clause = " AND ".join("(item_text || ' ' || answer || ' ' || code_output) LIKE ?" for _ in words)
             rows = self._conn.execute(
-                f"SELECT session_id, answer FROM answers WHERE {clause} ORDER BY session_id DESC, seq LIMIT ?",
-                (*[f"%{w}%" for w in words], limit),
+                f"SELECT a.session_id, a.answer FROM answers a WHERE {clause}{only} ORDER BY a.session_id DESC, a.seq"
+                " LIMIT ?", (*[f"%{w}%" for w in words], *extra, limit),
             ).fetchall()
         return [(int(row[0]), " ".join(str(row[1]).split())[:80]) for row in rows]
 

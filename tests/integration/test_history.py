@@ -16,6 +16,7 @@ import pytest
 from samantha.backends.base import Control, LoadOptions
 from samantha.chain import run_chain
 from samantha.history import HistoryDB, Recorder, RunInfo
+from samantha.history.db import StoredItem
 from samantha.history.export import export_session
 from samantha.history.grid import build_grid, export_grid
 from samantha.history.migrations import LATEST, migrate, schema_version
@@ -262,3 +263,26 @@ def test_a_damaged_database_is_named_with_what_to_do(tmp_path: Path) -> None:
         HistoryDB(path)
     message = str(caught.value)
     assert str(path) in message and "Move it aside" in message
+
+
+def test_search_pages_over_every_matching_session_with_a_snippet_each(tmp_path: Path) -> None:
+    """Matches are found as session ids first; snippets are made only for the page shown."""
+    from samantha.events import AnswerRecord
+
+    with HistoryDB(tmp_path / "history.sqlite3") as db:
+        for number in range(1, 131):
+            session = db.start_session(source="cli", settings={"models": ["m.gguf"]}, run_info={}, seed=number,
+                                       steps=2, items=[StoredItem(1, "q", False)])
+            for seq, text in enumerate((f"plain words {number}", f"the harbour light number {number}")):
+                if number % 2 or seq == 0:  # every odd session mentions the harbour in its second answer
+                    db.add_answer(session, seq, AnswerRecord(
+                        model="m.gguf", model_name="m.gguf", model_position=1, item_number=1, item_text="q",
+                        round=1, loop=1, settings={}, random_values=None, prompt="p", answer=text,
+                        prompt_tokens=1, answer_tokens=1, load_seconds=0, prompt_seconds=0, generation_seconds=0,
+                        finish_reason="eos", extra={}), None)
+        assert db.count_sessions("harbour") == 65 and db.count_sessions() == 130
+        first = db.list_sessions(limit=50, search="harbour")
+        last = db.list_sessions(limit=50, search="harbour", offset=50)
+        assert [s.id for s in first] == list(range(129, 29, -2)) and [s.id for s in last] == list(range(29, 0, -2))
+        assert all(s.snippet == f"the [harbour] light number {s.id}" for s in first + last)
+        assert [s.id for s in db.list_sessions(limit=3, offset=127)] == [3, 2, 1]
