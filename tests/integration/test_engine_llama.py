@@ -234,13 +234,30 @@ def test_stop_while_reading_a_long_prompt_returns_within_a_second(slow_reader: P
 
 
 def test_stop_all_while_loading(tmp_path: Path) -> None:
+    """Stop all pressed while the worker is starting and loading the model (not before): the load is
+    abandoned, nothing is answered, the worker ends, and the next load works."""
     model = write_tiny_gguf(tmp_path / "load.gguf", n_embd=64, seed=7)
     backend = LlamaProcessBackend()
     control = Control()
-    control.stop_all()
-    events = run(ChainSettings(models=(str(model),), prompt="x", sampling=SMALL), backend, control)
-    backend.close()
-    assert events[-1].reason == "stopped" and not records(events)
+    events: list = []
+    chain = threading.Thread(target=lambda: events.extend(
+        run_chain(ChainSettings(models=(str(model),), prompt="x", sampling=SMALL), backend, control)), daemon=True)
+    try:
+        chain.start()
+        while backend.worker_pid is None and chain.is_alive():
+            time.sleep(0.001)  # the worker is spawned and sent the load: it is importing llama.cpp, then loading
+        loading_pid = backend.worker_pid
+        assert loading_pid is not None, "the load never started"
+        control.stop_all()
+        chain.join(timeout=60)
+        assert not chain.is_alive()
+        assert events[-1] == ChainFinished("stopped", 0)
+        assert not [e for e in events if isinstance(e, (ModelLoaded, Token, ChainError))]  # stopped mid-load
+        assert backend.worker_pid is None and not _alive(loading_pid)
+        again = run(ChainSettings(models=(str(model),), prompt="x", sampling=SMALL), backend)
+        assert len(records(again)) == 1
+    finally:
+        backend.close()
 
 
 def test_prompt_that_cannot_fit_gets_a_clear_message(tiny_model: Path, llama_backend) -> None:
