@@ -8,8 +8,8 @@ and any other existing file only with --force, unless Samantha wrote it itself.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 
 class OutputRefused(Exception):
