@@ -210,17 +210,21 @@ class Downloader:
             except Timeout:
                 continue
 
-    def fetch(self, link: ModelLink, target: Path) -> Path:
-        """Make `target` hold the file `link` names, fetching only what is not already on disk."""
+    def fetch(self, link: ModelLink, target: Path, spare_theirs: bool = False) -> Path:
+        """Make `target` hold the file `link` names, fetching only what is not already on disk; returns where
+        it is. With `spare_theirs`, a different file Samantha did not download under that name is left alone
+        and the download takes a free name (see free_target)."""
         lock = FileLock(str(self.area / f"{_digest(link.key)}.lock"))
         self._acquire(lock)
         try:
-            return self._fetch_locked(link, target)
+            return self._fetch_locked(link, target, spare_theirs)
         finally:
             lock.release()
 
-    def _fetch_locked(self, link: ModelLink, target: Path) -> Path:
+    def _fetch_locked(self, link: ModelLink, target: Path, spare_theirs: bool) -> Path:
         report = ProgressReporter(self.progress, link.name)
+        if spare_theirs and target.exists() and self.records.get(target.name) is None:
+            target = self._earlier_free_name(link) or target
         record = self.records.get(target.name)
         size = _size(target)
         if record is not None and record.link == link.key and size == record.size:
@@ -234,6 +238,8 @@ class Downloader:
         if self._already_there(link, target, remote):
             report(remote.size or 0, remote.size)
             return target
+        if spare_theirs:
+            target = self.free_target(target)
         part = (
             self.area / f"{re.sub(r'[^A-Za-z0-9._-]', '_', link.name)}.{_digest(link.key)}.{_digest(remote.etag)}.part"
         )
@@ -258,7 +264,14 @@ class Downloader:
         self._install(link, remote, part, target)
         return target
 
-    def free_target(self, link: ModelLink, wanted: Path) -> Path:
+    def _earlier_free_name(self, link: ModelLink) -> Path | None:
+        """The free name an earlier download of this link took, when that file is still there."""
+        for name in self.records.names_for(link.key):
+            if (self.folder / name).exists():
+                return self.folder / name
+        return None
+
+    def free_target(self, wanted: Path) -> Path:
         """Where a kept download goes: its own name, unless a file Samantha did not download has that name.
 
         The user's file is never replaced: the download takes `name-2.gguf` (the first free number), and a
@@ -266,9 +279,6 @@ class Downloader:
         """
         if not wanted.exists() or self.records.get(wanted.name) is not None:
             return wanted
-        for name in self.records.names_for(link.key):
-            if name != wanted.name and (self.folder / name).exists():
-                return self.folder / name
         number = 2
         while (free := wanted.with_name(f"{wanted.stem}-{number}{wanted.suffix}")).exists():
             number += 1
@@ -408,5 +418,5 @@ def download_model(
         paths = [downloader.fetch(part, target) for part, target in parts]
         return paths[0]
     if keep_files:
-        return downloader.fetch(chosen, downloader.free_target(chosen, folder / chosen.name))
+        return downloader.fetch(chosen, folder / chosen.name, spare_theirs=True)
     return downloader.fetch(chosen, folder / MODEL_FOR_TESTING)
