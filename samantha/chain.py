@@ -22,6 +22,7 @@ from samantha.backends.base import (
     GenerationRequest,
     LoadOptions,
     Piece,
+    WorkerDied,
 )
 from samantha.events import (
     AnswerFinished,
@@ -43,6 +44,8 @@ from samantha.sampling import draw_random_hyperparameters, format_settings, inef
 from samantha.settings import ChainSettings, Sampling
 
 STOP_WORD = "STOP_SAMANTHA"
+# How a chain ends when every step ran but a worker died on the way: not "done", so nobody misses it.
+WORKER_CRASHED = "worker crashed"
 # Warn when the next cumulative step (its prompt plus an answer as long as the last) would fill this share of n_ctx.
 CUMULATIVE_WARNING_SHARE = 0.75
 
@@ -137,15 +140,13 @@ def shuffled_order(models: Sequence[str], rng: random.Random, last: str | None =
     return order
 
 
-def plan_steps(settings: ChainSettings, items: Sequence[PromptItem], seed: int) -> list[Step]:
-    """Every answer the chain will produce, in order."""
+def iter_steps(settings: ChainSettings, items: Sequence[PromptItem], seed: int) -> Iterator[Step]:
+    """Every answer the chain will produce, in order, made one at a time: a million loops cost no memory."""
     if settings.single:
-        return [
-            Step(1, position, model, 1, item)
-            for position, (model, item) in enumerate(zip(settings.models, items), start=1)
-        ]
+        for position, (model, item) in enumerate(zip(settings.models, items), start=1):
+            yield Step(1, position, model, 1, item)
+        return
     rng = random.Random(seed ^ 0x5DEECE66D)
-    steps: list[Step] = []
     last: str | None = None
     for loop in range(1, settings.loops + 1):
         models = list(settings.models)
@@ -153,9 +154,30 @@ def plan_steps(settings: ChainSettings, items: Sequence[PromptItem], seed: int) 
             models = shuffled_order(models, rng, last)
         for position, model in enumerate(models, start=1):
             for round_ in range(1, settings.responses + 1):
-                steps.extend(Step(loop, position, model, round_, item) for item in items)
+                for item in items:
+                    yield Step(loop, position, model, round_, item)
         last = models[-1] if models else None
-    return steps
+
+
+def plan_steps(settings: ChainSettings, items: Sequence[PromptItem], seed: int) -> list[Step]:
+    """Every answer the chain will produce, in order, as a list (for small plans and tests)."""
+    return list(iter_steps(settings, items, seed))
+
+
+def count_steps(settings: ChainSettings, items: Sequence[PromptItem]) -> int:
+    """How many answers the plan holds, without making it."""
+    if settings.single:
+        return min(len(settings.models), len(items))
+    return settings.loops * len(settings.models) * settings.responses * len(items)
+
+
+def _models_to_prepare(settings: ChainSettings, items: Sequence[PromptItem], seed: int) -> list[str]:
+    """The chain entries in step order over the first two loops: enough to see which come back after
+    another (every later loop repeats the same models), without listing a million loops."""
+    if not items:
+        return []
+    early = replace(settings, loops=min(settings.loops, 2), responses=1) if not settings.single else settings
+    return [step.model for step in iter_steps(early, items[:1], seed)]
 
 
 @dataclass
@@ -176,6 +198,7 @@ class _ChainRun:
     answers: list[str] = field(default_factory=list)
     failed_models: set[str] = field(default_factory=set)
     finish: str = "done"
+    worker_deaths: int = 0
     answer_index: int = 0
     told: set[str] = field(default_factory=set)  # notices already shown in this run (each is shown once)
     params_rng: random.Random = field(init=False)
@@ -213,12 +236,12 @@ def run_chain(
     """Run a chain and yield its events; bad prompt settings raise PromptSyntaxError before anything runs."""
     items = parse_prompt_list(settings.prompt)
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
-    steps = plan_steps(settings, items, seed)
+    steps = iter_steps(settings, items, seed)
     run = _ChainRun(settings, backend, control, load_options, list(hooks), grammar, pacer, prepare,
                     parse_system(settings.system), seed, parse_previous(settings.previous))
-    yield ChainStarted(seed=seed, steps=len(steps))
+    yield ChainStarted(seed=seed, steps=count_steps(settings, items))
     if prepare is not None:
-        prepare.plan([step.model for step in steps])
+        prepare.plan(_models_to_prepare(settings, items, seed))
     if not settings.models:
         yield ChainError("no model chosen: pick a model file (or paste a link) first")
         yield ChainFinished("error", 0)
@@ -240,6 +263,8 @@ def run_chain(
             break
     if control.all_stopped and run.finish == "done":
         run.finish = "stopped"
+    if run.finish == "done" and run.worker_deaths:
+        run.finish = WORKER_CRASHED
     yield ChainFinished(run.finish, len(run.answers))
 
 
@@ -258,7 +283,10 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
             yield Notice(f"skipped {model_name(step.model)}")
         return
     except BackendError as exc:
-        run.failed_models.add(step.model)
+        if getattr(exc, "fatal", True):
+            run.failed_models.add(step.model)
+        else:
+            run.worker_deaths += 1
         yield ChainError(f"{model_name(step.model)}: {exc}", model=step.model, item_number=step.item.number)
         return
     if not info.reused:
@@ -298,6 +326,7 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         format_stops=rendered.stops,
     )
     done: Generated | None = None
+    died: WorkerDied | None = None
     choices: list[TokenChoice] = []
     try:
         for out in backend.generate(request, control):
@@ -314,6 +343,11 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         yield ChainError(str(exc), model=step.model, item_number=step.item.number)
         run.finish = "error"  # every step would fail the same way
         return
+    except WorkerDied as exc:
+        # Keep what was written so far as the answer; the next step starts a new worker.
+        died = exc
+        run.worker_deaths += 1
+        done = Generated(exc.partial, 0, len(choices), 0.0, 0.0, "crashed")
     except BackendError as exc:
         yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
         if getattr(exc, "fatal", False):
@@ -351,7 +385,8 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
     feedback = done.text
     stop_reason = STOP_WORD if done.text.strip() == STOP_WORD else None
     try:
-        outcomes = [hook.after_answer(record, control) for hook in run.hooks]
+        # A cut-off answer is kept, but its code is not run: it is unfinished.
+        outcomes = [hook.after_answer(record, control) for hook in run.hooks] if died is None else []
     finally:
         control.clear_next()  # a Stop/next during the code run ended that run, not the next answer
     for outcome in outcomes:
@@ -363,6 +398,8 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         record.extra["fed_back"] = feedback  # what the next step sees as the previous response
     run.answers.append(done.text)
     yield AnswerFinished(record)
+    if died is not None:
+        yield ChainError(f"{info.name}: {died}", model=step.model, item_number=step.item.number)
     for notice in done.notices:
         yield Notice(f"{info.name}: {notice}")
     for outcome in outcomes:
@@ -384,20 +421,31 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         run.finish = "stopped"
 
 
-def dry_run_lines(settings: ChainSettings) -> list[str]:
-    """The planned steps as text, without loading any model (`samantha run --dry-run`)."""
+def dry_run_lines(settings: ChainSettings) -> Iterator[str]:
+    """The planned steps as text, one at a time, without loading any model (`samantha run --dry-run`).
+
+    The settings of items that share them and the names of models are described once, not once per
+    step: a 200,000-line prompt list prints in about the time it takes to parse.
+    """
     items = parse_prompt_list(settings.prompt)
     seed = settings.seed if settings.seed is not None else 0
-    lines = []
-    for number, step in enumerate(plan_steps(settings, items, seed), start=1):
-        sampling = settings.sampling.with_values(step.item.settings)
-        changed = {k: v for k, v in sampling.to_dict().items() if v != Sampling().to_dict()[k]}
+    defaults = Sampling().to_dict()
+    settings_text: dict[str, str] = {}
+    names: dict[str, str] = {}
+
+    def describe_settings(item: PromptItem) -> str:
+        key = repr(sorted(item.settings.items()))
+        if key not in settings_text:
+            values = settings.sampling.with_values(item.settings).to_dict()
+            changed = {k: v for k, v in values.items() if v != defaults[k]}
+            settings_text[key] = format_settings(changed) if changed else "{}"
+        return settings_text[key]
+
+    for number, step in enumerate(iter_steps(settings, items, seed), start=1):
+        name = names.setdefault(step.model, model_name(step.model))
         text = step.item.text.replace("\n", "\\n")
         extra = " [[final: + all answers so far]]" if step.item.is_final else ""
-        lines.append(
-            f"{number}. loop {step.loop}, model {step.model_position} {model_name(step.model)}, "
-            f"round {step.round}, item {step.item.number}: {text!r}{extra} settings {format_settings(changed) if changed else '{}'}"
-        )
+        yield (f"{number}. loop {step.loop}, model {step.model_position} {name}, round {step.round}, "
+               f"item {step.item.number}: {text!r}{extra} settings {describe_settings(step.item)}")
     if settings.random_params:
-        lines.append("(random hyperparameters are drawn per answer when the chain runs)")
-    return lines
+        yield "(random hyperparameters are drawn per answer when the chain runs)"

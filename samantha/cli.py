@@ -52,15 +52,20 @@ class InputError(Exception):
 
 
 def _read_text(path: str, what: str) -> str:
+    """A text file given on the command line, in the encodings the page's TXT loader reads; a guessed
+    encoding is said on stderr."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the {what} file {path}: {exc.strerror or exc}") from None
-    if b"\x00" in data[:4096]:
-        raise InputError(f"the {what} file {path} is not a text file")
-    from samantha.documents import decode_text
+    from samantha.documents import decode_bytes, is_binary
 
-    return decode_text(data).replace("\r\n", "\n")  # UTF-8, else Windows-1252, like the page's TXT loader
+    if is_binary(data):
+        raise InputError(f"the {what} file {path} is not a text file")
+    decoded = decode_bytes(data)
+    if decoded.guessed:
+        print(f"samantha: note: {decoded.note(path)}", file=sys.stderr)
+    return decoded.text.replace("\r\n", "\n")
 
 
 def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -117,6 +122,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--code-timeout", type=float, default=60.0, metavar="SECONDS", help="time limit for each code run")
     run.add_argument("--workdir", metavar="DIR", help="working folder for code runs (default: a new folder per session)")
     run.add_argument("--save", metavar="FILE.json", help="write the session file as the chain runs")
+    run.add_argument("--force", action="store_true",
+                     help="with --save: replace an existing file that is not a Samantha session file")
     run.add_argument("--dry-run", action="store_true", help="print the planned steps without loading a model")
     run.add_argument("--no-history", action="store_true", help="do not store this run in the session history")
 
@@ -280,8 +287,28 @@ def _progress_text(event: Downloading) -> str:
     return f"\rdownloading {event.filename}: {share} at {human_size(event.rate)}/s{left}   "
 
 
-def _session_file(path: str, settings: ChainSettings) -> SessionFile:
+def _run_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The files a `samantha run` reads, which its --save must never replace."""
+    named = [("prompt file", args.prompt_file), ("system prompt file", args.system_file),
+             ("previous response file", args.previous_file), ("grammar file", args.grammar_file),
+             ("links file", args.urls_file)]
+    inputs = [(what, Path(path)) for what, path in named if path]
+    inputs += [("model file", Path(model)) for model in args.model if "://" not in model]
+    from samantha.history.db import default_db_path
+
+    return inputs + [("history database", default_db_path())]
+
+
+def _session_file(path: str, settings: ChainSettings, args: argparse.Namespace) -> SessionFile:
     """The --save file, written once now so a path that cannot be written is said before anything runs."""
+    from samantha.safe_output import OutputRefused, check_output_path
+    from samantha.session_file import is_session_file
+
+    try:
+        check_output_path(Path(path), option="--save", inputs=_run_inputs(args), force=args.force,
+                          replaceable=is_session_file)
+    except OutputRefused as exc:
+        raise InputError(str(exc)) from None
     session = SessionFile(Path(path), settings)
     try:
         session.save()
@@ -325,7 +352,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
         missing = [m for m in args.model if "://" not in m and not Path(m).is_file()]
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
-        session = _session_file(args.save, settings) if args.save else None
+        session = _session_file(args.save, settings, args) if args.save else None
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
         check_remote_models(settings.models)
         api_key = api_key_from(args, secrets.environ())
@@ -370,7 +397,9 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
         )
         for event in events:
             if session is not None:
-                session.handle(event)
+                problem = session.handle(event)
+                if problem:
+                    print(f"samantha: warning: {problem}", file=err)
             if recorder is not None:
                 recorder.apply(event)
             if isinstance(event, Banner):
@@ -416,7 +445,8 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
             hook.runner.close()
     if interrupted:
         return EXIT_INTERRUPTED  # a script can tell the run was cut short
-    return EXIT_CHAIN_ERRORS if errors else 0
+    failed_save = session is not None and session.failed  # the user asked for a file they did not get
+    return EXIT_CHAIN_ERRORS if errors or failed_save else 0
 
 
 def _silence_stdout() -> None:

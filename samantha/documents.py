@@ -6,7 +6,9 @@ do, so the UI can show it and keep working.
 
 from __future__ import annotations
 
+import codecs
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from samantha.prompts import SEPARATOR
@@ -43,30 +45,84 @@ def _looks_binary(data: bytes) -> bool:
     return controls > _BINARY_CONTROL_SHARE * max(len(sample), 1)
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252, the usual encodings of a TXT file on the desktop."""
-    for encoding in ("utf-8-sig", "cp1252"):
+@dataclass(frozen=True)
+class DecodedText:
+    """A text file's characters, and how sure the encoding is."""
+
+    text: str
+    encoding: str
+    guessed: bool  # True when nothing in the file said its encoding and it is not valid UTF-8
+
+    def note(self, name: str) -> str:
+        """What to tell the user when the encoding was a guess (else "")."""
+        if not self.guessed:
+            return ""
+        return (f"{name} is not UTF-8, so it was read as {self.encoding}, a guess: if some letters look wrong, "
+                "save the file as UTF-8 and load it again")
+
+
+# Byte-order marks, longest first: UTF-32's little-endian mark starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_ENCODING_NAMES = {"utf-32": "UTF-32", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-8": "UTF-8",
+                   "cp1252": "Windows-1252", "latin-1": "Latin-1"}
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    return next((encoding for bom, encoding in _BOMS if data.startswith(bom)), None)
+
+
+def decode_bytes(data: bytes) -> DecodedText:
+    """A byte-order mark decides (UTF-8, UTF-16, UTF-32); else UTF-8; else Windows-1252 (the usual desktop
+    encoding), else Latin-1. The last two are guesses, and say so."""
+    bom = _bom_encoding(data)
+    if bom is not None:
         try:
-            return data.decode(encoding)
+            return DecodedText(data.decode(bom), _ENCODING_NAMES[bom], guessed=False)
         except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+            pass  # a mark followed by something else: fall through to the guesses
+    try:
+        return DecodedText(data.decode("utf-8"), "UTF-8", guessed=False)
+    except UnicodeDecodeError:
+        pass
+    try:
+        return DecodedText(data.decode("cp1252"), "Windows-1252", guessed=True)
+    except UnicodeDecodeError:
+        return DecodedText(data.decode("latin-1"), "Latin-1", guessed=True)
 
 
-def read_text_file(path: str | Path) -> str:
-    """The text of a TXT file, line endings normalised; raises DocumentError for empty or binary files."""
+def decode_text(data: bytes) -> str:
+    """The characters of a text file's bytes (see decode_bytes)."""
+    return decode_bytes(data).text
+
+
+def is_binary(data: bytes) -> bool:
+    """Whether these bytes are not text: UTF-16 and UTF-32 hold zero bytes, so a byte-order mark says text."""
+    return _bom_encoding(data) is None and _looks_binary(data)
+
+
+def read_text(path: str | Path) -> DecodedText:
+    """A TXT file's text, line endings normalised; raises DocumentError for empty or binary files."""
     path = Path(path)
     _check_size(path, MAX_TEXT_BYTES, "text")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"cannot read {path.name}: {exc.strerror or exc}") from None
-    if _looks_binary(data):
+    if is_binary(data):
         raise DocumentError(f"{path.name} is not a text file (it holds binary data); choose a .txt file")
-    text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
+    decoded = decode_bytes(data)
+    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise DocumentError(f"{path.name} holds only blank space: choose a file that has some text in it")
-    return text
+    return DecodedText(text, decoded.encoding, decoded.guessed)
+
+
+def read_text_file(path: str | Path) -> str:
+    """The text of a TXT file (see read_text)."""
+    return read_text(path).text
 
 
 def read_pdf_pages(path: str | Path) -> list[str]:

@@ -129,7 +129,7 @@ class CodeRan:
 
 @dataclass(frozen=True)
 class ChainFinished:
-    reason: str  # "done", "stopped", "STOP_SAMANTHA", "stop condition", "error"
+    reason: str  # "done", "stopped", "STOP_SAMANTHA", "stop condition", "error", "worker crashed"
     answers: int
 
 

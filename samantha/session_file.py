@@ -20,11 +20,22 @@ FORMAT_NAME = "samantha-session"
 FORMAT_VERSION = 1
 
 
+def is_session_file(path: Path) -> bool:
+    """Whether `path` holds a session file (so a new run may rewrite it): it starts like one Samantha writes."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(200)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and f'"format": "{FORMAT_NAME}"'.encode() in head
+
+
 class SessionFile:
     """Collects a run's events into the session document and keeps it saved."""
 
     def __init__(self, path: Path, settings: ChainSettings) -> None:
         self.path = path
+        self.failed = False
         self.document: dict[str, Any] = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
@@ -37,8 +48,14 @@ class SessionFile:
             "finished": None,
         }
 
-    def handle(self, event: Event) -> None:
-        """Take one event; save when something worth keeping happened."""
+    def handle(self, event: Event) -> str:
+        """Take one event; save when something worth keeping happened.
+
+        A save that fails mid-run (a full disk) does not end the run: the file is given up, and the
+        returned message (once, else "") says so; the answers stay in the transcript and the history.
+        """
+        if self.failed:
+            return ""
         doc = self.document
         if isinstance(event, ChainStarted):
             doc["seed"] = event.seed
@@ -51,8 +68,14 @@ class SessionFile:
         elif isinstance(event, ChainFinished):
             doc["finished"] = {"reason": event.reason, "answers": event.answers}
         else:
-            return
-        self.save()
+            return ""
+        try:
+            self.save()
+        except OSError as exc:
+            self.failed = True
+            return (f"cannot write the session file {self.path} ({exc.strerror or exc}): the run goes on without "
+                    "it; its answers are in the transcript and the history (samantha history export)")
+        return ""
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -165,6 +165,10 @@ def apply_settings(base: Sampling, values: dict[str, Any]) -> Sampling:
 FORMATS = ("auto", "chatml", "gemma", "samantha", "user-assistant", "raw")
 
 
+# Loops and responses are bounded so a typo (100000000) is an input error, not a run that never ends.
+MAX_REPEATS = 1_000_000
+
+
 @dataclass(frozen=True)
 class ChainSettings:
     """Everything one chain run needs besides the models' own files (SPEC §3)."""
@@ -196,6 +200,10 @@ class ChainSettings:
     def __post_init__(self) -> None:
         if self.responses < 1 or self.loops < 1:
             raise SettingsError("responses", "number of responses and loops must be at least 1")
+        for key, value in (("loops", self.loops), ("responses", self.responses)):
+            if value > MAX_REPEATS:
+                raise SettingsError(key, f"{value:,} {key} would never finish: use at most {MAX_REPEATS:,} "
+                                         "(Stop all ends a long run whenever you like)")
         if self.learning and self.fast:
             raise SettingsError("learning", "learning mode shows every token, so it cannot be combined with fast mode")
         if self.prompt_format not in FORMATS:

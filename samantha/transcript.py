@@ -38,6 +38,8 @@ def stats_line(record: AnswerRecord) -> str:
         line += ", max_tokens reached"
     elif record.finish_reason == "cut":
         line += ", stream cut off: partial answer"
+    elif record.finish_reason == "crashed":
+        line += ", the worker died: partial answer"
     return line
 
 

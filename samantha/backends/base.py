@@ -141,7 +141,7 @@ class Generated:
     answer_tokens: int
     prompt_seconds: float
     generation_seconds: float
-    finish_reason: str  # "eos", "length", "stop", "cancelled", "cut" (a remote stream broke off)
+    finish_reason: str  # "eos", "length", "stop", "cancelled", "cut" (a remote stream broke off), "crashed"
     extra: dict = field(default_factory=dict)
     notices: tuple[str, ...] = ()  # for the user, e.g. settings a remote server ignored
 
@@ -162,6 +162,20 @@ class PromptTooLong(BackendError):
 
 class Cancelled(BackendError):
     """The user stopped the operation."""
+
+
+class WorkerDied(BackendError):
+    """The process that ran the model ended in the middle of a step (killed, or llama.cpp crashed).
+
+    Not known to be the file's fault, so the model is not skipped: the next step starts a new worker.
+    `partial` is the answer's text up to that moment, kept for the transcript and the history.
+    """
+
+    fatal = False
+
+    def __init__(self, message: str, partial: str = "") -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class BadGrammar(BackendError):
@@ -193,3 +207,10 @@ class Backend(Protocol):
 
     def close(self) -> None:
         ...
+
+
+class GrammarCrashed(BadGrammar):
+    """llama.cpp died while reading the grammar: no model could use it, so the chain ends without blaming one."""
+
+    def __init__(self, message: str) -> None:
+        BackendError.__init__(self, message)

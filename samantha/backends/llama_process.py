@@ -1,8 +1,9 @@
 """The llama.cpp backend, app side: drives a worker process that holds the model.
 
 One worker holds one model. Unloading ends the worker, so its memory goes back to
-the system at once; a crash in llama.cpp ends only the worker and becomes a
-clear error naming the file.
+the system at once; a crash in llama.cpp (or a kill) ends only the worker and
+becomes an error that says what is known: the signal, what the worker was doing,
+with which grammar, and llama.cpp's last log lines.
 """
 
 from __future__ import annotations
@@ -22,36 +23,79 @@ from samantha.backends.base import (
     Control,
     Generated,
     GenerationRequest,
+    GrammarCrashed,
     LoadOptions,
     ModelInfo,
     Piece,
     PromptTooLong,
+    WorkerDied,
 )
 from samantha.backends.kv_states import SavedState, StateStore
-from samantha.backends.llama_worker import STOP_ERROR, worker_main
+from samantha.backends.llama_worker import GRAMMAR_PHASE, STOP_ERROR, worker_main
 from samantha.backends.repack_memory import RepackMemory
 from samantha.formats import TemplateInfo
 from samantha.learning import TokenChoice
 
 POLL_SECONDS = 0.05
+ANSWERING = "answering with"
 # After asking the worker to stop, how long to wait before ending it outright.
 STOP_GRACE_SECONDS = 0.6
 START_TIMEOUT_SECONDS = 120.0
 
 REPACK_NOTICE = ("llama.cpp crashed with weight repacking on, so {name} was loaded again with it off "
                  "(a little slower); Samantha remembers this for this file")
+LOG_FILE_NAME = "llama.log"
+LOG_LINES_SHOWN = 8
 
 _SIGNAL_NAMES = {-11: "segmentation fault", -6: "abort", -9: "killed", -4: "illegal instruction", -7: "bus error"}
 
 
 class ModelCrashed(BackendError):
-    """llama.cpp died while holding this model; the chain skips the model from now on."""
+    """llama.cpp died while loading this model; the chain skips the model from now on."""
 
     fatal = True
 
 
 class LoadFailed(BackendError):
     fatal = True
+
+
+def llama_log_path() -> Path:
+    """Where the workers write llama.cpp's own warnings and errors (named in the README)."""
+    from samantha.history.db import data_dir
+
+    return data_dir() / LOG_FILE_NAME
+
+
+class LogTail:
+    """What llama.cpp wrote to the log since a point in time: quoted when a load fails or a worker dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.start = self._size()
+
+    def _size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+    def mark(self) -> None:
+        self.start = self._size()
+
+    def lines(self) -> list[str]:
+        """The new lines (the last few), or none when the log cannot be read."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self.start if self._size() >= self.start else 0)
+                text = handle.read(64_000).decode("utf-8", errors="replace")
+        except OSError:
+            return []
+        return [line.strip() for line in text.splitlines() if line.strip()][-LOG_LINES_SHOWN:]
+
+    def quoted(self) -> str:
+        lines = self.lines()
+        return f" llama.cpp said: {' | '.join(lines)} (log: {self.path})" if lines else ""
 
 
 def _file_identity(path: str) -> tuple[int, int] | None:
@@ -65,8 +109,35 @@ def _file_identity(path: str) -> tuple[int, int] | None:
 def _exit_text(code: int | None) -> str:
     if code is None:
         return "it stopped answering"
-    name = _SIGNAL_NAMES.get(code)
-    return f"exit code {code}" + (f", {name}" if name else "")
+    if code < 0:
+        name = _SIGNAL_NAMES.get(code)
+        return f"signal {-code}" + (f", {name}" if name else "")
+    return f"exit code {code}"
+
+
+def grammar_summary(grammar: str) -> str:
+    """A grammar described in a few words (size, deepest nesting), so a crash message can say which one."""
+    depth = deepest = 0
+    quote: str | None = None
+    escaped = False
+    for char in grammar:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = None
+        elif char in "\"[":
+            quote = "]" if char == "[" else char
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    first = next((line.strip() for line in grammar.splitlines() if line.strip()), "")
+    first = first if len(first) <= 60 else first[:60] + "\u2026"
+    return f"{len(grammar):,} characters, nested {deepest:,} level(s) deep, starting {first!r}"
 
 
 def _load_failure(path: Path, reason: str, n_ctx: int) -> str:
@@ -91,7 +162,7 @@ class LlamaProcessBackend:
         self,
         states: StateStore | None = None,
         repack_memory: RepackMemory | None = None,
-        worker: Callable[[Connection, Any], None] = worker_main,
+        worker: Callable[[Connection, Any, str | None], None] = worker_main,
     ) -> None:
         """`states` keeps what each model had read while another one is loaded (None: a quarter of free
         memory); `repack_memory` lists the files that crashed with weight repacking (None: the data folder's);
@@ -109,12 +180,15 @@ class LlamaProcessBackend:
         self._stop_flag: Any = None
         self._loaded: tuple[str, LoadOptions, tuple[int, int] | None] | None = None
         self._info: ModelInfo | None = None
+        self._log = LogTail(llama_log_path())
+        self._grammar: str | None = None  # the grammar of the answer in progress, named if the worker dies
 
     # -- worker lifetime -------------------------------------------------
     def _start_worker(self) -> None:
         parent_end, child_end = self._context.Pipe()
         self._stop_flag = self._context.RawValue(ctypes.c_int, 0)
-        process = self._context.Process(target=self._worker, args=(child_end, self._stop_flag), daemon=True)
+        process = self._context.Process(target=self._worker, args=(child_end, self._stop_flag, str(self._log.path)),
+                                        daemon=True)
         process.start()
         child_end.close()
         self._process, self._conn = process, parent_end
@@ -164,11 +238,33 @@ class LlamaProcessBackend:
             self._process.join(timeout=2)  # let the exit status arrive so the message can name it
             code = self._process.exitcode
             self._end_worker()
-            raise ModelCrashed(
-                f"llama.cpp crashed while {what} {Path(path).name} ({_exit_text(code)}). "
-                "The file may be damaged or use a format this llama.cpp build does not support; "
-                "the chain goes on with the next model."
-            )
+            raise self._death(code, what, path)
+
+    def _death(self, code: int | None, what: str, path: str) -> BackendError:
+        """What is known about a worker that died: its signal, what it was doing, with which grammar.
+
+        Only a crash while loading suggests the file; a kill from outside (SIGKILL, also what the
+        system sends when memory runs out) or a crash while answering is not blamed on it.
+        """
+        name = Path(path).name
+        said = self._log.quoted()
+        head = f"the llama.cpp worker process died ({_exit_text(code)})"
+        if what == GRAMMAR_PHASE:
+            grammar = f" ({grammar_summary(self._grammar)})" if self._grammar else ""
+            return GrammarCrashed(
+                f"{head} while reading the grammar{grammar}: llama.cpp cannot handle this grammar, with any model, "
+                f"so the chain ends here. Simplify the grammar (less nesting, fewer rules).{said}")
+        killed = code == -9
+        why = (" It was killed from outside: by another program, or by the system when memory ran out."
+               if killed else "")
+        if what == "loading":
+            blame = "" if killed else " The file may be damaged or use a format this llama.cpp build does not support."
+            return ModelCrashed(f"{head} while loading {name}.{why}{blame} The chain goes on with the next "
+                                f"model.{said}")
+        grammar = f", with the grammar ({grammar_summary(self._grammar)})" if self._grammar and what == ANSWERING \
+            else ""
+        return WorkerDied(f"{head} while {what} {name}{grammar}.{why} The answer so far is kept; the next step "
+                          f"starts a new worker.{said}")
 
     # -- Backend protocol ------------------------------------------------
     def load(self, ref: str, options: LoadOptions, control: Control) -> ModelInfo:
@@ -215,13 +311,14 @@ class LlamaProcessBackend:
         self._start_worker()
         assert self._conn is not None
         self._stop_flag.value = 0
+        self._log.mark()
         self._conn.send(("load", str(path), asdict(options)))
         reply = self._receive(control, "loading", str(path))
         if reply[0] == "error":
             self._end_worker()
             if reply[1] == STOP_ERROR:
                 raise Cancelled("stopped while loading")
-            raise LoadFailed(_load_failure(path, reply[2] or reply[1], options.n_ctx))
+            raise LoadFailed(_load_failure(path, reply[2] or reply[1], options.n_ctx) + self._log.quoted())
         return dict(reply[1])
 
     def _without_repack(self, path: Path, options: LoadOptions) -> LoadOptions:
@@ -282,7 +379,7 @@ class LlamaProcessBackend:
                 pieces += isinstance(out, Piece)
                 yield self._with_notices(out)
             return
-        except ModelCrashed:
+        except (ModelCrashed, WorkerDied):  # a grammar that crashes llama.cpp is BadGrammar: not retried
             if not first_with_repack or pieces or key is None:
                 raise
         path = Path(key[0])
@@ -315,16 +412,24 @@ class LlamaProcessBackend:
             "format_stops": list(request.format_stops),
         }
         self._stop_flag.value = 0
+        self._grammar = request.grammar
+        self._log.mark()
         self._conn.send(("generate", payload))
         text = ""
+        what = ANSWERING
         while True:
             try:
-                reply = self._receive(control, "answering with", path)
+                reply = self._receive(control, what, path)
             except Cancelled:
                 yield Generated(text, 0, 0, 0.0, 0.0, "cancelled")
                 return
+            except WorkerDied as exc:
+                exc.partial = text
+                raise
             kind = reply[0]
-            if kind == "piece":
+            if kind == "phase":
+                what = reply[1]
+            elif kind == "piece":
                 text += reply[1]
                 choice = TokenChoice.from_dict(reply[3]) if len(reply) > 3 and reply[3] else None
                 yield Piece(reply[1], reply[2], choice)

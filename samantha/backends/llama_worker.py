@@ -10,7 +10,8 @@ Messages to the worker: ("load", path, options), ("generate", request),
 ("count", text), ("tokens", text, plain_spans), ("save_state",), ("restore_state", tokens, data), ("quit",).
 ("next",) paces learning mode one token at a time.
 Replies: ("loaded", info), ("piece", text, id[, choice]), ("done", stats), ("count", n), ("tokens", ids),
-("state", (tokens, data) or None), ("restored", n), ("error", kind, message).
+("state", (tokens, data) or None), ("restored", n), ("error", kind, message),
+("phase", what) when an answer moves on to another part of the work (reading the grammar, answering).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import tempfile
 import time
 from multiprocessing.connection import Connection
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -33,6 +35,33 @@ from samantha.backends.llama_compat import LlamaCompat
 from samantha.sampling import TailFreeProcessor
 
 STOP_ERROR = "cancelled"
+# Said to the parent before llama.cpp parses a grammar, so a crash there is blamed on the grammar, not the model.
+GRAMMAR_PHASE = "reading the grammar"
+ANSWER_PHASE = "answering with"
+# llama.cpp's log: warnings and errors are kept (INFO would add dozens of lines per load); CONT continues a line.
+# These are ggml.h's numbers today (DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5); llama-cpp-python's _logger
+# still maps the older ones.
+_LOG_LEVELS_KEPT = frozenset({3, 4})
+_LOG_CONTINUE = 5
+LOG_ROTATE_BYTES = 2_000_000
+
+
+def send_stderr_to(log_path: str) -> int:
+    """Point this process's stderr (fd 2, where llama.cpp prints) at the llama.cpp log file; returns a second
+    descriptor of the log for llama.cpp's log callback (llama-cpp-python points fd 2 at /dev/null while loading).
+
+    llama.cpp prints load warnings such as `llama_kv_cache_iswa: using full-size SWA cache` straight to
+    stderr, which is the app's terminal: there they land in the middle of the transcript. In the log
+    file they stay out of the way and the app can quote them when a load fails or the worker dies.
+    """
+    path = Path(log_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        if path.stat().st_size > LOG_ROTATE_BYTES:
+            os.replace(path, path.with_name(path.name + ".1"))
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(descriptor, 2)
+    return descriptor
 
 
 @contextlib.contextmanager
@@ -189,7 +218,7 @@ def _stop_text_end(text: str, stops: tuple[str, ...]) -> tuple[int, int]:
 class Worker:
     """Holds at most one `Llama` and serves the parent's requests one at a time."""
 
-    def __init__(self, conn: Connection, stop_flag: Any) -> None:
+    def __init__(self, conn: Connection, stop_flag: Any, log_fd: int = 2) -> None:
         import llama_cpp  # imported here so the parent never loads llama.cpp
 
         self.llama_cpp = llama_cpp
@@ -208,6 +237,18 @@ class Worker:
         self._set_abort = llama_cpp.llama_cpp._lib.llama_set_abort_callback
         self._set_abort.argtypes = [ctypes.c_void_p, llama_cpp.ggml_abort_callback, ctypes.c_void_p]
         self._set_abort.restype = None
+        self._kept_level = False
+        self._log_fd = log_fd
+        self._log = llama_cpp.llama_log_callback(self._write_log)
+        llama_cpp.llama_log_set(self._log, ctypes.c_void_p(0))
+
+    def _write_log(self, level: int, text: bytes, user_data: Any) -> None:
+        """llama.cpp's warnings and errors go to the log file (or stderr when there is none)."""
+        if level != _LOG_CONTINUE:
+            self._kept_level = level in _LOG_LEVELS_KEPT
+        if self._kept_level and text:
+            with contextlib.suppress(OSError):
+                os.write(self._log_fd, text)
 
     def serve(self) -> None:
         try:
@@ -302,9 +343,7 @@ class Worker:
             finally:
                 os.dup2(saved_stderr, 2)
                 os.close(saved_stderr)
-                from llama_cpp._logger import llama_log_callback
-
-                llama_cpp.llama_log_set(llama_log_callback, ctypes.c_void_p(0))
+                llama_cpp.llama_log_set(self._log, ctypes.c_void_p(0))
             printed.seek(0)
             said.append(printed.read().decode("utf-8", errors="replace"))
         log = "".join(said)
@@ -475,10 +514,12 @@ class Worker:
         lockstep = bool(request.get("lockstep")) and recorder is not None
         vocab = compat.vocab(llm)
         if request["grammar"]:
+            self.conn.send(("phase", GRAMMAR_PHASE))
             problem = self._grammar_problem(vocab, request["grammar"])
             if problem is not None:
                 self.conn.send(("error", "BadGrammar", problem))
                 return
+            self.conn.send(("phase", ANSWER_PHASE))
         grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
         stops = tuple(dict.fromkeys((*sampling.stop, *request.get("format_stops", ()))))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -579,9 +620,13 @@ class _Stopped(Exception):
     """The parent asked to stop while loading."""
 
 
-def worker_main(conn: Connection, stop_flag: Any) -> None:
-    """Entry point of the worker process."""
+def worker_main(conn: Connection, stop_flag: Any, log_path: str | None = None) -> None:
+    """Entry point of the worker process; `log_path` receives llama.cpp's own messages."""
     with contextlib.suppress(ValueError, AttributeError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl+C and ends us
-    Worker(conn, stop_flag).serve()
+    log_fd = 2
+    if log_path:
+        with contextlib.suppress(OSError):  # a log that cannot be opened leaves stderr as it was
+            log_fd = send_stderr_to(log_path)
+    Worker(conn, stop_flag, log_fd).serve()
 

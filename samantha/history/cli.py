@@ -39,17 +39,20 @@ def add_history_parser(subparsers: Any) -> None:
     listing = commands.add_parser("list", help="stored sessions, newest first")
     listing.add_argument("--search", default="", metavar="TEXT", help="only sessions whose prompts or answers hold every word")
     listing.add_argument("--limit", type=int, default=50, metavar="N")
+    listing.add_argument("--page", type=int, default=1, metavar="P", help="page P of N sessions (1: the newest)")
     show = commands.add_parser("show", help="a session's settings and transcript")
     show.add_argument("id", type=int)
     export = commands.add_parser("export", help="a session as Markdown, JSON or HTML")
     export.add_argument("id", type=int)
     export.add_argument("--format", choices=FORMATS, default="md")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of printing")
+    export.add_argument("--force", action="store_true", help="with -o: replace a file that already exists")
     compare = commands.add_parser("compare", help="the comparison grid: items x models (or rounds, or draws)")
     compare.add_argument("id", type=int)
     compare.add_argument("--by", choices=GROUPINGS, default="model")
     compare.add_argument("--format", choices=GRID_FORMATS, default="md")
     compare.add_argument("-o", "--output", metavar="FILE")
+    compare.add_argument("--force", action="store_true", help="with -o: replace a file that already exists")
     rerun = commands.add_parser("rerun", help="run a stored session again and mark the answers that differ")
     rerun.add_argument("id", type=int)
     rerun.add_argument("--threads", type=int, default=None, help="CPU threads (default: as stored)")
@@ -83,8 +86,15 @@ def finish_recorder(recorder: Recorder | None, err: TextIO) -> None:
     recorder.db.close()
 
 
-def _write(text: str, output: str | None, out: TextIO) -> None:
+def _write(text: str, output: str | None, out: TextIO, db: HistoryDB, force: bool) -> None:
+    """Print `text`, or write it to -o FILE: never over the history itself, nor over another file without --force."""
     if output:
+        from samantha.safe_output import OutputRefused, check_output_path
+
+        try:
+            check_output_path(Path(output), option="-o", inputs=[("history database", db.path)], force=force)
+        except OutputRefused as exc:
+            raise HistoryError(str(exc)) from None
         try:
             Path(output).write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -95,7 +105,7 @@ def _write(text: str, output: str | None, out: TextIO) -> None:
 
 
 def _list(db: HistoryDB, args: argparse.Namespace, out: TextIO) -> int:
-    sessions = db.list_sessions(limit=args.limit, search=args.search)
+    sessions = db.list_sessions(limit=args.limit, search=args.search, offset=max(0, args.page - 1) * args.limit)
     if not sessions:
         print("no stored sessions match" if args.search else f"no stored sessions yet ({db.path})", file=out)
     for summary in sessions:
@@ -124,7 +134,7 @@ def _compare(db: HistoryDB, args: argparse.Namespace, out: TextIO) -> int:
             marks = same_marks(db.session(session.summary.rerun_of), session)
         except HistoryError:
             pass  # the original was deleted
-    _write(export_grid(build_grid(session, args.by, marks), args.format), args.output, out)
+    _write(export_grid(build_grid(session, args.by, marks), args.format), args.output, out, db, args.force)
     return 0
 
 
@@ -179,7 +189,7 @@ def history_command(args: argparse.Namespace, out: TextIO, err: TextIO, hf_token
             if command == "show":
                 return _show(db, args, out)
             if command == "export":
-                _write(export_session(db.session(args.id), args.format), args.output, out)
+                _write(export_session(db.session(args.id), args.format), args.output, out, db, args.force)
                 return 0
             if command == "compare":
                 return _compare(db, args, out)

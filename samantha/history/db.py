@@ -23,6 +23,7 @@ import platformdirs
 from samantha.chain import model_name
 from samantha.events import AnswerRecord
 from samantha.history.migrations import migrate
+from samantha.prompts import join_prefix
 from samantha.settings import ChainSettings, Sampling
 
 DATA_DIR_ENV = "SAMANTHA_DATA_DIR"
@@ -34,6 +35,24 @@ SNIPPET_TOKENS = 12
 
 class HistoryError(ValueError):
     """A history request cannot be met (unknown session, bad search); the message says why."""
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Whether a database or file error means the disk (or the user's quota, or a file-size limit) is full."""
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return False
+
+
+def space_advice(path: Path) -> str:
+    """What to do when the disk holding the history is full: free space, not move the database aside
+    (which would hide the user's whole history)."""
+    return (f"the disk that holds the history ({path.parent}) is full: free some space there; every answer "
+            "stored so far is safe, and Samantha records again once there is room")
 
 
 def data_dir() -> Path:
@@ -71,8 +90,8 @@ class SessionSummary:
 
     @property
     def state(self) -> str:
-        """The finish reason, or 'interrupted' for a run that never finished (crash, kill)."""
-        return self.finish_reason or ("running or interrupted" if self.finished_at is None else "?")
+        """The finish reason ('interrupted' for a run whose process was killed), or 'running'."""
+        return self.finish_reason or ("running" if self.finished_at is None else "?")
 
     def label(self) -> str:
         item = " ".join(self.first_item.split())
@@ -211,6 +230,24 @@ def create_private(path: Path) -> None:
         pass  # sqlite3.connect then says what is wrong with the path
 
 
+def _own_process() -> tuple[int, float]:
+    import psutil
+
+    return os.getpid(), psutil.Process().create_time()
+
+
+def _process_alive(pid: int | None, started: float | None) -> bool:
+    """Whether the process that recorded a session still runs (the same one: pids are reused)."""
+    if pid is None or started is None:
+        return False
+    import psutil
+
+    try:
+        return abs(psutil.Process(int(pid)).create_time() - float(started)) < 1.0
+    except (psutil.Error, ValueError, OverflowError):
+        return False
+
+
 class HistoryDB:
     """The database of stored sessions; thread-safe, one connection."""
 
@@ -235,12 +272,33 @@ class HistoryDB:
             migrate(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if out_of_space(exc):
+                raise HistoryError(f"the history database {self.path} cannot be used ({exc}): "
+                                   f"{space_advice(self.path)}") from None
             raise HistoryError(
                 f"the history database {self.path} cannot be used ({exc}): it may be damaged. Move it aside "
                 "(Samantha then starts a new one) or put a backup in its place"
             ) from None
         self.full_text = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE name = 'answers_fts'").fetchone() is not None
+        self.mark_interrupted()
+
+    def mark_interrupted(self) -> list[int]:
+        """Close the sessions whose recording process is gone (killed, crashed, machine off) as 'interrupted'.
+
+        Runs at every start; a session whose process still runs (another tab's app, a `samantha run` in
+        another terminal) is left alone. Returns the ids it closed.
+        """
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, owner_pid, owner_started FROM sessions WHERE finished_at IS NULL").fetchall()
+        gone = [int(row["id"]) for row in rows if not _process_alive(row["owner_pid"], row["owner_started"])]
+        if gone:
+            marks = ",".join("?" * len(gone))
+            with self._transaction() as conn:
+                conn.execute(f"UPDATE sessions SET finished_at = ?, finish_reason = 'interrupted' "
+                             f"WHERE finished_at IS NULL AND id IN ({marks})", (now_iso(), *gone))
+        return gone
 
     def close(self) -> None:
         with self._lock:
@@ -275,13 +333,16 @@ class HistoryDB:
         items: Sequence[StoredItem],
         rerun_of: int | None = None,
         started_at: str | None = None,
+        item_prefix: str = "",
     ) -> int:
+        """A new running session; `items` hold their own text, `item_prefix` (stored once) comes before each."""
+        pid, process_started = _own_process()
         with self._transaction() as conn:
             cursor = conn.execute(
-                "INSERT INTO sessions (source, started_at, seed, steps, settings, run_info, rerun_of) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (source, started_at, seed, steps, settings, run_info, rerun_of, item_prefix,"
+                " owner_pid, owner_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (source, started_at or now_iso(), seed, steps, json.dumps(settings, ensure_ascii=False),
-                 json.dumps(run_info, ensure_ascii=False), rerun_of),
+                 json.dumps(run_info, ensure_ascii=False), rerun_of, item_prefix, pid, process_started),
             )
             session_id = int(cursor.lastrowid or 0)
             conn.executemany(
@@ -358,13 +419,13 @@ class HistoryDB:
 
     # -- reading -------------------------------------------------------------
     def _summaries(self, where: str, params: Sequence[Any], limit: int,
-                   snippets: dict[int, str] | None = None) -> list[SessionSummary]:
+                   snippets: dict[int, str] | None = None, offset: int = 0) -> list[SessionSummary]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT s.*, (SELECT COUNT(*) FROM answers a WHERE a.session_id = s.id) AS answer_count,"
                 " (SELECT text FROM items i WHERE i.session_id = s.id ORDER BY number LIMIT 1) AS first_item"
-                f" FROM sessions s {where} ORDER BY s.id DESC LIMIT ?",
-                (*params, limit),
+                f" FROM sessions s {where} ORDER BY s.id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
             ).fetchall()
         return [self._summary(row, (snippets or {}).get(int(row["id"]), "")) for row in rows]
 
@@ -382,30 +443,93 @@ class HistoryDB:
             snippet=snippet,
         )
 
-    def list_sessions(self, limit: int = 50, search: str = "") -> list[SessionSummary]:
-        """Sessions newest first; with `search`, only those whose items, answers or code output match."""
+    def list_sessions(self, limit: int = 50, search: str = "", offset: int = 0) -> list[SessionSummary]:
+        """Sessions newest first, `limit` of them after skipping `offset` (a page of the list); with `search`,
+        only those whose items, answers or code output hold every word, each with a snippet of a hit."""
         if not search.strip():
-            return self._summaries("", (), limit)
-        snippets: dict[int, str] = {}
-        for hit_session, snippet in self.search(search, limit=500):
-            snippets.setdefault(hit_session, snippet)
-        if not snippets:
+            return self._summaries("", (), limit, offset=offset)
+        page = self.matching_sessions(search)[offset:offset + limit]
+        if not page:
             return []
-        marks = ",".join("?" * len(snippets))
-        return self._summaries(f"WHERE s.id IN ({marks})", list(snippets), limit, snippets)
+        snippets = self._snippets(page, search)
+        marks = ",".join("?" * len(page))
+        return self._summaries(f"WHERE s.id IN ({marks})", page, limit, snippets)
 
-    def search(self, text: str, limit: int = 100) -> list[tuple[int, str]]:
+    def count_sessions(self, search: str = "") -> int:
+        """How many sessions the (searched) list holds, for paging."""
+        if search.strip():
+            return len(self.matching_sessions(search))
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+
+    def matching_sessions(self, text: str) -> list[int]:
+        """Ids of the sessions with an answer holding every word of `text`, newest first.
+
+        Only ids: a snippet costs far more than a match, so snippets are made for the page shown.
+        """
+        if not text.strip():
+            return []
+        with self._lock:
+            try:
+                if self.full_text:
+                    rows = self._conn.execute(
+                        "SELECT DISTINCT a.session_id FROM answers_fts JOIN answers a ON a.id = answers_fts.rowid"
+                        " WHERE answers_fts MATCH ? ORDER BY a.session_id DESC", (fts_query(text),)).fetchall()
+                else:
+                    words = text.split()
+                    clause = " AND ".join("(item_text || ' ' || answer || ' ' || code_output) LIKE ?" for _ in words)
+                    rows = self._conn.execute(
+                        f"SELECT DISTINCT session_id FROM answers WHERE {clause} ORDER BY session_id DESC",
+                        [f"%{w}%" for w in words]).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise HistoryError(f"cannot search for {text!r}: {exc}") from None
+        return [int(row[0]) for row in rows]
+
+    def _snippets(self, sessions: Sequence[int], text: str) -> dict[int, str]:
+        """A few words around the first hit in each of these sessions' answers.
+
+        One query over the range of the sessions' answer ids: FTS5 reads the matches once, and snippets
+        are made only for answers in that range (a page of the list), not for every match.
+        """
+        if not sessions:
+            return {}
+        marks = ",".join("?" * len(sessions))
+        with self._lock:
+            low, high = self._conn.execute(
+                f"SELECT MIN(id), MAX(id) FROM answers WHERE session_id IN ({marks})", list(sessions)).fetchone()
+            if low is None:
+                return {}
+            if self.full_text:
+                rows = self._conn.execute(
+                    "SELECT a.session_id, snippet(answers_fts, -1, '[', ']', '', ?) FROM answers_fts"
+                    " JOIN answers a ON a.id = answers_fts.rowid"
+                    " WHERE answers_fts MATCH ? AND answers_fts.rowid BETWEEN ? AND ? ORDER BY answers_fts.rowid",
+                    (SNIPPET_TOKENS, fts_query(text), low, high)).fetchall()
+            else:
+                rows = []
+        if not self.full_text:
+            rows = [hit for session in sessions for hit in self.search(text, limit=1, session_id=session)]
+        found: dict[int, str] = {}
+        wanted = set(sessions)
+        for session, snippet in rows:
+            if int(session) in wanted:
+                found.setdefault(int(session), " ".join(str(snippet).split()))
+        return found
+
+    def search(self, text: str, limit: int = 100, session_id: int | None = None) -> list[tuple[int, str]]:
         """(session id, snippet) of the answers matching every word of `text`, newest first."""
         if not text.strip():
             return []
+        only = " AND a.session_id = ?" if session_id is not None else ""
+        extra = (session_id,) if session_id is not None else ()
         with self._lock:
             if self.full_text:
                 try:
                     rows = self._conn.execute(
                         "SELECT a.session_id, snippet(answers_fts, -1, '[', ']', '', ?) AS snip"
                         " FROM answers_fts JOIN answers a ON a.id = answers_fts.rowid"
-                        " WHERE answers_fts MATCH ? ORDER BY a.session_id DESC, a.seq LIMIT ?",
-                        (SNIPPET_TOKENS, fts_query(text), limit),
+                        f" WHERE answers_fts MATCH ?{only} ORDER BY a.session_id DESC, a.seq LIMIT ?",
+                        (SNIPPET_TOKENS, fts_query(text), *extra, limit),
                     ).fetchall()
                 except sqlite3.OperationalError as exc:
                     raise HistoryError(f"cannot search for {text!r}: {exc}") from None
@@ -413,8 +537,8 @@ class HistoryDB:
             words = text.split()
             clause = " AND ".join("(item_text || ' ' || answer || ' ' || code_output) LIKE ?" for _ in words)
             rows = self._conn.execute(
-                f"SELECT session_id, answer FROM answers WHERE {clause} ORDER BY session_id DESC, seq LIMIT ?",
-                (*[f"%{w}%" for w in words], limit),
+                f"SELECT a.session_id, a.answer FROM answers a WHERE {clause}{only} ORDER BY a.session_id DESC, a.seq"
+                " LIMIT ?", (*[f"%{w}%" for w in words], *extra, limit),
             ).fetchall()
         return [(int(row[0]), " ".join(str(row[1]).split())[:80]) for row in rows]
 
@@ -429,7 +553,9 @@ class HistoryDB:
             found = self._summaries("WHERE s.id = ?", (session_id,), 1)
             if not found:
                 raise HistoryError(f"there is no stored session #{session_id}: `samantha history list` shows them")
-            row = self._conn.execute("SELECT settings, run_info FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            row = self._conn.execute("SELECT settings, run_info, item_prefix FROM sessions WHERE id = ?",
+                                     (session_id,)).fetchone()
+            prefix = row["item_prefix"] or ""
             items = self._conn.execute(
                 "SELECT number, text, is_final FROM items WHERE session_id = ? ORDER BY number", (session_id,)
             ).fetchall()
@@ -444,7 +570,8 @@ class HistoryDB:
             summary=found[0],
             settings=json.loads(row["settings"]),
             run_info=json.loads(row["run_info"] or "{}"),
-            items=tuple(StoredItem(int(i["number"]), i["text"], bool(i["is_final"])) for i in items),
+            items=tuple(StoredItem(int(i["number"]), join_prefix(prefix, i["text"]), bool(i["is_final"]))
+                        for i in items),
             answers=tuple(_answer(a) for a in answers),
             events=tuple(StoredEvent(int(e["seq"]), e["kind"], e["message"], json.loads(e["data"] or "{}"))
                          for e in events),

@@ -32,7 +32,8 @@ CREATE TABLE models (
 CREATE TABLE items (
     session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     number INTEGER NOT NULL,            -- the item's position as typed (1-based)
-    text TEXT NOT NULL,                 -- after the prompt grammar (prefix applied, settings removed)
+    text TEXT NOT NULL,                 -- after the prompt grammar (settings removed; from v4 without
+                                        -- sessions.item_prefix, which applies to every item)
     is_final INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (session_id, number)
 );
@@ -118,10 +119,16 @@ def _full_text(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
+V4_PREFIX_AND_OWNER = """
+ALTER TABLE sessions ADD COLUMN item_prefix TEXT NOT NULL DEFAULT '';  -- the [prefix] of every item, stored once
+ALTER TABLE sessions ADD COLUMN owner_pid INTEGER;  -- the process recording the run, to tell running from killed
+ALTER TABLE sessions ADD COLUMN owner_started REAL;  -- that process's start time (a pid is reused)
+"""
+
 Migration = str | Callable[[sqlite3.Connection], None]
 
 # Index i holds the step from version i to version i + 1.
-MIGRATIONS: tuple[Migration, ...] = (V1_TABLES, V2_RERUNS, _full_text)
+MIGRATIONS: tuple[Migration, ...] = (V1_TABLES, V2_RERUNS, _full_text, V4_PREFIX_AND_OWNER)
 LATEST = len(MIGRATIONS)
 
 

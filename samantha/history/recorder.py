@@ -15,7 +15,7 @@ from typing import Any
 
 from samantha.backends.base import LoadOptions
 from samantha.events import AnswerFinished, Banner, ChainError, ChainFinished, ChainStarted, CodeRan, Event, Notice
-from samantha.history.db import HistoryDB, HistoryError, StoredItem
+from samantha.history.db import HistoryDB, HistoryError, StoredItem, out_of_space, space_advice
 from samantha.history.fingerprint import fingerprint
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings
@@ -85,7 +85,8 @@ class Recorder:
         try:
             self._apply(event)
         except (sqlite3.Error, OSError, HistoryError) as exc:
-            self.problem = f"history: this run is no longer being recorded ({type(exc).__name__}: {exc})"
+            advice = f": {space_advice(self.db.path)}" if out_of_space(exc) else ""
+            self.problem = f"history: this run is no longer being recorded ({type(exc).__name__}: {exc}){advice}"
 
     def end(self, reason: str) -> None:
         """Close a run that ended without ChainFinished (a failure outside the chain)."""
@@ -131,12 +132,13 @@ class Recorder:
 
     def _start(self, event: ChainStarted) -> None:
         try:
-            items = [StoredItem(item.number, item.text, item.is_final) for item in parse_prompt_list(self.settings.prompt)]
+            parsed = parse_prompt_list(self.settings.prompt)
         except PromptSyntaxError:
-            items = []
+            parsed = []
+        items = [StoredItem(item.number, item.body, item.is_final) for item in parsed]
         self.session_id = self.db.start_session(
             source=self.source, settings=self.settings.to_dict(), run_info=self.info.to_dict(), seed=event.seed,
-            steps=event.steps, items=items, rerun_of=self.rerun_of,
+            steps=event.steps, items=items, rerun_of=self.rerun_of, item_prefix=parsed[0].prefix if parsed else "",
         )
 
     def _model_row(self, ref: str, name: str) -> int | None:

@@ -117,4 +117,8 @@ class HubModels:
             raise BackendError(str(error))
         if error is not None:
             raise BackendError(f"downloading {link.name} failed: {error}")
-        return str(outcome["path"])
+        path = Path(str(outcome["path"]))
+        if keep and link.split is None and path.name != link.name:
+            yield Notice(f"{self.model_dir} already has a {link.name} that Samantha did not download, so this "
+                         f"download is saved as {path.name}; your file is untouched")
+        return str(path)

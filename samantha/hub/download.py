@@ -210,17 +210,21 @@ class Downloader:
             except Timeout:
                 continue
 
-    def fetch(self, link: ModelLink, target: Path) -> Path:
-        """Make `target` hold the file `link` names, fetching only what is not already on disk."""
+    def fetch(self, link: ModelLink, target: Path, spare_theirs: bool = False) -> Path:
+        """Make `target` hold the file `link` names, fetching only what is not already on disk; returns where
+        it is. With `spare_theirs`, a different file Samantha did not download under that name is left alone
+        and the download takes a free name (see free_target)."""
         lock = FileLock(str(self.area / f"{_digest(link.key)}.lock"))
         self._acquire(lock)
         try:
-            return self._fetch_locked(link, target)
+            return self._fetch_locked(link, target, spare_theirs)
         finally:
             lock.release()
 
-    def _fetch_locked(self, link: ModelLink, target: Path) -> Path:
+    def _fetch_locked(self, link: ModelLink, target: Path, spare_theirs: bool) -> Path:
         report = ProgressReporter(self.progress, link.name)
+        if spare_theirs and target.exists() and self.records.get(target.name) is None:
+            target = self._earlier_free_name(link) or target
         record = self.records.get(target.name)
         size = _size(target)
         if record is not None and record.link == link.key and size == record.size:
@@ -234,6 +238,8 @@ class Downloader:
         if self._already_there(link, target, remote):
             report(remote.size or 0, remote.size)
             return target
+        if spare_theirs:
+            target = self.free_target(target)
         part = (
             self.area / f"{re.sub(r'[^A-Za-z0-9._-]', '_', link.name)}.{_digest(link.key)}.{_digest(remote.etag)}.part"
         )
@@ -257,6 +263,36 @@ class Downloader:
         self._verify(link, remote, part, transfer.done, sha256)
         self._install(link, remote, part, target)
         return target
+
+    def _earlier_free_name(self, link: ModelLink) -> Path | None:
+        """The free name an earlier download of this link took, when that file is still there."""
+        for name in self.records.names_for(link.key):
+            if (self.folder / name).exists():
+                return self.folder / name
+        return None
+
+    def free_target(self, wanted: Path) -> Path:
+        """Where a kept download goes: its own name, unless a file Samantha did not download has that name.
+
+        The user's file is never replaced: the download takes `name-2.gguf` (the first free number), and a
+        later download of the same link finds that name again through the records.
+        """
+        if not wanted.exists() or self.records.get(wanted.name) is not None:
+            return wanted
+        number = 2
+        while (free := wanted.with_name(f"{wanted.stem}-{number}{wanted.suffix}")).exists():
+            number += 1
+        return free
+
+    def _check_not_theirs(self, target: Path) -> None:
+        """Parts of a split model must keep their names (llama.cpp finds them by name), so they cannot move
+        aside: a user's file in the way is an error, not something to overwrite."""
+        if target.exists() and self.records.get(target.name) is None:
+            raise HubError(
+                f"{self.folder} already has a file named {target.name} that Samantha did not download; it was "
+                "left untouched. Move or rename it, or choose another model folder, and download again.",
+                kind="name_taken",
+            )
 
     def _already_there(self, link: ModelLink, target: Path, remote: RemoteFile) -> bool:
         """A kept file of the right size (and checksum, when known) is reused even without a record."""
@@ -345,7 +381,8 @@ def download_model(
     """Download one GGUF model into `model_dir` and return its path.
 
     The file is saved as MODEL_FOR_TESTING.gguf (replacing the previous one, to
-    save disk) unless `keep_files`, which keeps the original name. Split models
+    save disk) unless `keep_files`, which keeps the original name (or, when a file Samantha did not
+    download already has it, the first free `name-N.gguf`: the caller sees it in the path). Split models
     (`-00001-of-0000N`) always keep their names, because llama.cpp finds the other
     parts by name; the path of part 1 is returned.
 
@@ -375,9 +412,11 @@ def download_model(
     )
     if chosen.split is not None:
         _, count = chosen.split
-        paths = [
-            downloader.fetch(chosen.part(index), folder / chosen.part(index).name) for index in range(1, count + 1)
-        ]
+        parts = [(chosen.part(index), folder / chosen.part(index).name) for index in range(1, count + 1)]
+        for _, target in parts:
+            downloader._check_not_theirs(target)
+        paths = [downloader.fetch(part, target) for part, target in parts]
         return paths[0]
-    target = folder / (chosen.name if keep_files else MODEL_FOR_TESTING)
-    return downloader.fetch(chosen, target)
+    if keep_files:
+        return downloader.fetch(chosen, folder / chosen.name, spare_theirs=True)
+    return downloader.fetch(chosen, folder / MODEL_FOR_TESTING)

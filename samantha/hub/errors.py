@@ -32,7 +32,7 @@ class HubError(Exception):
     """Something went wrong talking to the hub or saving a model; `str(error)` is meant for the user.
 
     `kind` is one of: "bad_link", "not_found", "gated", "network", "stalled",
-    "disk_space", "disk_full", "not_gguf", "checksum", "in_use", "folder", "http".
+    "disk_space", "disk_full", "not_gguf", "checksum", "in_use", "folder", "http", "name_taken".
     """
 
     def __init__(self, message: str, *, kind: str) -> None:

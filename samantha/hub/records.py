@@ -78,6 +78,12 @@ class DownloadRecords:
             data[file_name] = asdict(record)
             self._write(data)
 
+    def names_for(self, link_key: str) -> list[str]:
+        """The files recorded as downloads of this link (a kept download may have had to take a free name)."""
+        with self._lock:
+            data = self._read()
+        return sorted(name for name, entry in data.items() if isinstance(entry, dict) and entry.get("link") == link_key)
+
     def forget(self, file_name: str) -> None:
         with self._lock:
             data = self._read()

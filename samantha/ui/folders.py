@@ -106,6 +106,7 @@ def resolve_models(entries: list[str], folder: str | Path) -> tuple[str, ...]:
     """Chain references for `entries`: remote ones as given, files relative to `folder`; all must exist."""
     resolved: list[str] = []
     missing: list[str] = []
+    folders: list[str] = []
     base = Path(str(folder).strip()).expanduser() if str(folder).strip() else None
     for entry in entries:
         if is_remote(entry):
@@ -116,14 +117,19 @@ def resolve_models(entries: list[str], folder: str | Path) -> tuple[str, ...]:
             if base is None:
                 raise ModelListError(f"{entry} is a relative path but no model folder is set: set the model folder first")
             path = base / path
-        if not path.is_file():
+        if path.is_dir():
+            folders.append(f"{entry} ({path})")
+        elif not path.is_file():
             missing.append(f"{entry} (looked for {path})")
         resolved.append(str(path))
+    problems = []
+    if folders:  # a folder named like a model is not "missing": say what it is, as the command line does
+        problems.append("a folder is not a model file: " + "; ".join(folders) + ". Name a .gguf file in it")
     if missing:
-        raise ModelListError(
-            "model file not found: " + "; ".join(missing)
-            + ". Pick models from the current folder's list, or fix the path in the model list."
-        )
+        problems.append("model file not found: " + "; ".join(missing)
+                        + ". Pick models from the current folder's list, or fix the path in the model list")
+    if problems:
+        raise ModelListError(". ".join(problems) + ".")
     return tuple(resolved)
 
 

@@ -99,8 +99,19 @@ class HistoryPlugin:
                     raise HistoryError(f"cannot open the history database: {exc}") from None
             return self._db
 
-    def choices(self, search: str = "") -> list[tuple[str, int]]:
-        return session_choices(self.db().list_sessions(limit=LISTED, search=search))
+    def choices(self, search: str = "", page: int = 0) -> list[tuple[str, int]]:
+        """One page of the (searched) list: LISTED sessions, newest first, after `page` pages."""
+        return session_choices(self.db().list_sessions(limit=LISTED, search=search, offset=page * LISTED))
+
+    def page_note(self, search: str, page: int, shown: int) -> str:
+        """Which sessions the page shows, of how many: the list is paged, so older ones stay reachable."""
+        total = self.db().count_sessions(search)
+        if not total:
+            return f"No session matches {search.strip()!r}." if search.strip() else "No stored sessions yet: press Start."
+        first = page * LISTED + 1
+        what = f"matching {search.strip()!r}" if search.strip() else "stored"
+        more = " Older ones: the Older button." if first + shown - 1 < total else ""
+        return f"Sessions {first}\u2013{first + shown - 1} of {total:,} {what} (newest first).{more}"
 
     def render(self, ctx: PanelContext) -> None:
         path = self._db_path or default_db_path()
@@ -111,6 +122,10 @@ class HistoryPlugin:
                                 elem_classes=["enter-own"], placeholder="words that must all appear")
             refresh = gr.Button("Search / refresh", size="sm", scale=1, elem_id="history-refresh")
         sessions = gr.Radio(choices=[], label="Stored sessions (newest first)", elem_id="history-sessions")
+        with gr.Row(elem_classes=["small-buttons"]):
+            newer = gr.Button("\u25c0 Newer", size="sm", elem_id="history-newer")
+            older = gr.Button("Older \u25b6", size="sm", elem_id="history-older")
+        page = gr.State(0)  # which page of LISTED sessions this tab shows
         note = gr.Markdown(elem_id="history-note")
         with gr.Row(elem_classes=["small-buttons"]):
             reopen = gr.Button("Reopen", size="sm", variant="primary", elem_id="history-reopen")
@@ -134,19 +149,26 @@ class HistoryPlugin:
         shown = gr.State(None)  # the session id the grid shows
         self.outputs = [sessions, note]
 
-        def listing(text: str) -> tuple[Any, str]:
+        def listing(text: str, number: int = 0) -> tuple[Any, str, Any]:
             try:
-                found = self.choices(text or "")
+                number = max(0, int(number or 0))
+                found = self.choices(text or "", number)
+                if not found and number > 0:  # past the end (sessions were deleted): the last page
+                    number = max(0, (self.db().count_sessions(text or "") - 1) // LISTED)
+                    found = self.choices(text or "", number)
+                message = self.page_note(text or "", number, len(found))
             except (HistoryError, sqlite3.Error) as exc:
                 gr.Warning(str(exc))
-                return gr.skip(), f"\u26a0\ufe0f {exc}"
-            if text and text.strip():
-                return gr.Radio(choices=found, value=None), f"{len(found)} session(s) match {text.strip()!r}."
-            return gr.Radio(choices=found, value=None), "" if found else "No stored sessions yet: press Start."
+                return gr.skip(), f"\u26a0\ufe0f {exc}", gr.skip()
+            return gr.Radio(choices=found, value=None), message, number
 
-        refresh.click(listing, [search], [sessions, note], api_name="history_list")
-        search.submit(listing, [search], [sessions, note], api_visibility="private")
-        gr.on(triggers=None, fn=lambda: listing(""), inputs=None, outputs=[sessions, note],
+        refresh.click(listing, [search], [sessions, note, page], api_name="history_list")
+        search.submit(listing, [search], [sessions, note, page], api_visibility="private")
+        older.click(lambda text, number: listing(text, number + 1), [search, page], [sessions, note, page],
+                    api_name="history_older")
+        newer.click(lambda text, number: listing(text, max(0, number - 1)), [search, page], [sessions, note, page],
+                    api_name="history_newer")
+        gr.on(triggers=None, fn=lambda: listing(""), inputs=None, outputs=[sessions, note, page],
               api_visibility="private", show_progress="hidden")
 
         def chosen(value: Any) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from samantha.documents import DocumentError, pdf_prompt_text, read_pdf_pages, read_text_file
+from samantha.documents import DocumentError, pdf_prompt_text, read_pdf_pages, read_text
 
 TEXT_FILE_TYPES = [".txt", ".md", ".csv", ".json", ".py", ".log"]
 PDF_PER_PAGE = "One item per page"
@@ -24,10 +24,13 @@ def load_text_into_field(file: str | None) -> Any:
     if not file:
         return gr.skip()
     try:
-        return read_text_file(file)
+        decoded = read_text(file)
     except DocumentError as exc:
         gr.Warning(str(exc))
         return gr.skip()
+    if decoded.guessed:
+        gr.Warning(decoded.note(Path(file).name))
+    return decoded.text
 
 
 def load_pdf_into_prompt(file: str | None, mode: str) -> Any:

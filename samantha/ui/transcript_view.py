@@ -34,6 +34,7 @@ _FINISH_TEXT = {
     "STOP_SAMANTHA": "Stopped: an answer was STOP_SAMANTHA",
     "stop condition": "Stopped: the stop condition held",
     "error": "Ended with an error",
+    "worker crashed": "Finished, but a llama.cpp worker died on the way (its answer is cut short; see the [error] lines)",
 }
 
 

@@ -167,6 +167,16 @@ def test_a_windows_1252_prompt_file_keeps_its_accents(tmp_path: Path) -> None:
     result = samantha("run", "--model", "m.gguf", "--prompt-file", str(prompts), "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "Um café, por favor" in result.stdout and "Ação" in result.stdout
+    assert "prompts.txt is not UTF-8, so it was read as Windows-1252, a guess" in result.stderr
+
+
+def test_a_utf16_prompt_file_from_notepad_is_read(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_bytes("Um café\r\nAção".encode("utf-16"))  # with its byte-order mark, as Notepad writes it
+    result = samantha("run", "--model", "m.gguf", "--prompt-file", str(prompts), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "item 1: 'Um café'" in result.stdout and "item 2: 'Ação'" in result.stdout
+    assert "guess" not in result.stderr
 
 
 @pytest.mark.skipif(shutil.which("bash") is None or shutil.which("head") is None, reason="needs bash and head")
@@ -186,3 +196,31 @@ def test_python_dash_m_guard_keeps_workers_from_rerunning_main(tiny_model: Path)
     result = samantha("run", "--model", str(tiny_model), "--prompt", "x", "--set", "max_tokens=3", "--set", "n_ctx=256")
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("1) tiny-chatml.gguf") == 1
+
+
+def test_loops_and_responses_beyond_the_bound_are_refused_with_the_limit(tiny_model: Path) -> None:
+    for option in ("--loops", "--responses"):
+        result = samantha("run", "--model", str(tiny_model), "--prompt", "x", option, "100000000")
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert option in result.stderr and "at most 1,000,000" in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "RLIMIT_AS"), reason="needs RLIMIT_AS")
+def test_a_huge_plan_is_made_lazily_under_a_memory_cap(tmp_path: Path) -> None:
+    """A billion planned steps under 1.5 GB of address space: the plan streams, it is never built in memory."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+
+    process = subprocess.Popen([*SAMANTHA, "run", "--model", "m.gguf", "--model", "n.gguf", "--prompt", "a\nb",
+                                "--loops", "1000000", "--responses", "1000", "--dry-run"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=cap)
+    assert process.stdout is not None
+    first = [process.stdout.readline() for _ in range(3)]
+    process.stdout.close()  # the reader has what it wants, like `| head -3`
+    _, err = process.communicate(timeout=120)
+    assert first[0].startswith("1. loop 1, model 1 m.gguf, round 1, item 1: 'a'"), (first, err)
+    assert first[2].startswith("3. loop 1, model 1 m.gguf, round 2, item 1: 'a'")
+    assert "MemoryError" not in err and "Traceback" not in err
+    assert process.returncode == 141  # ended by the closed pipe, not by memory

@@ -145,10 +145,13 @@ def test_not_a_gguf_and_missing_file_are_clear(tmp_path: Path, tiny_model: Path,
     assert len(records(events)) == 1
 
 
-def test_a_crash_in_llama_cpp_is_reported_and_the_chain_goes_on(tiny_model: Path, tiny_model_b: Path) -> None:
-    """Kill the worker with SIGSEGV mid-answer: exactly what a crashing GGUF does to the process."""
+@pytest.mark.parametrize(("signal_number", "said"), [(signal.SIGSEGV, "segmentation fault"), (signal.SIGKILL, "killed")])
+def test_a_worker_that_dies_mid_answer_keeps_the_partial_answer_and_the_model(
+        signal_number: int, said: str, tiny_model: Path, tiny_model_b: Path) -> None:
+    """Kill the worker mid-answer (SIGSEGV is what a crashing llama.cpp does; SIGKILL what the system's
+    out-of-memory killer does): the words so far are kept, the model is not skipped, the status says so."""
     backend = LlamaProcessBackend()
-    settings = ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt="hi",
+    settings = ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt="hi", loops=2,
                              sampling=Sampling(n_ctx=512, max_tokens=400))
     grammar = "root ::= [a-z]{400}\n"
     events = []
@@ -156,14 +159,34 @@ def test_a_crash_in_llama_cpp_is_reported_and_the_chain_goes_on(tiny_model: Path
         for event in run_chain(settings, backend, Control(), grammar=grammar):
             events.append(event)
             if isinstance(event, Token) and len([e for e in events if isinstance(e, Token)]) == 3:
-                os.kill(backend.worker_pid, signal.SIGSEGV)
+                os.kill(backend.worker_pid, signal_number)
     finally:
         backend.close()
-    errors = [e for e in events if isinstance(e, ChainError)]
-    assert len(errors) == 1
-    assert "tiny-chatml.gguf" in errors[0].message and "crashed" in errors[0].message
-    assert "segmentation fault" in errors[0].message
-    assert [Path(r.model).name for r in records(events)] == ["tiny-other.gguf"]
+    [error] = [e for e in events if isinstance(e, ChainError)]
+    assert "worker process died" in error.message and f"signal {int(signal_number)}, {said}" in error.message
+    assert "while answering with tiny-chatml.gguf" in error.message and "with the grammar" in error.message
+    assert "damaged" not in error.message  # nothing says the file is at fault
+    answers = records(events)
+    assert [Path(r.model).name for r in answers] == ["tiny-chatml.gguf", "tiny-other.gguf"] * 2  # not skipped
+    cut = answers[0]
+    streamed = "".join(e.text for e in events[:events.index(error)] if isinstance(e, Token))
+    assert cut.finish_reason == "crashed" and cut.answer and streamed.startswith(cut.answer)
+    assert len(answers[2].answer) == 400  # the restarted worker answers in full
+    assert events[-1] == ChainFinished("worker crashed", 4)
+
+
+def test_a_grammar_that_crashes_llama_cpp_ends_the_chain_without_blaming_the_models(
+        tiny_model: Path, tiny_model_b: Path, llama_backend) -> None:
+    deep = "root ::= " + "(" * 20_000 + '"a"' + ")" * 20_000 + "\n"
+    settings = ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt="hi", sampling=SMALL)
+    events = run(settings, llama_backend, grammar=deep)
+    [error] = [e for e in events if isinstance(e, ChainError)]
+    assert "while reading the grammar" in error.message and "nested 20,000 level(s) deep" in error.message
+    assert "damaged" not in error.message and "tiny-other" not in error.message
+    assert events[-1] == ChainFinished("error", 0)
+    fine = run(ChainSettings(models=(str(tiny_model),), prompt="a", sampling=SMALL), llama_backend,
+               grammar=grammar_for_text("ok"))
+    assert [r.answer for r in records(fine)] == ["ok"]  # the next run starts a new worker
 
 
 def test_quantised_models_run_by_default(tmp_path: Path, llama_backend) -> None:
@@ -211,13 +234,30 @@ def test_stop_while_reading_a_long_prompt_returns_within_a_second(slow_reader: P
 
 
 def test_stop_all_while_loading(tmp_path: Path) -> None:
+    """Stop all pressed while the worker is starting and loading the model (not before): the load is
+    abandoned, nothing is answered, the worker ends, and the next load works."""
     model = write_tiny_gguf(tmp_path / "load.gguf", n_embd=64, seed=7)
     backend = LlamaProcessBackend()
     control = Control()
-    control.stop_all()
-    events = run(ChainSettings(models=(str(model),), prompt="x", sampling=SMALL), backend, control)
-    backend.close()
-    assert events[-1].reason == "stopped" and not records(events)
+    events: list = []
+    chain = threading.Thread(target=lambda: events.extend(
+        run_chain(ChainSettings(models=(str(model),), prompt="x", sampling=SMALL), backend, control)), daemon=True)
+    try:
+        chain.start()
+        while backend.worker_pid is None and chain.is_alive():
+            time.sleep(0.001)  # the worker is spawned and sent the load: it is importing llama.cpp, then loading
+        loading_pid = backend.worker_pid
+        assert loading_pid is not None, "the load never started"
+        control.stop_all()
+        chain.join(timeout=60)
+        assert not chain.is_alive()
+        assert events[-1] == ChainFinished("stopped", 0)
+        assert not [e for e in events if isinstance(e, (ModelLoaded, Token, ChainError))]  # stopped mid-load
+        assert backend.worker_pid is None and not _alive(loading_pid)
+        again = run(ChainSettings(models=(str(model),), prompt="x", sampling=SMALL), backend)
+        assert len(records(again)) == 1
+    finally:
+        backend.close()
 
 
 def test_prompt_that_cannot_fit_gets_a_clear_message(tiny_model: Path, llama_backend) -> None:

@@ -17,6 +17,7 @@ import pytest
 from samantha.backends.base import Control, LoadOptions
 from samantha.chain import run_chain
 from samantha.history import HistoryDB, Recorder, RunInfo
+from samantha.history.db import StoredItem
 from samantha.history.export import export_session
 from samantha.history.grid import build_grid, export_grid
 from samantha.history.migrations import LATEST, migrate, schema_version
@@ -151,12 +152,44 @@ def test_killing_samantha_run_mid_chain_keeps_every_finished_answer(tiny_model: 
         os.killpg(process.pid, signal.SIGKILL)  # the app and its llama.cpp worker, without any clean-up
         out, _ = process.communicate(timeout=30)
     finished_on_screen = out.count("---------- (")
-    with HistoryDB(database) as db:
+    with sqlite3.connect(database) as peek:  # as the kill left it
+        assert peek.execute("SELECT finished_at FROM sessions").fetchall() == [(None,)]
+    with HistoryDB(database) as db:  # the next start sees its process is gone
         session = db.session(db.latest_id() or 0)
-        assert session.summary.finished_at is None and session.summary.state == "running or interrupted"
+        assert session.summary.finished_at is not None and session.summary.state == "interrupted"
+        assert "interrupted" in session.summary.label()
         assert len(session.answers) >= max(2, finished_on_screen)
         assert len(session.answers) < 50
         assert all(len(a.answer) == 300 and a.finish_reason for a in session.answers)
+
+
+def test_a_session_whose_process_still_runs_is_not_marked_interrupted(tmp_path: Path) -> None:
+    database = tmp_path / "history.sqlite3"
+    with HistoryDB(database) as first:
+        running = first.start_session(source="cli", settings={}, run_info={}, seed=1, steps=3, items=[])
+    with HistoryDB(database) as second:  # another start while this process still records that session
+        assert second.session(running).summary.state == "running"
+
+
+def test_a_prefix_is_stored_once_not_in_every_item(tmp_path: Path) -> None:
+    from samantha.events import ChainStarted
+    from samantha.prompts import parse_prompt_list
+
+    prefix = "context " * 6_500  # about 52 KB, as in a long shared instruction
+    prompt = f"[{prefix}]\n" + "\n".join(f"question {n}" for n in range(2_000))
+    items = parse_prompt_list(prompt)
+    assert len(items) == 2_000 and items[5].text == f"{prefix.strip()}\nquestion 5"
+    settings = ChainSettings(models=("m.gguf",), prompt=prompt)
+    database = tmp_path / "history.sqlite3"
+    with HistoryDB(database) as db:
+        recorder = Recorder(db, settings, source="cli", info=RunInfo())
+        recorder.apply(ChainStarted(seed=1, steps=2_000))
+        assert recorder.session_id is not None
+        stored = db.session(recorder.session_id)
+        assert len(stored.items) == 2_000 and stored.items[7].text == items[7].text
+    # Copied into every item this was over 100 MB; once, it is the prompt itself (twice: settings and prefix).
+    assert database.stat().st_size < 1_000_000
+    assert items[0].prefix is items[1_999].prefix  # one string in memory, shared by every item
 
 
 def test_history_command_line_lists_shows_exports_and_compares(tiny_model: Path, tmp_path: Path) -> None:
@@ -270,3 +303,26 @@ def test_the_data_folder_and_database_are_private_to_the_user(tmp_path: Path) ->
     old.chmod(0o644)  # made by an older version, readable by everyone
     HistoryDB(old).close()
     assert old.stat().st_mode & 0o777 == 0o600
+
+
+def test_search_pages_over_every_matching_session_with_a_snippet_each(tmp_path: Path) -> None:
+    """Matches are found as session ids first; snippets are made only for the page shown."""
+    from samantha.events import AnswerRecord
+
+    with HistoryDB(tmp_path / "history.sqlite3") as db:
+        for number in range(1, 131):
+            session = db.start_session(source="cli", settings={"models": ["m.gguf"]}, run_info={}, seed=number,
+                                       steps=2, items=[StoredItem(1, "q", False)])
+            for seq, text in enumerate((f"plain words {number}", f"the harbour light number {number}")):
+                if number % 2 or seq == 0:  # every odd session mentions the harbour in its second answer
+                    db.add_answer(session, seq, AnswerRecord(
+                        model="m.gguf", model_name="m.gguf", model_position=1, item_number=1, item_text="q",
+                        round=1, loop=1, settings={}, random_values=None, prompt="p", answer=text,
+                        prompt_tokens=1, answer_tokens=1, load_seconds=0, prompt_seconds=0, generation_seconds=0,
+                        finish_reason="eos", extra={}), None)
+        assert db.count_sessions("harbour") == 65 and db.count_sessions() == 130
+        first = db.list_sessions(limit=50, search="harbour")
+        last = db.list_sessions(limit=50, search="harbour", offset=50)
+        assert [s.id for s in first] == list(range(129, 29, -2)) and [s.id for s in last] == list(range(29, 0, -2))
+        assert all(s.snippet == f"the [harbour] light number {s.id}" for s in first + last)
+        assert [s.id for s in db.list_sessions(limit=3, offset=127)] == [3, 2, 1]

@@ -82,6 +82,16 @@ def test_download_lands_as_model_for_testing(fake_hub: FakeHub, folder: Path, da
     assert len(fake_hub.file_requests(NAME)) == 1
 
 
+def test_a_download_without_progress_is_complete_and_silent(
+        fake_hub: FakeHub, folder: Path, data: bytes, capfd: pytest.CaptureFixture[str]) -> None:
+    """No progress callback: the file still arrives whole, through a stall the watcher thread ticks over,
+    and nothing is printed by this process or its threads."""
+    fake_hub.stall(after=100_000, seconds=1.5)
+    path = download_model(LINK, folder, progress=None)
+    assert path.read_bytes() == data and partial_files(folder) == []
+    assert capfd.readouterr() == ("", "")
+
+
 def test_endpoint_is_read_at_call_time(fake_hub: FakeHub, folder: Path, data: bytes) -> None:
     # huggingface_hub read HF_ENDPOINT when it was imported, before the fixture set it.
     assert huggingface_hub.constants.ENDPOINT != fake_hub.endpoint

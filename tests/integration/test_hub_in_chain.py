@@ -71,6 +71,25 @@ def test_keep_downloads_keeps_the_original_names(fake_hub, tmp_path: Path) -> No
     assert sorted(p.name for p in (tmp_path / "models").glob("*.gguf")) == ["tiny-one-Q8_0.gguf", "tiny-two-F32.gguf"]
 
 
+def test_keep_downloads_never_replaces_the_users_own_file_of_that_name(fake_hub, tmp_path: Path) -> None:
+    first, _ = serve_models(fake_hub, tmp_path)
+    models = tmp_path / "models"
+    models.mkdir()
+    mine = models / "tiny-one-Q8_0.gguf"
+    mine.write_bytes(b"GGUF my own fine-tune, not from the hub")
+    for _ in range(2):  # the second run finds the free name again instead of downloading once more
+        events = run(ChainSettings(models=(first,), prompt="hi", sampling=SAMPLING), models, keep=True)
+        assert [e for e in events if isinstance(e, AnswerFinished)], [e for e in events if isinstance(e, ChainError)]
+    assert mine.read_bytes() == b"GGUF my own fine-tune, not from the hub"
+    saved = models / "tiny-one-Q8_0-2.gguf"
+    assert saved.read_bytes()[:4] == b"GGUF" and saved.stat().st_size > 1000
+    record = next(e.record for e in events if isinstance(e, AnswerFinished))
+    assert record.extra["model_file"] == str(saved)
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert any("Samantha did not download" in n and "tiny-one-Q8_0-2.gguf" in n for n in notices), notices
+    assert len(fake_hub.file_requests("tiny-one-Q8_0.gguf")) == 1
+
+
 def test_a_bad_link_is_reported_and_the_chain_goes_on(fake_hub, tmp_path: Path) -> None:
     first, _ = serve_models(fake_hub, tmp_path)
     missing = f"{fake_hub.endpoint}/tester/tiny-GGUF/resolve/main/absent.gguf"

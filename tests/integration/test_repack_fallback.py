@@ -56,5 +56,5 @@ def test_a_crash_with_repacking_reloads_without_it_says_so_once_and_remembers(
 def test_a_file_that_crashes_without_repacking_too_is_reported_after_one_retry(tiny_model: Path, tmp_path: Path) -> None:
     events = chain(tiny_model, LlamaProcessBackend(repack_memory=RepackMemory(tmp_path / "r.json"), worker=crash_on_every_load))
     [error] = [e for e in events if isinstance(e, ChainError)]
-    assert "crashed while loading" in error.message and tiny_model.name in error.message
+    assert "died (signal 6, abort) while loading" in error.message and tiny_model.name in error.message
     assert not [e for e in events if isinstance(e, AnswerFinished)]

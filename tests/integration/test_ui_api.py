@@ -144,11 +144,20 @@ def test_malformed_settings_give_a_message_and_keep_the_transcript(client: Any, 
         ({"model_list": "tiny-chatml.gguf", "threads": -1}, "threads must be a whole number of at least 0"),
         ({"model_list": "tiny-chatml.gguf", "n_ctx": -5}, "n_ctx"),
         ({"model_list": "tiny-chatml.gguf", "responses": 0}, "number of responses"),
+        ({"model_list": "tiny-chatml.gguf", "loops": 100000000}, "use at most 1,000,000"),
     ],
 )
 def test_bad_input_messages(client: Any, models: Path, changes: dict[str, Any], fragment: str) -> None:
     transcript, status, *_ = run(client, models, transcript="before", **changes)
     assert transcript == "before" and fragment in status
+
+
+def test_a_folder_named_like_a_model_is_called_a_folder(client: Any, models: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "x.gguf"
+    folder.mkdir()
+    transcript, status, *_ = run(client, models, transcript="before", model_list=str(folder))
+    assert transcript == "before"
+    assert "a folder is not a model file" in status and "x.gguf" in status and "not found" not in status
 
 
 def test_empty_model_folder(client: Any, tmp_path: Path) -> None:
@@ -182,8 +191,35 @@ def test_stop_all_ends_a_streaming_chain(app_url: str, models: Path) -> None:
     assert transcript.count("---------- (") == 1 and ", stopped" in transcript  # item two never ran
 
 
-def test_unload_model(client: Any) -> None:
+def _processes_mapping(model: Path) -> list[Any]:
+    """This process's children that hold `model` in memory (llama.cpp maps the file it loaded)."""
+    import psutil
+
+    holders = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if any(Path(m.path) == model for m in child.memory_maps()):
+                holders.append(child)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return holders
+
+
+def test_unload_model(client: Any, models: Path) -> None:
+    """Unload model ends the worker that holds the model, so its memory really goes back to the system."""
+    import psutil
+
+    model = models / "tiny-chatml.gguf"
+    _, status, *_ = run(client, models, model_list=model.name, grammar=grammar_for_text("loaded"))
+    assert "Done" in status
+    [worker] = _processes_mapping(model)
+    assert worker.memory_info().rss > 1_000_000  # llama.cpp and the model live in it
     assert "Model unloaded" in client.predict(api_name="/unload_model")
+    gone, alive = psutil.wait_procs([worker], timeout=WAIT_SECONDS)
+    assert gone == [worker] and not alive  # the process, and with it all its memory, is gone
+    assert _processes_mapping(model) == []
+    _, status, *_ = run(client, models, model_list=model.name, grammar=grammar_for_text("again"))
+    assert "Done" in status and len(_processes_mapping(model)) == 1  # the next Start loads it again
 
 
 def test_model_card_and_vocabulary(client: Any, models: Path, tmp_path: Path) -> None:

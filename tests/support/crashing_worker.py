@@ -31,13 +31,13 @@ class _CrashOnEveryLoad(Worker):
         os.abort()
 
 
-def crash_on_every_load(conn: Any, stop_flag: Any) -> None:
+def crash_on_every_load(conn: Any, stop_flag: Any, log_path: str | None = None) -> None:
     _CrashOnEveryLoad(conn, stop_flag).serve()
 
 
-def crash_when_loading_with_repack(conn: Any, stop_flag: Any) -> None:
+def crash_when_loading_with_repack(conn: Any, stop_flag: Any, log_path: str | None = None) -> None:
     _CrashOnRepackLoad(conn, stop_flag).serve()
 
 
-def crash_when_decoding_with_repack(conn: Any, stop_flag: Any) -> None:
+def crash_when_decoding_with_repack(conn: Any, stop_flag: Any, log_path: str | None = None) -> None:
     _CrashOnRepackDecode(conn, stop_flag).serve()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from samantha.documents import DocumentError, pdf_prompt_text, read_pdf_pages, read_text_file
+from samantha.documents import DocumentError, pdf_prompt_text, read_pdf_pages, read_text, read_text_file
 from samantha.prompts import parse_prompt_list
 
 
@@ -49,6 +49,32 @@ def test_text_file_windows_1252(tmp_path: Path) -> None:
     path = tmp_path / "legacy.txt"
     path.write_bytes("coração – “aspas”".encode("cp1252"))
     assert read_text_file(path) == "coração – “aspas”"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_files_are_read_by_their_byte_order_mark(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "notepad.txt"
+    text = "Olá, coração\r\n你好 — second line"
+    bom = {"utf-16-be": b"\xfe\xff"}.get(encoding, b"")  # Python's "utf-16"/"utf-32" write their own mark
+    path.write_bytes(bom + text.encode(encoding))
+    decoded = read_text(path)
+    assert decoded.text == "Olá, coração\n你好 — second line"
+    assert not decoded.guessed and decoded.note("notepad.txt") == ""
+
+
+def test_a_guessed_encoding_says_so(tmp_path: Path) -> None:
+    legacy = tmp_path / "legacy.txt"
+    legacy.write_bytes("coração".encode("cp1252"))
+    decoded = read_text(legacy)
+    assert decoded.text == "coração" and decoded.guessed and decoded.encoding == "Windows-1252"
+    assert "legacy.txt is not UTF-8" in decoded.note("legacy.txt") and "a guess" in decoded.note("legacy.txt")
+    odd = tmp_path / "odd.txt"
+    odd.write_bytes(b"caf\xe9 \x81 end")  # 0x81 means nothing in Windows-1252
+    decoded = read_text(odd)
+    assert decoded.text == "café \x81 end" and decoded.guessed and decoded.encoding == "Latin-1"
+    plain = tmp_path / "plain.txt"
+    plain.write_text("café", encoding="utf-8")
+    assert not read_text(plain).guessed
 
 
 @pytest.mark.parametrize(

@@ -73,10 +73,26 @@ def test_tick_delivers_held_back_updates_and_shows_a_stall() -> None:
     assert seen[-1].rate < seen[1].rate
 
 
-def test_reporter_without_callback_is_silent() -> None:
-    report = ProgressReporter(None, "m.gguf")
-    report(5, 10)
-    report.tick()
+def test_reporter_without_callback_is_silent(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same calls that deliver updates to a callback deliver nothing, print nothing and raise nothing
+    without one (the command line's downloads pass no callback when progress is not shown)."""
+    calls = [(0, 10_000, 0.0), (4_000, 10_000, 1.0), (4_000, 10_000, 5.0), (10_000, 10_000, 0.01)]
+
+    def drive(report: ProgressReporter, clock: Clock) -> None:
+        for done, total, later in calls:
+            clock.now += later
+            report(done, total)
+            report.tick()
+
+    seen: list[DownloadProgress] = []
+    with_callback = Clock()
+    drive(ProgressReporter(seen.append, "m.gguf", clock=with_callback), with_callback)
+    assert [p.done for p in seen] == [0, 4_000, 4_000, 10_000]  # these calls were all due
+    without = Clock()
+    silent = ProgressReporter(None, "m.gguf", clock=without)
+    drive(silent, without)
+    assert capsys.readouterr() == ("", "")
+    assert silent.tick() is None and silent(10_000, 10_000) is None
 
 
 def test_unknown_total() -> None:
