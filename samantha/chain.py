@@ -278,8 +278,10 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
     answer_seed = sampling.seed if sampling.seed is not None else (run.seed + run.answer_index) % 2**32
     sampling = replace(sampling, seed=answer_seed)
     run.answer_index += 1
-    header = format_settings(drawn) if drawn else ""
-    yield AnswerStarted(step.item.number, user_text, header)
+    # The drawn values with the answer's seed: pasted back as item settings, they reproduce this answer.
+    header = format_settings({**drawn, "seed": answer_seed}) if drawn else ""
+    yield AnswerStarted(step.item.number, user_text, header, info.name, step.model_position, step.loop, step.round,
+                        step.item.label)
 
     request = GenerationRequest(
         prompt=rendered.text,
@@ -341,6 +343,7 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
             **({"learning": [c.to_dict() for c in choices]} if choices else {}),
             **({"model_file": model_file} if model_file != step.model else {}),
         },
+        item_label=step.item.label,
     )
     feedback = done.text
     stop_reason = STOP_WORD if done.text.strip() == STOP_WORD else None

@@ -35,7 +35,7 @@ from samantha.remote_cli import (
     check_remote_models,
     models_command,
 )
-from samantha.transcript import banner_text, code_run_text, stats_line, unlikely_picks_line
+from samantha.transcript import answer_text_head, banner_text, code_run_text, stats_line, unlikely_picks_line
 
 EXIT_BAD_INPUT = 2
 EXIT_CHAIN_ERRORS = 1
@@ -291,8 +291,8 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 recorder.apply(event)
             if isinstance(event, Banner):
                 out.write(banner_text(event))
-            elif isinstance(event, AnswerStarted) and event.header:
-                out.write(event.header + "\n")
+            elif isinstance(event, AnswerStarted):
+                out.write(answer_text_head(event))
             elif isinstance(event, Token):
                 out.write(event.text)
             elif isinstance(event, AnswerFinished):

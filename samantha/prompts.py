@@ -49,10 +49,11 @@ class PromptSyntaxError(ValueError):
 class PromptItem:
     """One entry of the prompt list, ready to run."""
 
-    number: int  # position among the items as typed (1-based), for messages
+    number: int  # 1-based among the items that run, in run order: `[prefix]` and `---` lines are not counted
     text: str  # prefix applied, settings block removed
     settings: dict[str, Any] = field(default_factory=dict)
     is_final: bool = False  # a `[[...]]` item: all answers so far are appended
+    label: str = ""  # the item's own words (no prefix, no settings), to name it in headings
 
 
 @dataclass(frozen=True)
@@ -247,9 +248,9 @@ def parse_prompt_list(text: str) -> list[PromptItem]:
     Raises PromptSyntaxError before anything runs when an item's settings are malformed.
     """
     prefixes: list[str] = []
-    regular: list[tuple[int, str]] = []
-    finals: list[tuple[int, str]] = []
-    for number, item in enumerate(_split_items(text), start=1):
+    regular: list[str] = []
+    finals: list[str] = []
+    for item in _split_items(text):
         if item.startswith(SKIP_MARK):
             continue
         kind = _block_kind(item)
@@ -258,12 +259,12 @@ def parse_prompt_list(text: str) -> list[PromptItem]:
             if body:
                 prefixes.append(body)
         elif kind == "final":
-            finals.append((number, item[2:-2].strip()))
+            finals.append(item[2:-2].strip())
         else:
-            regular.append((number, item))
+            regular.append(item)
 
     if not regular and not finals:
-        regular.append((1, DEFAULT_ITEM))
+        regular.append(DEFAULT_ITEM)
     prefix = "\n".join(prefixes)
 
     def build(number: int, raw: str, is_final: bool) -> PromptItem:
@@ -271,9 +272,11 @@ def parse_prompt_list(text: str) -> list[PromptItem]:
         if not body and not is_final:
             body = DEFAULT_ITEM
         text_ = f"{prefix}\n{body}" if prefix and body else (prefix or body)
-        return PromptItem(number=number, text=text_, settings=settings, is_final=is_final)
+        return PromptItem(number=number, text=text_, settings=settings, is_final=is_final, label=body)
 
-    return [build(n, raw, False) for n, raw in regular] + [build(n, raw, True) for n, raw in finals]
+    # Numbered in the order they run (finals last), so "item 3" in a heading is the third item answered.
+    ordered = [(raw, False) for raw in regular] + [(raw, True) for raw in finals]
+    return [build(number, raw, is_final) for number, (raw, is_final) in enumerate(ordered, start=1)]
 
 
 def final_item_text(item: PromptItem, answers: list[str]) -> str:

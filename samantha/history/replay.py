@@ -6,6 +6,7 @@ from typing import Any
 
 from samantha.events import (
     AnswerFinished,
+    AnswerRecord,
     AnswerStarted,
     Banner,
     ChainError,
@@ -42,6 +43,16 @@ def _stored_event(event: StoredEvent) -> Event | None:
     return None
 
 
+def answer_started(record: AnswerRecord) -> AnswerStarted:
+    """The AnswerStarted the chain yielded for `record`: its heading, and its random settings with its seed."""
+    header = ""
+    if record.random_values:
+        seed = record.settings.get("seed")
+        header = format_settings({**record.random_values, **({"seed": seed} if seed is not None else {})})
+    return AnswerStarted(record.item_number, record.item_text, header, record.model_name, record.model_position,
+                         record.loop, record.round, record.item_label)
+
+
 def session_events(session: StoredSession) -> list[Event]:
     """ChainStarted, then banners, answers, interpreter runs, notices and errors in their order, then the end."""
     events: list[Event] = [ChainStarted(seed=session.summary.seed or 0, steps=session.summary.steps)]
@@ -49,8 +60,7 @@ def session_events(session: StoredSession) -> list[Event]:
     entries += [(e.seq, e) for e in session.events]
     for _, entry in sorted(entries, key=lambda pair: pair[0]):
         if isinstance(entry, StoredAnswer):
-            header = format_settings(entry.random_values) if entry.random_values else ""
-            events.append(AnswerStarted(entry.item_number, entry.item_text, header))
+            events.append(answer_started(entry.record()))
             events.append(AnswerFinished(entry.record()))
         else:
             event = _stored_event(entry)

@@ -33,10 +33,8 @@ class AnswerEntry:
 
     @property
     def title(self) -> str:
-        title = f"{self.model_position}) {self.model_name}, item {self.item_number}"
-        if self.round > 1 or self.loop > 1:
-            title += f" (response {self.round}, loop {self.loop})"
-        return title
+        # Loop and response are always named, loop 1 too, so a title read alone says where the answer sits.
+        return f"{self.model_position}) {self.model_name}, item {self.item_number} (loop {self.loop}, response {self.round})"
 
 
 class TabSession:
