@@ -1,0 +1,53 @@
+"""A transcript read cold: every answer's heading says which model, loop, response round and prompt item produced it.
+
+Runs a real 2-model x 3-item x 2-loop feedback chain through `samantha run` (real llama.cpp, tiny models), then
+reads the same session back with `samantha history show`.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+SAMANTHA = [sys.executable, "-m", "samantha"]
+PROMPT = "[Answer in one word]\n--- a skipped line\nName a colour\nName an animal\n{temperature=0.5} Name a city"
+WORDS = ["Name a colour", "Name an animal", "Name a city"]
+
+
+def samantha(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*SAMANTHA, *args], capture_output=True, text=True, timeout=300)
+
+
+def expected_headings(models: list[Path]) -> list[str]:
+    return [f">> {position}) {model.name} \u00b7 loop {loop} \u00b7 response 1 \u00b7 item {item}: \u201c{words}\u201d"
+            for loop in (1, 2) for position, model in enumerate(models, start=1)
+            for item, words in enumerate(WORDS, start=1)]
+
+
+def answer_blocks(transcript: str) -> list[tuple[str, str]]:
+    """(heading, stats line) of each answer, in order: the heading line is the one right before the answer."""
+    return re.findall(r"^(>> .*)\n(?:\{.*\}\n)?(?:.*\n)*?^(---------- \(.*)$", transcript, re.MULTILINE)
+
+
+def test_a_feedback_chain_transcript_says_what_produced_each_answer(tiny_model: Path, tiny_model_b: Path,
+                                                                    tmp_path: Path) -> None:
+    saved = tmp_path / "session.json"
+    result = samantha("run", "--model", str(tiny_model), "--model", str(tiny_model_b), "--prompt", PROMPT,
+                      "--loops", "2", "--feedback", "--set", "max_tokens=4", "--set", "n_ctx=512", "--seed", "5",
+                      "--save", str(saved))
+    assert result.returncode == 0, result.stderr
+    models = [tiny_model, tiny_model_b]
+    blocks = answer_blocks(result.stdout)
+    # Twelve answers, each opened by its own heading (item numbers count real items: not the prefix, not ---).
+    assert [heading for heading, _ in blocks] == expected_headings(models)
+    banners = re.findall(r"^\d\) .*\(loop \d, response \d\)$", result.stdout, re.MULTILINE)
+    assert banners == [f"{p}) {m.name}  (loop {loop}, response 1)" for loop in (1, 2)
+                       for p, m in enumerate(models, start=1)]
+
+    stored = re.search(r"history session #(\d+)", result.stderr)
+    assert stored, result.stderr
+    shown = samantha("history", "show", stored.group(1))
+    assert shown.returncode == 0, shown.stderr
+    assert [heading for heading, _ in answer_blocks(shown.stdout)] == expected_headings(models)
