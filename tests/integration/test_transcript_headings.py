@@ -6,6 +6,7 @@ reads the same session back with `samantha history show`.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -51,3 +52,18 @@ def test_a_feedback_chain_transcript_says_what_produced_each_answer(tiny_model: 
     shown = samantha("history", "show", stored.group(1))
     assert shown.returncode == 0, shown.stderr
     assert [heading for heading, _ in answer_blocks(shown.stdout)] == expected_headings(models)
+
+
+def test_pasting_an_answers_random_settings_header_back_reproduces_it(tiny_model: Path, tmp_path: Path) -> None:
+    common = ["run", "--model", str(tiny_model), "--set", "max_tokens=12", "--set", "n_ctx=512", "--no-history"]
+    drawn = samantha(*common, "--prompt", "Name a colour\nName an animal", "--random-params", "--seed", "9",
+                     "--save", str(tmp_path / "drawn.json"))
+    assert drawn.returncode == 0, drawn.stderr
+    lines = drawn.stdout.splitlines()
+    header = lines[max(i for i, line in enumerate(lines) if line.startswith(">> ")) + 1]
+    assert header.startswith("{") and "seed=" in header
+    again = samantha(*common, "--prompt", f"{header} Name an animal", "--save", str(tmp_path / "again.json"))
+    assert again.returncode == 0, again.stderr
+    first = json.loads((tmp_path / "drawn.json").read_text())["answers"][1]
+    second = json.loads((tmp_path / "again.json").read_text())["answers"][0]
+    assert second["settings"] == first["settings"] and second["answer"] == first["answer"]
