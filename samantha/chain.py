@@ -41,6 +41,7 @@ from samantha.learning import TokenChoice, display_candidates
 from samantha.prompts import PromptItem, SystemPart, final_item_text, parse_previous, parse_prompt_list, parse_system
 from samantha.sampling import draw_random_hyperparameters, format_settings
 from samantha.settings import ChainSettings, Sampling
+from samantha.template_probe import TEMPLATE_ADDED_KEY, template_added_text
 
 STOP_WORD = "STOP_SAMANTHA"
 # Warn when the next cumulative step (its prompt plus an answer as long as the last) would fill this share of n_ctx.
@@ -280,8 +281,9 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
     run.answer_index += 1
     # The drawn values with the answer's seed: pasted back as item settings, they reproduce this answer.
     header = format_settings({**drawn, "seed": answer_seed}) if drawn else ""
+    added = template_added_text(messages, settings.prompt_format, info.template, rendered.text)
     yield AnswerStarted(step.item.number, user_text, header, info.name, step.model_position, step.loop, step.round,
-                        step.item.label)
+                        step.item.label, rendered.text, added)
 
     request = GenerationRequest(
         prompt=rendered.text,
@@ -342,6 +344,7 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
             **done.extra,
             **({"learning": [c.to_dict() for c in choices]} if choices else {}),
             **({"model_file": model_file} if model_file != step.model else {}),
+            **({TEMPLATE_ADDED_KEY: added} if added else {}),
         },
         item_label=step.item.label,
     )

@@ -35,7 +35,14 @@ from samantha.remote_cli import (
     check_remote_models,
     models_command,
 )
-from samantha.transcript import answer_text_head, banner_text, code_run_text, stats_line, unlikely_picks_line
+from samantha.transcript import (
+    answer_text_head,
+    banner_text,
+    code_run_text,
+    prompt_block,
+    stats_line,
+    unlikely_picks_line,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_CHAIN_ERRORS = 1
@@ -87,6 +94,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--shuffle", action="store_true", help="shuffle the model order each loop (3+ models)")
     run.add_argument("--random-params", action="store_true", help="draw sampling values for each answer")
     run.add_argument("--fast", action="store_true", help="print each answer when it is done")
+    run.add_argument("--show-prompt", action="store_true",
+                     help="print before each answer the exact prompt the model saw (after its chat template)")
     run.add_argument("--format", default="auto", choices=FORMATS, help="prompt format; auto = the model's chat template")
     run.add_argument("--user-name", default="", help="Samantha-1 format: speaker name for the user")
     run.add_argument("--assistant-name", default="", help="Samantha-1 format: speaker name for the model")
@@ -293,6 +302,8 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 out.write(banner_text(event))
             elif isinstance(event, AnswerStarted):
                 out.write(answer_text_head(event))
+                if args.show_prompt:
+                    out.write(prompt_block(event.prompt, event.template_added))
             elif isinstance(event, Token):
                 out.write(event.text)
             elif isinstance(event, AnswerFinished):

@@ -70,6 +70,8 @@ class AnswerStarted:
     loop: int = 0
     round: int = 0
     item_label: str = ""
+    prompt: str = ""  # the exact text the model reads, after its template, system text and previous response
+    template_added: str = ""  # text the model's own template put in the prompt that no input held
 
 
 @dataclass(frozen=True)

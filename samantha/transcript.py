@@ -47,6 +47,16 @@ def answer_text_head(started: AnswerStarted) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def prompt_block(prompt: str, template_added: str = "") -> str:
+    """The exact prompt the model read, fenced, and a warning when its template added text nobody typed."""
+    lines = ["---------- prompt the model saw (after its template, system text and previous response):", prompt]
+    if template_added:
+        lines.append(f"---------- note: the model's own chat template added text you did not type: "
+                     f"\u201c{first_words(template_added, 200)}\u201d (give a system prompt to replace it)")
+    lines.append("---------- answer:")
+    return "\n".join(lines) + "\n"
+
+
 def start_separator(seed: int, steps: int) -> str:
     """The line that separates one Start from the previous one in a transcript that keeps both."""
     return f"{START_RULE}\nnew Start: seed {seed}, {steps} answer(s) planned\n{START_RULE}\n"

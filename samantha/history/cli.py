@@ -41,6 +41,7 @@ def add_history_parser(subparsers: Any) -> None:
     listing.add_argument("--limit", type=int, default=50, metavar="N")
     show = commands.add_parser("show", help="a session's settings and transcript")
     show.add_argument("id", type=int)
+    show.add_argument("--prompts", action="store_true", help="also show the exact prompt each model saw")
     export = commands.add_parser("export", help="a session as Markdown, JSON or HTML")
     export.add_argument("id", type=int)
     export.add_argument("--format", choices=FORMATS, default="md")
@@ -112,7 +113,7 @@ def _show(db: HistoryDB, args: argparse.Namespace, out: TextIO) -> int:
     if s.rerun_of:
         print(f"re-run of session #{s.rerun_of}", file=out)
     print(file=out)
-    out.write(transcript_text(session))
+    out.write(transcript_text(session, prompts=args.prompts))
     return 0
 
 

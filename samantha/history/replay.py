@@ -18,6 +18,7 @@ from samantha.events import (
 )
 from samantha.history.db import StoredAnswer, StoredEvent, StoredSession
 from samantha.sampling import format_settings
+from samantha.template_probe import TEMPLATE_ADDED_KEY
 
 
 def _code_event(data: dict[str, Any]) -> CodeRan:
@@ -50,7 +51,8 @@ def answer_started(record: AnswerRecord) -> AnswerStarted:
         seed = record.settings.get("seed")
         header = format_settings({**record.random_values, **({"seed": seed} if seed is not None else {})})
     return AnswerStarted(record.item_number, record.item_text, header, record.model_name, record.model_position,
-                         record.loop, record.round, record.item_label)
+                         record.loop, record.round, record.item_label, record.prompt,
+                         str(record.extra.get(TEMPLATE_ADDED_KEY, "")))
 
 
 def session_events(session: StoredSession) -> list[Event]:
@@ -71,11 +73,12 @@ def session_events(session: StoredSession) -> list[Event]:
     return events
 
 
-def transcript_text(session: StoredSession) -> str:
-    """The transcript as the page showed it (banners, answers, stats lines, code output, notices, errors)."""
+def transcript_text(session: StoredSession, *, prompts: bool = False) -> str:
+    """The transcript as the page showed it (banners, answers, stats lines, code output, notices, errors);
+    `prompts` adds the exact prompt each model saw before its answer."""
     from samantha.ui.transcript_view import TranscriptWriter  # pure text, no Gradio
 
-    writer = TranscriptWriter(fast=True)
+    writer = TranscriptWriter(fast=True, show_prompts=prompts)
     for event in session_events(session):
         writer.apply(event)
     return writer.text

@@ -23,7 +23,7 @@ from samantha.events import (
     Token,
 )
 from samantha.hub.errors import human_size
-from samantha.transcript import answer_text_head, banner_text, code_run_text, start_separator, stats_line
+from samantha.transcript import answer_text_head, banner_text, code_run_text, prompt_block, start_separator, stats_line
 
 ERROR_MARK = "[error]"
 NOTICE_MARK = "[notice]"
@@ -50,6 +50,7 @@ class TranscriptWriter:
     answers: int = 0
     finished: str | None = None
     current_model: str = ""
+    show_prompts: bool = False  # write the exact prompt each model saw before its answer
 
     def _line(self, line: str) -> None:
         if self.text and not self.text.endswith("\n"):
@@ -73,6 +74,8 @@ class TranscriptWriter:
             self.status = f"Loaded {self.current_model} in {event.seconds:.1f}s"
         elif isinstance(event, AnswerStarted):
             head = answer_text_head(event)
+            if self.show_prompts and event.prompt:
+                head += prompt_block(event.prompt, event.template_added)
             if head:
                 self._line(head.rstrip("\n"))
             self.status = f"{self.current_model}: answering item {event.item_number} ({self.answers + 1} of {self.steps})"
