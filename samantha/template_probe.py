@@ -8,7 +8,7 @@ what the first rendering holds where the probe went is the template's own additi
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from samantha.formats import FormatError, Message, TemplateInfo, render
 

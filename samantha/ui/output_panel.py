@@ -18,6 +18,7 @@ from samantha.ui import assets
 from samantha.ui.answer_html import answers_fragment, answers_page
 from samantha.ui.context import PanelContext, RunWatcher, UIPlugin, plugin_outputs, plugin_run_parts
 from samantha.ui.inputs import InputProblem, build_request
+from samantha.ui.prompt_view import NO_PROMPT, prompt_choices, prompt_text
 from samantha.ui.session import SessionBusy, TabSession
 from samantha.ui.streaming import ChainStream
 
@@ -55,6 +56,8 @@ class OutputPanel:
     page: gr.Textbox
     answer_view: gr.HTML
     previous_now: gr.Textbox
+    prompt_pick: gr.Dropdown
+    prompt_seen: gr.Textbox
 
 
 def render_output_panel() -> OutputPanel:
@@ -83,6 +86,11 @@ def render_output_panel() -> OutputPanel:
     with gr.Accordion("Previous response the model sees now", open=False):
         previous_now = gr.Textbox(show_label=False, lines=3, max_lines=10, interactive=False,
                                   elem_id="previous-now")
+    with gr.Accordion("Prompt the model saw", open=False, elem_id="prompt-seen-accordion"):
+        prompt_pick = gr.Dropdown(label="Answer", choices=[], value=None, elem_id="prompt-pick")
+        prompt_seen = gr.Textbox(
+            show_label=False, lines=6, max_lines=20, interactive=False, value=NO_PROMPT, elem_id="prompt-seen",
+        )
     return OutputPanel(
         start=start,
         stop_next=stop_next,
@@ -101,6 +109,8 @@ def render_output_panel() -> OutputPanel:
         page=page,
         answer_view=answer_view,
         previous_now=previous_now,
+        prompt_pick=prompt_pick,
+        prompt_seen=prompt_seen,
     )
 
 
@@ -115,7 +125,7 @@ def wire_output_panel(
     # Plugins' live outputs follow the five of the chain, each plugin's in one block.
     live = [plugin_outputs(plugin) for plugin in plugins]
     run_outputs = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now,
-                   *(component for outputs in live for component in outputs)]
+                   out.prompt_pick, out.prompt_seen, *(component for outputs in live for component in outputs)]
     unchanged = tuple(gr.skip() for outputs in live for _ in outputs)
 
     def live_values(watchers: Sequence[RunWatcher | None], finished: bool) -> tuple[Any, ...]:
@@ -127,7 +137,7 @@ def wire_output_panel(
 
     def on_start(tab: TabSession, text: str, *values: Any) -> Iterator[tuple[Any, ...]]:
         named = ctx.controls.named(values)
-        keep = (gr.skip(),) * 3 + unchanged
+        keep = (gr.skip(),) * 5 + unchanged
         try:
             request = build_request(named)
             extra: dict[str, Any] = {}
@@ -161,10 +171,16 @@ def wire_output_panel(
             tab.end_run()
             raise
         watchers = [part.watcher for part in parts]
+        shown = len(tab.answers)
         for view in stream:
+            entries = tab.answers
+            prompts: tuple[Any, Any] = (gr.skip(), gr.skip())
+            if len(entries) != shown:  # a new answer: list it and show its prompt
+                shown = len(entries)
+                prompts = (gr.update(choices=prompt_choices(entries), value=shown), prompt_text(entries, shown))
             yield (
                 view.transcript, status_html(view.status, view.phase),
-                tab.last_answer, tab.all_answers_text(), tab.previous,
+                tab.last_answer, tab.all_answers_text(), tab.previous, *prompts,
                 *live_values(watchers, view.finished),
             )
 
@@ -193,11 +209,18 @@ def wire_output_panel(
             tab.clear_history()
         except SessionBusy as exc:
             gr.Warning(str(exc))
-            return (gr.skip(), status_html(str(exc), "error"), gr.skip(), gr.skip(), gr.skip(), gr.skip())
-        return ("", "", "", "", "", "")
+            return (gr.skip(), status_html(str(exc), "error"), *(gr.skip(),) * 6)
+        return ("", "", "", "", "", "", gr.update(choices=[], value=None), NO_PROMPT)
 
-    cleared = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now, out.answer_view]
+    cleared = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now, out.answer_view,
+               out.prompt_pick, out.prompt_seen]
     out.clear.click(on_clear, [ctx.session], cleared, queue=False, api_name="clear_history", show_progress="hidden")
+
+    def on_prompt_pick(tab: TabSession, choice: Any) -> str:
+        return prompt_text(tab.answers, choice)
+
+    out.prompt_pick.change(on_prompt_pick, [ctx.session, out.prompt_pick], [out.prompt_seen], queue=False,
+                           api_name="prompt_seen", show_progress="hidden")
 
     def on_replace(tab: TabSession) -> Any:
         if not tab.last_answer:

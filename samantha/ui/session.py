@@ -30,6 +30,8 @@ class AnswerEntry:
     round: int
     loop: int
     text: str
+    prompt: str = ""  # the exact text the model saw, after its template
+    template_added: str = ""  # what the model's own template added that nobody typed
 
     @property
     def title(self) -> str:

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from samantha.tinymodel import SMOLLM2_DEFAULT_SYSTEM, SMOLLM2_TEMPLATE, write_tiny_gguf
+
 SAMANTHA = [sys.executable, "-m", "samantha"]
 PROMPT = "[Answer in one word]\n--- a skipped line\nName a colour\nName an animal\n{temperature=0.5} Name a city"
 WORDS = ["Name a colour", "Name an animal", "Name a city"]
 
 
 def samantha(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*SAMANTHA, *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([*SAMANTHA, *args], capture_output=True, text=True, timeout=300, check=False)
 
 
 def expected_headings(models: list[Path]) -> list[str]:
@@ -71,20 +73,8 @@ def test_pasting_an_answers_random_settings_header_back_reproduces_it(tiny_model
     assert second["settings"] == first["settings"] and second["answer"] == first["answer"]
 
 
-# SmolLM2-135M-Instruct's own chat template, as its GGUF file holds it: it adds a system prompt when there is none.
-SMOLLM2_TEMPLATE = (
-    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
-    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}"
-    "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
-SMOLLM2_DEFAULT = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
-
-
 @pytest.fixture(scope="module")
 def smollm_like_model(model_dir: Path) -> Path:
-    from samantha.tinymodel import write_tiny_gguf
-
     return write_tiny_gguf(model_dir / "tiny-smollm-template.gguf", seed=4, chat_template=SMOLLM2_TEMPLATE,
                            eos_token="<|im_end|>", name="smollm-like")
 
@@ -104,8 +94,8 @@ def test_show_prompt_prints_the_exact_prompt_and_names_what_the_template_added(s
     assert result.returncode == 0, result.stderr
     record = json.loads(saved.read_text())["answers"][0]
     assert prompt_shown(result.stdout) == record["prompt"]
-    assert "Earlier words" in record["prompt"] and SMOLLM2_DEFAULT in record["prompt"]
-    assert (f"note: the model's own chat template added text you did not type: \u201c{SMOLLM2_DEFAULT}\u201d"
+    assert "Earlier words" in record["prompt"] and SMOLLM2_DEFAULT_SYSTEM in record["prompt"]
+    assert (f"note: the model's own chat template added text you did not type: \u201c{SMOLLM2_DEFAULT_SYSTEM}\u201d"
             in result.stdout)
 
     stored = re.search(r"history session #(\d+)", result.stderr)
@@ -114,7 +104,7 @@ def test_show_prompt_prints_the_exact_prompt_and_names_what_the_template_added(s
     assert "prompt the model saw" not in plain.stdout
     shown = samantha("history", "show", "--prompts", stored.group(1))
     assert shown.returncode == 0, shown.stderr
-    assert prompt_shown(shown.stdout) == record["prompt"] and SMOLLM2_DEFAULT + "\u201d" in shown.stdout
+    assert prompt_shown(shown.stdout) == record["prompt"] and SMOLLM2_DEFAULT_SYSTEM + "\u201d" in shown.stdout
 
 
 def test_no_template_note_when_the_user_gave_a_system_prompt(smollm_like_model: Path) -> None:
@@ -122,4 +112,4 @@ def test_no_template_note_when_the_user_gave_a_system_prompt(smollm_like_model: 
                       "--show-prompt", "--set", "max_tokens=4", "--set", "n_ctx=512", "--no-history")
     assert result.returncode == 0, result.stderr
     assert prompt_shown(result.stdout).startswith("<|im_start|>system\nBe terse<|im_end|>")
-    assert SMOLLM2_DEFAULT not in result.stdout and "did not type" not in result.stdout
+    assert SMOLLM2_DEFAULT_SYSTEM not in result.stdout and "did not type" not in result.stdout
