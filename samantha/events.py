@@ -28,7 +28,7 @@ class AnswerRecord:
     load_seconds: float
     prompt_seconds: float
     generation_seconds: float
-    finish_reason: str  # "eos", "length", "stop", "cancelled", "error"
+    finish_reason: str  # "eos", "length" (max_tokens), "context" (the window filled up), "stop", "cancelled", "error"
     extra: dict[str, Any] = field(default_factory=dict)  # plug-ins (code output, learning data)
     item_label: str = ""  # the item's own words (no prefix), so a heading can name the item
 

@@ -9,6 +9,7 @@ RULE = "=" * 42
 START_RULE = "#" * 42
 HEADING_MARK = ">>"
 LABEL_CHARS = 60
+MIN_RATE_TOKENS = 2  # a rate needs a token generated after the prompt pass
 
 
 def banner_text(banner: Banner) -> str:
@@ -62,6 +63,14 @@ def start_separator(seed: int, steps: int) -> str:
     return f"{START_RULE}\nnew Start: seed {seed}, {steps} answer(s) planned\n{START_RULE}\n"
 
 
+def rate_text(answer_tokens: int, generation_seconds: float) -> str:
+    """Generation speed, timed from the end of prompt reading; none for one token, whose logits came from the
+    prompt pass, so its time is a single pick and no rate (it would read as thousands of tokens/s)."""
+    if answer_tokens < MIN_RATE_TOKENS or generation_seconds <= 0:
+        return "too short for a tokens/s rate"
+    return f"{answer_tokens / generation_seconds:.1f} tokens/s"
+
+
 def stats_line(record: AnswerRecord) -> str:
     """`---------- (161 tokens, 58.4s)` plus prompt tokens, tokens/s and load time."""
     seconds = record.prompt_seconds + record.generation_seconds
@@ -74,7 +83,7 @@ def stats_line(record: AnswerRecord) -> str:
     line = (
         f"---------- ({record.answer_tokens} tokens, {seconds:.1f}s) "
         f"{prompt} in {record.prompt_seconds:.2f}s, "
-        f"{record.tokens_per_second:.1f} tokens/s"
+        f"{rate_text(record.answer_tokens, record.generation_seconds)}"
     )
     if record.load_seconds:
         line += f", load {record.load_seconds:.2f}s"
@@ -82,6 +91,8 @@ def stats_line(record: AnswerRecord) -> str:
         line += ", stopped"
     elif record.finish_reason == "length":
         line += ", max_tokens reached"
+    elif record.finish_reason == "context":
+        line += ", context full: the prompt and answer filled n_ctx (raise n_ctx for longer answers)"
     elif record.finish_reason == "cut":
         line += ", stream cut off: partial answer"
     return line

@@ -137,7 +137,7 @@ class Generated:
     answer_tokens: int
     prompt_seconds: float
     generation_seconds: float
-    finish_reason: str  # "eos", "length", "stop", "cancelled", "cut" (a remote stream broke off)
+    finish_reason: str  # "eos", "length" (max_tokens), "context" (the window filled up), "stop", "cancelled", "cut" (a remote stream broke off)
     extra: dict = field(default_factory=dict)
     notices: tuple[str, ...] = ()  # for the user, e.g. settings a remote server ignored
 

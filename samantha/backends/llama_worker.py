@@ -116,6 +116,28 @@ class ChainExtras:
 
 
 @contextlib.contextmanager
+def _prompt_read_clock(llm: Any) -> Iterator[list[float]]:
+    """While generating, the list gets the moment llama.cpp finished reading the prompt (its first `eval`).
+
+    Generation speed is counted from there: the first token's pick belongs to generation, and a one-token
+    answer must not be timed over a few microseconds of bookkeeping.
+    """
+    marks: list[float] = []
+    evaluate = llm.eval
+
+    def timed(tokens: Any) -> None:
+        evaluate(tokens)
+        if not marks:
+            marks.append(time.perf_counter())
+
+    llm.eval = timed  # an instance attribute: `generate` calls self.eval
+    try:
+        yield marks
+    finally:
+        del llm.eval
+
+
+@contextlib.contextmanager
 def _chain_extended(llama_cpp: Any, llm: Any, extras: ChainExtras) -> Iterator[None]:
     """While generating, every sampler chain `llm` builds also holds Samantha's steps.
 
@@ -382,9 +404,9 @@ class Worker:
         finish = "length"
         llama_cpp.llama_perf_context_reset(llm.ctx)
         started = time.perf_counter()
-        first_at = started
         extended = contextlib.ExitStack()  # closed with the generator, below
         extended.enter_context(_chain_extended(llama_cpp, llm, extras))
+        prompt_read = extended.enter_context(_prompt_read_clock(llm))
         generator = llm.generate(
             tokens,
             top_k=sampling.top_k,
@@ -405,7 +427,6 @@ class Worker:
             for token in generator:
                 if count == 0:
                     self._set_abort(llm.ctx, self._no_abort, None)
-                    first_at = time.perf_counter()
                 if self.stop_flag.value:
                     finish = "cancelled"
                     break
@@ -430,6 +451,8 @@ class Worker:
                     self.conn.send(("piece", text[shown:safe], token))
                     shown = safe
                 if cut >= 0 or count >= limit:
+                    if cut < 0 and count >= room:
+                        finish = "context"  # the window is full, whatever max_tokens allowed
                     break
         except RuntimeError:
             if not self.stop_flag.value:
@@ -447,8 +470,7 @@ class Worker:
         if len(text) > shown:
             self.conn.send(("piece", text[shown:], -1, None))
         ended = time.perf_counter()
-        if count == 0 and finish != "cancelled":
-            first_at = ended
+        read_at = prompt_read[0] if prompt_read else ended  # stopped before the prompt was read: all prompt time
         # llama.cpp's own count of prompt tokens it had to read (the rest came from the KV cache).
         evaluated = int(llama_cpp.llama_perf_context(llm.ctx).n_p_eval)
         self.conn.send(
@@ -458,8 +480,8 @@ class Worker:
                     "text": text,
                     "prompt_tokens": len(tokens),
                     "answer_tokens": count,
-                    "prompt_seconds": first_at - started,
-                    "generation_seconds": ended - first_at,
+                    "prompt_seconds": read_at - started,
+                    "generation_seconds": ended - read_at,
                     "finish_reason": finish,
                     "extra": {"evaluated_prompt_tokens": evaluated},
                 },

@@ -275,7 +275,7 @@ def test_n_ctx_that_llama_cpp_rounds_up_is_the_limit_the_user_set(tiny_model: Pa
     events = run(ChainSettings(models=(str(tiny_model),), prompt="go", sampling=Sampling(n_ctx=300, max_tokens=0)),
                  llama_backend, grammar=grammar)
     [record] = records(events)
-    assert record.prompt_tokens + record.answer_tokens == 300 and record.finish_reason == "length"
+    assert record.prompt_tokens + record.answer_tokens == 300 and record.finish_reason == "context"
 
 
 def test_max_tokens_zero_fills_the_context_and_n_ctx_zero_uses_the_models(tiny_model: Path, llama_backend) -> None:
@@ -284,7 +284,7 @@ def test_max_tokens_zero_fills_the_context_and_n_ctx_zero_uses_the_models(tiny_m
                  llama_backend, grammar=grammar)
     [record] = records(events)
     assert record.prompt_tokens + record.answer_tokens == 256
-    assert record.finish_reason == "length"
+    assert record.finish_reason == "context"  # the window filled up: not a max_tokens limit
     info = llama_backend.load(str(tiny_model), LoadOptions(n_ctx=0), Control())
     assert info.n_ctx == 2048 == info.n_ctx_train
 
