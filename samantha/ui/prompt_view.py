@@ -6,7 +6,8 @@ text and the previous response were put around it, and a template may add words 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from samantha.ui.session import AnswerEntry
 
