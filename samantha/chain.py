@@ -23,6 +23,7 @@ from samantha.backends.base import (
     LoadOptions,
     Piece,
 )
+from samantha.backends.threads import threads_warning
 from samantha.events import (
     AnswerFinished,
     AnswerRecord,
@@ -217,6 +218,9 @@ def run_chain(
     run = _ChainRun(settings, backend, control, load_options, list(hooks), grammar, pacer, prepare,
                     parse_system(settings.system), seed, parse_previous(settings.previous))
     yield ChainStarted(seed=seed, steps=len(steps))
+    too_many = threads_warning(load_options.n_threads)
+    if too_many:
+        yield Notice(too_many)
     if prepare is not None:
         prepare.plan([step.model for step in steps])
     if not settings.models:

@@ -103,6 +103,7 @@ class ModelInfo:
     template: TemplateInfo
     load_seconds: float
     reused: bool = False
+    n_threads: int = 0  # the CPU threads llama.cpp was given (0: not known, e.g. a remote server)
 
 
 @dataclass(frozen=True)

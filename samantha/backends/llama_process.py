@@ -189,6 +189,7 @@ class LlamaProcessBackend:
             n_vocab=data["n_vocab"],
             template=TemplateInfo(data["chat_template"], data["bos_token"], data["eos_token"]),
             load_seconds=data["load_seconds"],
+            n_threads=int(data.get("n_threads", 0)),
         )
         self._loaded, self._info = key, info
         self._restore_state(key)

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from samantha.backends.threads import resolved_threads
 from samantha.sampling import TailFreeProcessor
 
 STOP_ERROR = "cancelled"
@@ -232,7 +233,7 @@ class Worker:
         started = time.perf_counter()
         model_fields = {"use_extra_bufts": bool(options["repack"]), "progress_callback": self._progress}
         context_fields: dict[str, Any] = {}
-        threads = options["n_threads"] or None
+        threads = resolved_threads(options["n_threads"])
         with _llama_params(llama_cpp, model_fields, context_fields):
             try:
                 llm = llama_cpp.Llama(
@@ -261,6 +262,7 @@ class Worker:
             "bos_token": self.bos_text,
             "eos_token": self._token_text(llm.token_eos()),
             "load_seconds": time.perf_counter() - started,
+            "n_threads": threads,
         }
 
     def _grammar_problem(self, vocab: Any, grammar: str) -> str | None:
