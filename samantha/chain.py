@@ -139,12 +139,27 @@ def shuffled_order(models: Sequence[str], rng: random.Random, last: str | None =
     return order
 
 
+def single_pairing_problem(models: int, items: int) -> str:
+    """Why "single response per model" cannot pair these counts, or "" when it can.
+
+    Model i answers item i, so a model without an item or an item without a model would be dropped
+    silently; the run is refused instead, before anything loads.
+    """
+    if models == items or models == 0:
+        return ""
+    return (f"model i answers item i only, but there are {items} prompt item(s) and {models} model(s): "
+            "give as many items as models, or turn single response off")
+
+
 def plan_steps(settings: ChainSettings, items: Sequence[PromptItem], seed: int) -> list[Step]:
     """Every answer the chain will produce, in order."""
     if settings.single:
+        # Model i answers item i; responses repeat each pair, and loops repeat the whole single pass.
         return [
-            Step(1, position, model, 1, item)
+            Step(loop, position, model, round_, item)
+            for loop in range(1, settings.loops + 1)
             for position, (model, item) in enumerate(zip(settings.models, items), start=1)
+            for round_ in range(1, settings.responses + 1)
         ]
     rng = random.Random(seed ^ 0x5DEECE66D)
     steps: list[Step] = []
@@ -225,6 +240,11 @@ def run_chain(
         prepare.plan([step.model for step in steps])
     if not settings.models:
         yield ChainError("no model chosen: pick a model file (or paste a link) first")
+        yield ChainFinished("error", 0)
+        return
+    unpaired = single_pairing_problem(len(settings.models), len(items)) if settings.single else ""
+    if unpaired:
+        yield ChainError(f"single response per model: {unpaired}")
         yield ChainFinished("error", 0)
         return
 

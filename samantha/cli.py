@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from samantha.backends.base import MAX_THREADS, Control, LoadOptions
-from samantha.chain import dry_run_lines, run_chain
+from samantha.chain import dry_run_lines, run_chain, single_pairing_problem
 from samantha.events import (
     AnswerFinished,
     AnswerStarted,
@@ -23,7 +23,7 @@ from samantha.events import (
     Token,
 )
 from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
-from samantha.prompts import PromptSyntaxError
+from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.session_file import SessionFile
 from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
 from samantha.pacing import DelayPacer
@@ -89,7 +89,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--loops", type=int, default=1, metavar="N", help="times the whole block repeats")
     run.add_argument("--feedback", action="store_true", help="each answer becomes the next previous response")
     run.add_argument("--cumulative", action="store_true", help="with --feedback: append answers instead of replacing")
-    run.add_argument("--single", action="store_true", help="model i answers item i only")
+    run.add_argument("--single", action="store_true", help="model i answers item i only (as many items as models); --responses and --loops repeat it")
     run.add_argument("--reset", action="store_true", help="clear the model state before each item")
     run.add_argument("--shuffle", action="store_true", help="shuffle the model order each loop (3+ models)")
     run.add_argument("--random-params", action="store_true", help="draw sampling values for each answer")
@@ -242,6 +242,10 @@ def _session_file(path: str, settings: ChainSettings) -> SessionFile:
 def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         settings = settings_from_args(args)
+        if settings.single:
+            unpaired = single_pairing_problem(len(settings.models), len(parse_prompt_list(settings.prompt)))
+            if unpaired:
+                raise InputError(f"--single: {unpaired}")
         if args.dry_run:
             for line in dry_run_lines(settings):
                 print(line, file=out)

@@ -76,10 +76,13 @@ def test_final_item_receives_all_answers(tiny_model: Path, llama_backend) -> Non
 
 
 def test_single_response_per_model_pairs_models_and_items(tiny_model: Path, tiny_model_b: Path, llama_backend) -> None:
-    settings = ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt="first\nsecond\nthird",
-                             single=True, responses=3, loops=2, sampling=SMALL)
+    settings = ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt="first\nsecond",
+                             single=True, responses=2, loops=2, sampling=SMALL)
     recs = records(run(settings, llama_backend))
-    assert [(Path(r.model).name, r.item_number) for r in recs] == [("tiny-chatml.gguf", 1), ("tiny-other.gguf", 2)]
+    # Responses repeat each pair and loops repeat the single pass: nothing asked for is dropped.
+    assert [(Path(r.model).name, r.item_number, r.loop, r.round) for r in recs] == [
+        (name, item, loop, round_) for loop in (1, 2) for name, item in (("tiny-chatml.gguf", 1), ("tiny-other.gguf", 2))
+        for round_ in (1, 2)]
 
 
 def test_same_model_never_reloads_and_n_ctx_change_does(tiny_model: Path, llama_backend) -> None:

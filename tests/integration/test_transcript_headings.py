@@ -113,3 +113,16 @@ def test_no_template_note_when_the_user_gave_a_system_prompt(smollm_like_model: 
     assert result.returncode == 0, result.stderr
     assert prompt_shown(result.stdout).startswith("<|im_start|>system\nBe terse<|im_end|>")
     assert SMOLLM2_DEFAULT_SYSTEM not in result.stdout and "did not type" not in result.stdout
+
+
+def test_single_refuses_unpaired_items_before_the_run_and_honours_loops(tiny_model: Path, tiny_model_b: Path) -> None:
+    unpaired = samantha("run", "--model", str(tiny_model), "--model", str(tiny_model_b), "--prompt", "a\nb\nc",
+                        "--single", "--no-history")
+    assert unpaired.returncode == 2 and unpaired.stdout == ""
+    assert "--single: model i answers item i only, but there are 3 prompt item(s) and 2 model(s)" in unpaired.stderr
+    paired = samantha("run", "--model", str(tiny_model), "--model", str(tiny_model_b), "--prompt", "a\nb",
+                      "--single", "--loops", "2", "--set", "max_tokens=2", "--set", "n_ctx=256", "--no-history")
+    assert paired.returncode == 0, paired.stderr
+    assert [line.split(": ")[0] for line in paired.stdout.splitlines() if line.startswith(">> ")] == [
+        f">> {p}) {m.name} \u00b7 loop {loop} \u00b7 response 1 \u00b7 item {p}" for loop in (1, 2)
+        for p, m in ((1, tiny_model), (2, tiny_model_b))]

@@ -120,6 +120,14 @@ def test_the_prompt_view_says_what_the_models_template_added(client: Any, models
                          "<|im_start|>assistant\n")
 
 
+def test_single_response_refuses_unpaired_items_before_running(client: Any, models: Path) -> None:
+    transcript, status, *_ = run(client, models, transcript="kept", model_list="tiny-chatml.gguf", prompt="a\nb",
+                                 single=True)
+    assert transcript == "kept" and 'class="status error"' in status
+    assert "Single response per model: model i answers item i only, but there are 2 prompt item(s) and 1 model(s)" \
+        in status
+
+
 def test_fast_mode_writes_whole_answers(client: Any, models: Path) -> None:
     transcript, status, last, *_ = run(client, models, model_list="tiny-chatml.gguf", fast=True, prompt="a\nb",
                                        grammar=grammar_for_text("Whole answer."))
