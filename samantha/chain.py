@@ -411,8 +411,12 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
 def dry_run_lines(settings: ChainSettings) -> list[str]:
     """The planned steps as text, without loading any model (`samantha run --dry-run`)."""
     items = parse_prompt_list(settings.prompt)
-    seed = settings.seed if settings.seed is not None else 0
+    seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)  # as run_chain draws it
     lines = []
+    if settings.shuffle or settings.random_params:
+        # The order (and the drawn values) depend on the seed: name it, so `--seed` gives the run this plan.
+        lines.append(f"session seed {seed}" + ("" if settings.seed is not None else
+                                               f" (drawn now: add --seed {seed} to run this plan)"))
     for number, step in enumerate(plan_steps(settings, items, seed), start=1):
         sampling = settings.sampling.with_values(step.item.settings)
         changed = {k: v for k, v in sampling.to_dict().items() if v != Sampling().to_dict()[k]}

@@ -56,7 +56,7 @@ def test_dry_run_plans_without_loading(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2 * 2 * 3
-    assert lines[0].startswith("1. loop 1, model 1 never-loaded.gguf, round 1, item 2: 'Be kind\\\\none'")
+    assert lines[0].startswith("1. loop 1, model 1 never-loaded.gguf, round 1, item 1: 'Be kind\\\\none'")
     assert "{temperature=0.5}" in lines[0]
     assert "[[final: + all answers so far]]" in lines[2]
 

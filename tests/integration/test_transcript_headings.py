@@ -126,3 +126,23 @@ def test_single_refuses_unpaired_items_before_the_run_and_honours_loops(tiny_mod
     assert [line.split(": ")[0] for line in paired.stdout.splitlines() if line.startswith(">> ")] == [
         f">> {p}) {m.name} \u00b7 loop {loop} \u00b7 response 1 \u00b7 item {p}" for loop in (1, 2)
         for p, m in ((1, tiny_model), (2, tiny_model_b))]
+
+
+def test_a_shuffled_dry_run_names_its_seed_and_the_run_with_that_seed_follows_it(
+    tiny_model: Path, tiny_model_b: Path, gemma_like_model: Path
+) -> None:
+    chain = ["--model", str(tiny_model), "--model", str(tiny_model_b), "--model", str(gemma_like_model),
+             "--prompt", "go", "--shuffle", "--loops", "3"]
+    planned = samantha("run", *chain, "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    first, *steps = planned.stdout.splitlines()
+    drawn = re.fullmatch(r"session seed (\d+) \(drawn now: add --seed (\d+) to run this plan\)", first)
+    assert drawn and drawn.group(1) == drawn.group(2), first
+    order = [re.search(r"model \d (\S+),", step).group(1) for step in steps]  # type: ignore[union-attr]
+
+    ran = samantha("run", *chain, "--seed", drawn.group(1), "--set", "max_tokens=1", "--set", "n_ctx=128",
+                   "--no-history")
+    assert ran.returncode == 0, ran.stderr
+    assert re.findall(r"^\d\) (\S+)  \(loop", ran.stdout, re.MULTILINE) == order
+    again = samantha("run", *chain, "--seed", drawn.group(1), "--dry-run")
+    assert again.stdout.splitlines()[0] == f"session seed {drawn.group(1)}" and again.stdout.splitlines()[1:] == steps
