@@ -11,6 +11,7 @@ from typing import Sequence, TextIO
 
 from samantha.backends.base import MAX_THREADS, Control, LoadOptions
 from samantha.chain import dry_run_lines, run_chain, single_pairing_problem
+from samantha.code_workdir import CodeWorkdir, code_workdir, finish_code_workdir
 from samantha.events import (
     AnswerFinished,
     AnswerStarted,
@@ -111,7 +112,11 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--output-only", action="store_true", help="with --feedback and --run-code: feed back only the code's output")
     run.add_argument("--runner", metavar="PATH", help="the runner environment folder or a Python interpreter (default: the one `samantha runner setup` made)")
     run.add_argument("--code-timeout", type=float, default=60.0, metavar="SECONDS", help="time limit for each code run")
-    run.add_argument("--workdir", metavar="DIR", help="working folder for code runs (default: a new folder per session)")
+    run.add_argument("--workdir", metavar="DIR",
+                     help="working folder for code runs, kept (default: a new folder under the data folder, "
+                          "removed when the run ends)")
+    run.add_argument("--keep-workdir", action="store_true",
+                     help="keep the default working folder of the code runs (its path is printed at the end)")
     run.add_argument("--save", metavar="FILE.json", help="write the session file as the chain runs")
     run.add_argument("--dry-run", action="store_true", help="print the planned steps without loading a model")
     run.add_argument("--no-history", action="store_true", help="do not store this run in the session history")
@@ -264,7 +269,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
         check_remote_models(settings.models)
         api_key = api_key_from(args)
-        hooks = [_code_hook(args, settings)] if settings.run_code else []
+        workdir, hooks = _code_hooks(args, settings)
     except (InputError, PromptSyntaxError, RemoteInputError) as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
@@ -345,6 +350,10 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         finish_recorder(recorder, err)
         for hook in hooks:
             hook.runner.close()
+        if workdir is not None:
+            kept = finish_code_workdir(workdir, args.keep_workdir)
+            if kept:
+                print(f"samantha: {kept}", file=err)
     if interrupted:
         return EXIT_INTERRUPTED  # a script can tell the run was cut short
     return EXIT_CHAIN_ERRORS if errors else 0
@@ -377,13 +386,21 @@ def models_folder(chosen: str | None) -> Path:
     return ConfigStore().load().resolved_models_dir()
 
 
-def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHook":  # noqa: F821
+def _code_hooks(args: argparse.Namespace, settings: ChainSettings) -> tuple[CodeWorkdir | None, list]:
+    """The code runner's hook and its working folder, when the run executes code; none otherwise."""
+    if not settings.run_code:
+        return None, []
+    workdir = code_workdir(args.workdir)
+    try:
+        return workdir, [_code_hook(args, settings, workdir.path)]
+    except InputError:
+        finish_code_workdir(workdir, keep=False)  # nothing ran: leave nothing behind
+        raise
+
+
+def _code_hook(args: argparse.Namespace, settings: ChainSettings, workdir: Path) -> "CodeRunHook":  # noqa: F821
     """The code runner for one `samantha run`; bad runner settings are input errors."""
-    from datetime import datetime
-
-    import platformdirs
-
-    from samantha.runner import CodeRunner, RunLimits, RunnerError, find_environment
+    from samantha.runner import CodeRunner, RunLimits, RunnerError, RunnerNotFound, find_environment
     from samantha.runner.chain_hook import CodeRunHook
 
     try:
@@ -392,11 +409,10 @@ def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHoo
         # --runner wins; otherwise the environment the app remembers (Code tab), else the default folder.
         environment = find_environment(args.runner or ConfigStore().load().runner_python or None)
         limits = RunLimits(timeout=args.code_timeout)
+    except RunnerNotFound as exc:
+        raise InputError(f"{exc} Or name an existing venv folder or Python interpreter with --runner PATH.") from None
     except (RunnerError, ValueError) as exc:
         raise InputError(str(exc)) from None
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    workdir = Path(args.workdir) if args.workdir else platformdirs.user_data_path("samantha") / "code" / stamp
-    workdir.mkdir(parents=True, exist_ok=True)
     return CodeRunHook(CodeRunner(environment, workdir, limits=limits), stop_condition=settings.stop_condition,
                        output_only=settings.feedback_output_only)
 

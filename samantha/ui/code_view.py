@@ -120,7 +120,8 @@ def environment_problem(message: str, location: str, default_location: Path) -> 
     """The status line of a runner environment that cannot be used: the runner's words and how to create one."""
     how = (
         f"To create it, run `{setup_command(location, default_location)}` in a terminal (on Windows, install.bat "
-        "does it), or type the path of an existing venv folder or Python interpreter above."
+        "does it), or type the path of an existing venv folder or Python interpreter in the Code tab's "
+        "'Code runner environment' field."
     )
     return f"\u26a0\ufe0f {message.strip()}\n\n{how}"
 
