@@ -1,7 +1,9 @@
-"""History that tells the truth: failed runs are listed as failed, re-runs of code sessions compare honestly."""
+"""History and code runs that tell the truth: failed runs listed as failed, honest re-runs of code sessions,
+and a code folder under the data folder that does not pile up."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -75,3 +77,23 @@ def test_rerunning_without_a_runner_compares_only_what_it_reproduced(tiny_model:
                     "which this re-run did not produce")
     assert verdicts[1:] == [not_compared] * 2
     assert ": 1 of 1 compared answer(s) the same, 0 different; 2 not compared" in rerun.stdout
+
+
+def test_the_code_folder_is_under_the_data_folder_and_removed_unless_kept(tiny_model: Path, tmp_path: Path,
+                                                                         environment) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    grammar = tmp_path / "code.gbnf"
+    grammar.write_text('root ::= "```python\\nimport os\\nopen(\\"made.txt\\", \\"w\\").write(os.getcwd())\\n```"\n')
+    common = [*SAMANTHA, "run", "--model", str(tiny_model), "--prompt", "go", "--run-code", "--runner",
+              str(environment.root), "--grammar-file", str(grammar), "--set", "n_ctx=512", "--no-history"]
+    env = {**os.environ, "SAMANTHA_DATA_DIR": str(data)}
+    removed = subprocess.run(common, capture_output=True, text=True, timeout=300, check=False, env=env)
+    assert removed.returncode == 0, removed.stderr
+    assert "exit 0" in removed.stdout and list((data / "code").iterdir()) == []  # the run's folder is gone
+
+    kept = subprocess.run([*common, "--keep-workdir"], capture_output=True, text=True, timeout=300, check=False,
+                          env=env)
+    assert kept.returncode == 0, kept.stderr
+    [folder] = list((data / "code").iterdir())
+    assert f"samantha: the code's files are kept in {folder}" in kept.stderr
+    assert (folder / "made.txt").read_text() == str(folder)  # the code ran in that folder
