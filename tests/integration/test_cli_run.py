@@ -34,9 +34,10 @@ def test_run_prints_banner_answer_and_stats(tiny_model: Path, grammar_file: Path
                       "--grammar-file", str(grammar_file))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "=" * 42 and lines[1] == "1) tiny-chatml.gguf" and lines[2] == "=" * 42
-    assert lines[3] == "Feedback text."
-    assert lines[4].startswith("---------- (") and "tokens," in lines[4] and "tokens/s" in lines[4]
+    assert lines[0] == "=" * 42 and lines[1] == "1) tiny-chatml.gguf  (loop 1, response 1)" and lines[2] == "=" * 42
+    assert lines[3] == ">> 1) tiny-chatml.gguf \u00b7 loop 1 \u00b7 response 1 \u00b7 item 1: \u201cHello\u201d"
+    assert lines[4] == "Feedback text."
+    assert lines[5].startswith("---------- (") and "tokens," in lines[5] and "tokens/s" in lines[5]
 
 
 def test_console_script_is_the_same_program(tiny_model: Path) -> None:
@@ -186,4 +187,4 @@ def test_a_reader_that_stops_early_ends_the_run_quietly(tiny_model: Path, tmp_pa
 def test_python_dash_m_guard_keeps_workers_from_rerunning_main(tiny_model: Path) -> None:
     result = samantha("run", "--model", str(tiny_model), "--prompt", "x", "--set", "max_tokens=3", "--set", "n_ctx=256")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("1) tiny-chatml.gguf") == 1
+    assert result.stdout.count("1) tiny-chatml.gguf  (loop 1") == 1
