@@ -125,7 +125,7 @@ def wire_output_panel(
     # Plugins' live outputs follow the five of the chain, each plugin's in one block.
     live = [plugin_outputs(plugin) for plugin in plugins]
     run_outputs = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now,
-                   out.prompt_pick, out.prompt_seen, *(component for outputs in live for component in outputs)]
+                   *(component for outputs in live for component in outputs)]
     unchanged = tuple(gr.skip() for outputs in live for _ in outputs)
 
     def live_values(watchers: Sequence[RunWatcher | None], finished: bool) -> tuple[Any, ...]:
@@ -137,7 +137,7 @@ def wire_output_panel(
 
     def on_start(tab: TabSession, text: str, *values: Any) -> Iterator[tuple[Any, ...]]:
         named = ctx.controls.named(values)
-        keep = (gr.skip(),) * 5 + unchanged
+        keep = (gr.skip(),) * 3 + unchanged
         try:
             request = build_request(named)
             extra: dict[str, Any] = {}
@@ -171,16 +171,10 @@ def wire_output_panel(
             tab.end_run()
             raise
         watchers = [part.watcher for part in parts]
-        shown = len(tab.answers)
         for view in stream:
-            entries = tab.answers
-            prompts: tuple[Any, Any] = (gr.skip(), gr.skip())
-            if len(entries) != shown:  # a new answer: list it and show its prompt
-                shown = len(entries)
-                prompts = (gr.update(choices=prompt_choices(entries), value=shown), prompt_text(entries, shown))
             yield (
                 view.transcript, status_html(view.status, view.phase),
-                tab.last_answer, tab.all_answers_text(), tab.previous, *prompts,
+                tab.last_answer, tab.all_answers_text(), tab.previous,
                 *live_values(watchers, view.finished),
             )
 
@@ -189,10 +183,21 @@ def wire_output_panel(
         [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
          for name in ("tab", "transcript", *ctx.controls.names)]
     )
-    out.start.click(
+    started = out.start.click(
         on_start, [ctx.session, out.transcript, *ctx.controls.components], run_outputs,
         api_name="start", show_progress="hidden", concurrency_limit=None, trigger_mode="once",
     )
+
+    def on_prompt_list(tab: TabSession) -> tuple[Any, str]:
+        """After a run: list its answers and show the last one's prompt (a step of its own, so the
+        streamed outputs of Start stay as they are)."""
+        entries = tab.answers
+        if not entries:
+            return gr.update(choices=[], value=None), NO_PROMPT
+        return gr.update(choices=prompt_choices(entries), value=len(entries)), prompt_text(entries, len(entries))
+
+    started.then(on_prompt_list, [ctx.session], [out.prompt_pick, out.prompt_seen], api_name="prompt_list",
+                 show_progress="hidden", queue=False)
 
     def on_stop_next(tab: TabSession) -> None:
         tab.stop_next()

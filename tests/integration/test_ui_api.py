@@ -98,9 +98,11 @@ def test_chain_returns_banner_answer_and_stats(client: Any, models: Path) -> Non
 
 
 def test_each_answer_shows_the_prompt_its_model_saw(client: Any, models: Path) -> None:
-    *_, pick, seen = run(client, models, model_list="tiny-chatml.gguf", prompt="first item\nsecond item",
-                         system="Be brief", grammar=grammar_for_text("Two words."))
-    # After the run the view shows the last answer's prompt: the template's turns around the system text and item.
+    run(client, models, model_list="tiny-chatml.gguf", prompt="first item\nsecond item", system="Be brief",
+        grammar=grammar_for_text("Two words."))
+    pick, seen = client.predict(api_name="/prompt_list")  # what the page runs after Start
+    # After the run the view lists every answer and shows the last one's prompt: the template's turns around
+    # the system text and the item.
     assert pick["value"] == 2 and [title for title, _ in pick["choices"]] == [
         "#1 \u00b7 1) tiny-chatml.gguf, item 1 (loop 1, response 1)",
         "#2 \u00b7 1) tiny-chatml.gguf, item 2 (loop 1, response 1)",
@@ -113,7 +115,8 @@ def test_each_answer_shows_the_prompt_its_model_saw(client: Any, models: Path) -
 
 
 def test_the_prompt_view_says_what_the_models_template_added(client: Any, models: Path) -> None:
-    *_, seen = run(client, models, model_list="smollm-template.gguf", prompt="hi", grammar=grammar_for_text("Yo."))
+    run(client, models, model_list="smollm-template.gguf", prompt="hi", grammar=grammar_for_text("Yo."))
+    _, seen = client.predict(api_name="/prompt_list")
     assert seen.startswith("Note: the model's own chat template added text you did not type: "
                            f"\u201c{SMOLLM2_DEFAULT_SYSTEM}\u201d")
     assert seen.endswith(f"<|im_start|>system\n{SMOLLM2_DEFAULT_SYSTEM}<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
