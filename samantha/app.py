@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import ipaddress
 import os
 import signal
 import sys
-import threading
 import tempfile
+import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from samantha.app_secrets import PASSWORD_ENV, Secrets
 from samantha.config import ConfigStore
 from samantha.ui import assets
 from samantha.ui.collections import default_prompts_dir
@@ -26,23 +27,30 @@ from samantha.ui.context import UIPlugin
 from samantha.ui.features import standard_plugins
 from samantha.ui.host import ModelHost
 from samantha.ui.layout import build_blocks
+from samantha.web_guard import LoginLimiter, WebGuard, allowed_hosts, is_loopback
 
-PASSWORD_ENV = "SAMANTHA_PASSWORD"
+__all__ = ["LaunchError", "build_app", "is_loopback", "launch", "password_check", "serve"]
+
 AUTH_USER_HINT = "Any user name; the password is the one Samantha was started with."
 EXIT_BAD_OPTIONS = 2
 EXIT_CANNOT_SERVE = 1
 MAX_UPLOAD = "200mb"  # the largest PDF the loaders take
+# A password guards the app on the network; shorter ones fall to guessing even with the login limit.
+MIN_PASSWORD_LENGTH = 8
 
 
 class LaunchError(ValueError):
     """The app cannot start with these options; the message says what to change."""
 
 
-def default_host() -> ModelHost:
-    """The real thing: llama.cpp in a worker process (one model at a time), and OpenAI-compatible servers."""
+def default_host(secrets: Secrets | None = None) -> ModelHost:
+    """The real thing: llama.cpp in a worker process (one model at a time), and OpenAI-compatible servers
+    (whose keys come from `secrets`, no longer in the environment)."""
+    from samantha.backends.openai_remote import OpenAIRemoteBackend
     from samantha.backends.router import RouterBackend
 
-    return ModelHost(RouterBackend)
+    environ = (secrets if secrets is not None else Secrets()).environ()
+    return ModelHost(lambda: RouterBackend(remote=lambda: OpenAIRemoteBackend(environ=environ)))
 
 
 def build_app(
@@ -53,8 +61,10 @@ def build_app(
     prompts_dir: Path | None = None,
     files_dir: Path | None = None,
     plugins: Sequence[UIPlugin] = (),
+    starter: Path | None = None,
 ) -> gr.Blocks:
-    """The Gradio Blocks of the whole app; `models_dir`, when given, becomes the remembered model folder."""
+    """The Gradio Blocks of the whole app; `models_dir`, when given, becomes the remembered model folder;
+    `starter` is the bundled starter model, listed with the models and run when none is chosen."""
     config = config if config is not None else ConfigStore()
     if models_dir is not None and str(models_dir).strip():
         folder = Path(models_dir).expanduser()
@@ -67,17 +77,8 @@ def build_app(
         prompts_dir=prompts_dir if prompts_dir is not None else default_prompts_dir(),
         files_dir=files_dir if files_dir is not None else Path(tempfile.mkdtemp(prefix="samantha-files-")),
         plugins=plugins,
+        starter=starter,
     )
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this computer can reach (127.0.0.0/8, ::1, localhost)."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def password_check(password: str):  # type: ignore[no-untyped-def]
@@ -102,13 +103,21 @@ def serve(
 ) -> str:
     """Start the server with the app's theme, CSS and scripts; returns the local URL.
 
-    Refuses a non-loopback address without a password (SPEC §8).
+    Refuses a non-loopback address without a password, and a password shorter than
+    MIN_PASSWORD_LENGTH. Every request passes the `WebGuard` first: other host names,
+    other web sites' pages and password guessing are refused.
     """
     if not is_loopback(server_name) and not password:
         raise LaunchError(
             f"listening on {server_name} lets other computers reach Samantha: give a password with "
             f"--password (or the {PASSWORD_ENV} environment variable), or use --host 127.0.0.1"
         )
+    if password and len(password) < MIN_PASSWORD_LENGTH:
+        raise LaunchError(
+            f"the password is {len(password)} characters long: use at least {MIN_PASSWORD_LENGTH}, so it cannot be "
+            "guessed (a few words in a row are easy to remember)"
+        )
+    guard = Middleware(WebGuard, hosts=allowed_hosts(server_name), limiter=LoginLimiter() if password else None)
     demo.queue(default_concurrency_limit=4)
     _, local_url, _ = demo.launch(
         server_name=server_name,
@@ -120,6 +129,7 @@ def serve(
         ssr_mode=False,
         run_history=False,  # would keep every transcript in the browser and offer cloud upload
         max_file_size=MAX_UPLOAD,
+        app_kwargs={"middleware": [guard]},
         prevent_thread_lock=not block,
         show_error=True,
         quiet=quiet,
@@ -135,15 +145,21 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def launch(args: argparse.Namespace) -> int:
-    """Run the app until Ctrl+C (`samantha` / `samantha ui`); returns the exit code."""
+def launch(args: argparse.Namespace, secrets: Secrets | None = None) -> int:
+    """Run the app until Ctrl+C (`samantha` / `samantha ui`); returns the exit code.
+
+    `secrets` are what the command took out of its environment and command line at start."""
+    secrets = secrets if secrets is not None else Secrets()
     if threading.current_thread() is threading.main_thread():
         # A plain `kill` shuts down like Ctrl+C, so the model's worker process ends with the app.
         signal.signal(signal.SIGTERM, _interrupt)
-    password = getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
-    host = default_host()
+    password = secrets.password or getattr(args, "password", None) or os.environ.get(PASSWORD_ENV) or None
+    host = default_host(secrets)
     try:
-        demo = build_app(host=host, models_dir=args.models_dir, plugins=standard_plugins())
+        from samantha.starter import starter_model
+
+        demo = build_app(host=host, models_dir=args.models_dir, plugins=standard_plugins(secrets),
+                         starter=starter_model())
         # Gradio's own banner suggests share links, which Samantha never makes: say where it runs instead.
         url = serve(demo, server_name=args.host, port=args.port, password=password, open_browser=not args.no_browser,
                     block=False, quiet=True)

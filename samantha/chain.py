@@ -40,7 +40,7 @@ from samantha.events import (
 from samantha.formats import FormatError, build_messages, render
 from samantha.learning import TokenChoice, display_candidates
 from samantha.prompts import PromptItem, SystemPart, final_item_text, parse_previous, parse_prompt_list, parse_system
-from samantha.sampling import draw_random_hyperparameters, format_settings
+from samantha.sampling import draw_random_hyperparameters, format_settings, ineffective_settings
 from samantha.settings import ChainSettings, Sampling
 from samantha.template_probe import TEMPLATE_ADDED_KEY, template_added_text
 
@@ -194,6 +194,7 @@ class _ChainRun:
     failed_models: set[str] = field(default_factory=set)
     finish: str = "done"
     answer_index: int = 0
+    told: set[str] = field(default_factory=set)  # notices already shown in this run (each is shown once)
     params_rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -297,8 +298,11 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         run.failed_models.add(step.model)
         yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
         return
-    if rendered.notice and run.answer_index == 0:
-        yield Notice(f"{info.name}: {rendered.notice}")
+    # Each model's format notice comes the first time that model answers, whatever its place in the chain.
+    for message in ([f"{info.name}: {rendered.notice}"] if rendered.notice else []) + ineffective_settings(sampling):
+        if message not in run.told:
+            run.told.add(message)
+            yield Notice(message)
 
     answer_seed = sampling.seed if sampling.seed is not None else (run.seed + run.answer_index) % 2**32
     sampling = replace(sampling, seed=answer_seed)
@@ -318,6 +322,8 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         candidates=display_candidates(sampling.top_k) if settings.learning else 0,
         lockstep=settings.learning and pacer is not None,
         messages=tuple(messages) if settings.prompt_format == "auto" else (),
+        plain_spans=rendered.plain_spans,
+        format_stops=rendered.stops,
     )
     done: Generated | None = None
     choices: list[TokenChoice] = []

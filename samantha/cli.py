@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Sequence, TextIO
 
+from samantha.app_secrets import Secrets, keep_secrets_private, take_secrets
 from samantha.backends.base import MAX_THREADS, Control, LoadOptions
 from samantha.chain import dry_run_lines, run_chain, single_pairing_problem
 from samantha.code_workdir import CodeWorkdir, code_workdir, finish_code_workdir
@@ -24,10 +25,8 @@ from samantha.events import (
     Token,
 )
 from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
-from samantha.prompts import PromptSyntaxError, parse_prompt_list
-from samantha.session_file import SessionFile
-from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
 from samantha.pacing import DelayPacer
+from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.remote_cli import (
     RemoteInputError,
     add_api_key_option,
@@ -36,6 +35,10 @@ from samantha.remote_cli import (
     check_remote_models,
     models_command,
 )
+from samantha.sampling import PRESETS
+from samantha.session_file import SessionFile
+from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
+from samantha.starter import STARTER_FILE, STARTER_INSTALL, starter_model
 from samantha.transcript import (
     answer_text_head,
     banner_text,
@@ -74,7 +77,8 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Run ([models] -> respond -> ([prompts] x responses)) x loops headless.",
     )
     run.add_argument("--model", action="append", default=[], metavar="PATH",
-                     help="a GGUF file, or a server's model as openai+http://host:port/v1#name; repeat for a chain, in order")
+                     help="a GGUF file, or a server's model as openai+http://host:port/v1#name; repeat for a chain, "
+                          "in order (none and no links: the bundled starter model)")
     add_api_key_option(run)
     run.add_argument("--url", action="append", default=[], metavar="LINK", help="a Hugging Face GGUF link (resolve/blob URL or repo:file); repeat; used when no --model is given")
     run.add_argument("--urls-file", metavar="FILE", help="a TXT file of links, one per line (--- lines are ignored)")
@@ -101,9 +105,13 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--user-name", default="", help="Samantha-1 format: speaker name for the user")
     run.add_argument("--assistant-name", default="", help="Samantha-1 format: speaker name for the model")
     run.add_argument("--seed", type=int, default=None, help="session seed (reproduces shuffles, random values, sampling)")
+    run.add_argument("--preset", choices=tuple(PRESETS), default=None,
+                     help="deterministic (the defaults) or stochastic (the manual's maximum stochastic values); --set goes on top")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a sampling setting, as in {key=value}")
     run.add_argument("--threads", type=_thread_count, default=0, help="CPU threads for llama.cpp (0 = all cores)")
-    run.add_argument("--repack", action="store_true", help="turn on llama.cpp weight repacking (faster on some CPUs, crashes quantised models on others)")
+    run.add_argument("--repack", action=argparse.BooleanOptionalAction, default=True,
+                     help="llama.cpp weight repacking (default on, faster; a file that crashes with it is loaded "
+                          "again without it and remembered); --no-repack turns it off")
     run.add_argument("--grammar-file", metavar="FILE", help="a GBNF grammar every answer must follow")
     run.add_argument("--learning", action="store_true", help="learning mode: record every token's top candidates in the session file and list unlikely picks")
     run.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="with --learning: wait this long after each token")
@@ -175,9 +183,9 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
         if not sep:
             raise InputError(f"--set takes key=value, got {pair!r}")
         values[key.strip()] = value.strip()
-    models = tuple(args.model) or _links_from_args(args)
+    models = tuple(args.model) or _links_from_args(args) or _starter_models()
     try:
-        sampling = apply_settings(Sampling(), values)
+        sampling = apply_settings(Sampling().with_values(PRESETS[args.preset]) if args.preset else Sampling(), values)
         return ChainSettings(
             models=models,
             prompt=prompt,
@@ -205,6 +213,12 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
     except SettingsError as exc:
         option = f"--set {exc.key}" if exc.key in values else "--" + exc.key.replace("_", "-")
         raise InputError(f"{option}: {exc}") from None
+
+
+def _starter_models() -> tuple[str, ...]:
+    """The bundled starter model as the chain, when no model and no link was given (empty when not installed)."""
+    path = starter_model()
+    return (str(path),) if path is not None else ()
 
 
 def _links_from_args(args: argparse.Namespace) -> tuple[str, ...]:
@@ -244,7 +258,8 @@ def _session_file(path: str, settings: ChainSettings) -> SessionFile:
     return session
 
 
-def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Secrets | None = None) -> int:
+    secrets = secrets if secrets is not None else Secrets()
     try:
         settings = settings_from_args(args)
         if settings.single:
@@ -256,7 +271,10 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 print(line, file=out)
             return 0
         if not settings.models:
-            raise InputError("no model: give at least one --model PATH")
+            raise InputError(f"no model: give at least one --model PATH (or install the starter model: {STARTER_INSTALL})")
+        if not args.model and not (args.url or args.urls_file):
+            print(f"samantha: no --model given: using the bundled starter model {STARTER_FILE} "
+                  "(tiny, for trying things out)", file=err)
         if args.model and (args.url or args.urls_file):
             print("samantha: both --model and links were given: the model list wins (as in the UI)", file=err)
         folders = [m for m in args.model if "://" not in m and Path(m).is_dir()]
@@ -268,7 +286,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         session = _session_file(args.save, settings) if args.save else None
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
         check_remote_models(settings.models)
-        api_key = api_key_from(args)
+        api_key = api_key_from(args, secrets.environ())
         workdir, hooks = _code_hooks(args, settings)
     except (InputError, PromptSyntaxError, RemoteInputError) as exc:
         print(f"samantha: {exc}", file=err)
@@ -277,7 +295,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from samantha.backends.openai_remote import OpenAIRemoteBackend
     from samantha.backends.router import RouterBackend
 
-    backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(api_key))
+    backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(api_key, environ=secrets.environ()))
     control = Control()
     recorder = run_recorder(args.no_history, settings, grammar, LoadOptions(n_threads=args.threads, repack=args.repack), err)
     errors = 0
@@ -300,7 +318,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             grammar=grammar,
             hooks=hooks,
             pacer=DelayPacer(args.pace) if args.learning and args.pace > 0 else None,
-            prepare=_hub_models(args),
+            prepare=_hub_models(args, secrets.hf_token),
         )
         for event in events:
             if session is not None:
@@ -370,10 +388,10 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-def _hub_models(args: argparse.Namespace) -> "HubModels":  # noqa: F821
+def _hub_models(args: argparse.Namespace, token: str | None) -> "HubModels":  # noqa: F821
     from samantha.hub.chain_models import HubModels
 
-    return HubModels(models_folder(args.models_dir), keep_files=args.keep_downloads)
+    return HubModels(models_folder(args.models_dir), keep_files=args.keep_downloads, token=token)
 
 
 def models_folder(chosen: str | None) -> Path:
@@ -444,20 +462,26 @@ def parse_command_line(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `samantha` command. Started as a program (argv None), it first takes its secrets out of its
+    environment block and command line, re-executing itself without them (see app_secrets)."""
+    if argv is None:
+        secrets, words = keep_secrets_private(sys.argv[1:])
+    else:
+        secrets, words = take_secrets(argv, os.environ)
     try:
-        return _dispatch(parse_command_line(argv))
+        return _dispatch(parse_command_line(words), secrets)
     except BrokenPipeError:  # `samantha history show 3 | head`: the reader has what it wanted
         _silence_stdout()
         return EXIT_BROKEN_PIPE
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, secrets: Secrets) -> int:
     if args.command == "run":
-        return run_command(args, sys.stdout, sys.stderr)
+        return run_command(args, sys.stdout, sys.stderr, secrets)
     if args.command == "runner":
         return runner_command(args, sys.stdout, sys.stderr)
     if args.command == "models":
-        return models_command(args, sys.stdout, sys.stderr)
+        return models_command(args, sys.stdout, sys.stderr, secrets.environ())
     if args.command == "history":
         return history_command(args, sys.stdout, sys.stderr)
     if args.command == "voice":
@@ -466,7 +490,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return voice_setup(sys.stdout, sys.stderr, Path(args.model_dir) if args.model_dir else None)
     from samantha.app import launch  # the UI pulls in Gradio; only load it when asked
 
-    return launch(args)
+    return launch(args, secrets)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,19 @@
-"""Prompt formats (SPEC §7): the model's own chat template or a forced format.
+"""Prompt formats: the model's own chat template or a forced format.
 
 The engine renders the prompt text itself, so the exact string the model saw
-can be shown and saved, and every backend sees the same thing.
+can be shown and saved, and every backend sees the same thing. It also says
+which parts of that text are content (items, system text, answers, files):
+those are tokenized as plain text, so a model's or a person's literal
+`<|im_start|>` can never become a real turn marker; only the format's own
+markers are control tokens.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Callable, Sequence
 
 import jinja2
 import jinja2.sandbox
@@ -16,6 +21,13 @@ import jinja2.sandbox
 from samantha.prompts import SystemPart
 
 CHATML_TEMPLATE_NAME = "chatml"
+# Where a format's model starts the next turn by itself: the answer ends there (or at end-of-sequence).
+CHATML_STOPS = ("<|im_end|>", "<|im_start|>")
+GEMMA_STOPS = ("<end_of_turn>", "<start_of_turn>")
+TURN_STOPS = ("\nUSER:", "\nASSISTANT:", "\nUser:", "\nAssistant:")
+# Stands in for each message's content while a format is rendered, to find where contents land.
+_MARK = "\ue000{}\ue001"
+_MARK_RE = re.compile("\ue000(\\d+)\ue001")
 
 
 @dataclass(frozen=True)
@@ -34,12 +46,17 @@ class TemplateInfo:
     chat_template: str | None = None
     bos_token: str = ""
     eos_token: str = ""
+    architecture: str = ""  # general.architecture, e.g. "gemma3"
+    chatml_tokens: bool = False  # <|im_start|> is a control token of the vocabulary
 
 
 @dataclass(frozen=True)
 class RenderedPrompt:
     text: str
     notice: str = ""  # something the user should know, e.g. the system text was folded
+    # (start, end) character spans of `text` that are content: tokenized as plain text, never as control tokens.
+    plain_spans: tuple[tuple[int, int], ...] = ()
+    stops: tuple[str, ...] = ()  # where the answer ends because the model starts the next turn
 
 
 class FormatError(ValueError):
@@ -64,6 +81,17 @@ def render_chatml(messages: Sequence[Message]) -> str:
     """ChatML; each system part is its own system turn."""
     turns = [f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages]
     return "".join(turns) + "<|im_start|>assistant\n"
+
+
+def render_gemma(messages: Sequence[Message]) -> str:
+    """Gemma turns; Gemma has no system role, so the system text leads the first user turn."""
+    system, turns = _joined_system(messages)
+    parts = []
+    for index, m in enumerate(turns):
+        content = "\n\n".join(part for part in (system, m.content) if part) if index == 0 else m.content
+        role = "model" if m.role == "assistant" else "user"
+        parts.append(f"<start_of_turn>{role}\n{content}<end_of_turn>\n")
+    return "".join(parts) + "<start_of_turn>model\n"
 
 
 def render_samantha(messages: Sequence[Message], user_name: str = "", assistant_name: str = "") -> str:
@@ -124,7 +152,8 @@ def render_template(template: str, messages: Sequence[Message], info: TemplateIn
     system, rest = _joined_system(messages)
     merged = ([Message("system", system)] if system else []) + rest
     try:
-        return RenderedPrompt(run(merged))
+        text, spans = content_spans(run, merged)
+        return RenderedPrompt(text, plain_spans=spans)
     except Exception as first_error:  # noqa: BLE001
         if not system:
             raise FormatError(f"the model's chat template failed: {first_error}; choose a prompt format instead") from first_error
@@ -132,10 +161,79 @@ def render_template(template: str, messages: Sequence[Message], info: TemplateIn
     first = folded[0]
     folded[0] = Message("user", f"{system}\n\n{first.content}" if first.content else system)
     try:
-        text = run(folded)
+        text, spans = content_spans(run, folded)
     except Exception as exc:  # noqa: BLE001
         raise FormatError(f"the model's chat template failed: {exc}; choose a prompt format instead") from exc
-    return RenderedPrompt(text, notice="this model's template has no system role: the system text was put in the first user turn")
+    return RenderedPrompt(text, notice="this model's template has no system role: the system text was put in the first user turn",
+                          plain_spans=spans)
+
+
+def _filled(skeleton: str, messages: Sequence[Message]) -> tuple[str, list[tuple[int, int]]]:
+    """The skeleton with each content mark replaced by that content, and where the contents landed."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    size = 0
+    last = 0
+    for match in _MARK_RE.finditer(skeleton):
+        out.append(skeleton[last:match.start()])
+        size += match.start() - last
+        content = messages[int(match.group(1))].content
+        if content:
+            spans.append((size, size + len(content)))
+        out.append(content)
+        size += len(content)
+        last = match.end()
+    out.append(skeleton[last:])
+    return "".join(out), spans
+
+
+def _searched(text: str, messages: Sequence[Message]) -> list[tuple[int, int]]:
+    """Content spans found in order in `text` (for a template that changes contents, e.g. trims them)."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for m in messages:
+        for content in dict.fromkeys((m.content, m.content.strip())):
+            at = text.find(content, cursor) if content else -1
+            if at >= 0:
+                spans.append((at, at + len(content)))
+                cursor = at + len(content)
+                break
+    return spans
+
+
+def content_spans(render_text: Callable[[Sequence[Message]], str], messages: Sequence[Message]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The rendered text and the spans of it that are content.
+
+    The format is rendered once with a mark in place of each content, so the spans are exact
+    whatever the contents hold; a template that changes contents falls back to finding them.
+    """
+    text = render_text(messages)
+    marked = [Message(m.role, _MARK.format(index), m.section) for index, m in enumerate(messages)]
+    try:
+        filled, spans = _filled(render_text(marked), messages)
+    except Exception:  # noqa: BLE001 - a template may reject the marks; the search below still works
+        filled, spans = "", []
+    if filled != text:
+        spans = _searched(text, messages)
+    return text, tuple(spans)
+
+
+def fallback_format(info: TemplateInfo) -> tuple[str, str]:
+    """The forced format for a file without a chat template, chosen from what the file is, and why."""
+    if info.architecture.startswith("gemma"):
+        return "gemma", f"its architecture is {info.architecture}: using Gemma turns (<start_of_turn>user \u2026 <end_of_turn>)"
+    if info.chatml_tokens:
+        return "chatml", "its vocabulary has <|im_start|>: using ChatML"
+    return "user-assistant", "using USER: / ASSISTANT: turns"
+
+
+_FORCED: dict[str, tuple[Callable[..., str], tuple[str, ...]]] = {
+    "chatml": (render_chatml, CHATML_STOPS),
+    "gemma": (render_gemma, GEMMA_STOPS),
+    "samantha": (render_samantha, CHATML_STOPS),
+    "user-assistant": (render_user_assistant, TURN_STOPS),
+    "raw": (render_raw, TURN_STOPS),
+}
 
 
 def render(
@@ -147,16 +245,17 @@ def render(
     assistant_name: str = "",
 ) -> RenderedPrompt:
     """The prompt text for `messages` in `prompt_format` ("auto" uses the model's template)."""
+    notice = ""
     if prompt_format == "auto":
         if info.chat_template:
             return render_template(info.chat_template, messages, info)
-        return RenderedPrompt(render_chatml(messages), notice="this model has no chat template: using ChatML")
-    if prompt_format == "chatml":
-        return RenderedPrompt(render_chatml(messages))
+        prompt_format, why = fallback_format(info)
+        notice = f"this model has no chat template ({why})"
+    if prompt_format not in _FORCED:
+        raise FormatError(f"unknown prompt format {prompt_format!r}")
+    render_text, stops = _FORCED[prompt_format]
     if prompt_format == "samantha":
-        return RenderedPrompt(render_samantha(messages, user_name, assistant_name))
-    if prompt_format == "user-assistant":
-        return RenderedPrompt(render_user_assistant(messages))
-    if prompt_format == "raw":
-        return RenderedPrompt(render_raw(messages))
-    raise FormatError(f"unknown prompt format {prompt_format!r}")
+        def render_text(msgs: Sequence[Message]) -> str:
+            return render_samantha(msgs, user_name, assistant_name)
+    text, spans = content_spans(render_text, messages)
+    return RenderedPrompt(text, notice=notice, plain_spans=spans, stops=stops)

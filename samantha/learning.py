@@ -28,7 +28,7 @@ def display_candidates(top_k: int) -> int:
 
 # Why a token was picked (TokenChoice.why).
 WHY_TOP = "top"  # the most probable token, before and after the samplers
-WHY_SETTINGS = "settings"  # penalties or a grammar made another token the most probable one
+WHY_SETTINGS = "settings"  # a sampler (penalty, grammar, typical_p, ...) cut or lowered the most probable token
 WHY_DRAW = "draw"  # temperature sampling drew a token that was not the most probable survivor
 WHY_UNKNOWN = "unknown"  # not the most probable, and the source cannot say why (a remote server)
 
@@ -55,6 +55,8 @@ class TokenChoice:
     sampled_probability: float | None = None  # the pick's chance in the distribution it was drawn from
     survivors: int | None = None  # how many tokens the samplers left in the running
     sampled_top: int | None = None  # the most probable token after the samplers
+    moved_by: str | None = None  # the setting that first cut or lowered the raw favourite ("typical_p", "a penalty")
+    moved_how: str = ""  # "cut" (it left the running) or "lowered" (another token became the most probable)
 
     @property
     def unlikely(self) -> bool:
@@ -110,11 +112,28 @@ class CandidateRecorder:
         self.greedy = greedy
         self._logits: npt.NDArray[np.float32] | None = None
         self._final: tuple[npt.NDArray[np.intc], npt.NDArray[np.float32], int] | None = None
+        self._weights: npt.NDArray[np.float32] | None = None
+        self._favourite = -1
+        self._moved: tuple[str, str] | None = None
 
     def __call__(self, input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.single]) -> npt.NDArray[np.single]:
-        self._logits = np.array(scores, dtype=np.float32, copy=True)
+        if self._logits is None or self._logits.shape != scores.shape:
+            self._logits = np.empty(scores.shape, dtype=np.float32)
+        self._logits[:] = scores  # one copy into a buffer kept from step to step
         self._final = None
+        self._favourite = int(np.argmax(self._logits))  # the raw favourite (ties: the lowest id, as in `choice`)
+        self._moved = None
         return scores
+
+    def observe_stage(self, setting: str, ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> None:
+        """After one sampler: note the first setting that cut the raw favourite or made another token more probable."""
+        if self._moved is not None or self._favourite < 0:
+            return
+        where = np.flatnonzero(ids == self._favourite)
+        if where.size == 0 or not np.isfinite(logits[where[0]]):
+            self._moved = (setting, "cut")
+        elif logits[where[0]] < np.max(logits):
+            self._moved = (setting, "lowered")
 
     def observe_final(self, ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> None:
         """The token ids and logits just before the final pick (after every other sampler).
@@ -147,16 +166,27 @@ class CandidateRecorder:
         weights /= weights.sum()
         return dict(zip(ids.tolist(), weights.tolist())), left, top
 
+    def _softmax_weights(self, logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """exp(logit - max) for the whole vocabulary, in a buffer reused from step to step.
+
+        float32 keeps this cheap on 262k-token vocabularies (numpy's float64 exp is ~20x slower
+        here); the sum is taken in float64, so the probabilities shown stay exact to display precision.
+        """
+        if self._weights is None or self._weights.shape != logits.shape:
+            self._weights = np.empty_like(logits, dtype=np.float32)
+        np.subtract(logits, logits.max(), out=self._weights)
+        return np.exp(self._weights, out=self._weights)
+
     def choice(self, token_id: int) -> TokenChoice | None:
         logits = self._logits
         if logits is None or not 0 <= token_id < logits.shape[0]:
             return None
-        k = min(self.k, logits.shape[0])
-        top = np.argpartition(-logits, k - 1)[:k]
+        size = logits.shape[0]
+        k = min(self.k, size)
+        top = np.argpartition(logits, size - k)[size - k:]
         top = top[np.lexsort((top, -logits[top]))]  # by logit, ties by id: a stable, checkable order
-        shift = float(logits.max())
-        weights = np.exp((logits - shift).astype(np.float64))
-        total = float(weights.sum())
+        weights = self._softmax_weights(logits)
+        total = float(weights.sum(dtype=np.float64))
         chosen_logit = float(logits[token_id])
         rank = 1 + int(np.count_nonzero(logits > chosen_logit))
         sampled = self._sampled(token_id)
@@ -171,6 +201,8 @@ class CandidateRecorder:
             sampled_probability=after.get(token_id, 0.0) if after is not None else None,
             survivors=sampled[1] if sampled else None,
             sampled_top=sampled[2] if sampled else None,
+            moved_by=self._moved[0] if self._moved else None,
+            moved_how=self._moved[1] if self._moved else "",
         )
 
 
@@ -179,6 +211,12 @@ def why_text(choice: TokenChoice) -> str:
     if choice.why == WHY_TOP:
         return "the most probable token"
     if choice.why == WHY_SETTINGS:
+        if choice.moved_by == "the grammar" and choice.moved_how == "cut":
+            return "the grammar forbids the most probable token"
+        if choice.moved_by and choice.moved_how == "cut":
+            return f"{choice.moved_by} cut the most probable token"
+        if choice.moved_by:
+            return f"{choice.moved_by} made another token the most probable"
         return "penalties or a grammar changed the most probable token"
     if choice.why == WHY_DRAW:
         return f"drawn at random among {choice.survivors} tokens left by the samplers"

@@ -64,15 +64,18 @@ def check_remote_models(models: Sequence[str]) -> None:
                 raise RemoteInputError(str(exc)) from None
 
 
-def models_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """`samantha models list-remote URL`: one chain entry per line, then the server kind on stderr."""
+def models_command(args: argparse.Namespace, out: TextIO, err: TextIO,
+                   environ: Mapping[str, str] | None = None) -> int:
+    """`samantha models list-remote URL`: one chain entry per line, then the server kind on stderr.
+
+    `environ` is where API keys are looked up (the app's secrets are no longer in os.environ)."""
     from samantha.backends.openai_errors import RemoteError
     from samantha.backends.openai_refs import make_ref
     from samantha.backends.openai_remote import OpenAIRemoteBackend
 
     try:
         base = server_url(args.url)
-        backend = OpenAIRemoteBackend(api_key_from(args))
+        backend = OpenAIRemoteBackend(api_key_from(args, environ), environ=environ)
     except (RemoteRefError, RemoteInputError) as exc:
         print(f"samantha: {exc}", file=err)
         return 2

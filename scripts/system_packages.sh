@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Debian/Ubuntu packages the tests use: Chromium for browser tests, eSpeak NG for
-# read-aloud, PortAudio for sound. Installs only what is missing; elsewhere it says
-# what to install by hand.
+# read-aloud, PortAudio for sound, bubblewrap so model code runs in its own PID
+# namespace. Installs only what is missing; elsewhere it says what to install by hand.
 set -euo pipefail
 
-PACKAGES=(chromium espeak-ng libespeak-ng1 libportaudio2 poppler-utils)
+PACKAGES=(chromium espeak-ng libespeak-ng1 libportaudio2 poppler-utils bubblewrap)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
-  echo "Not a Debian system: install Chromium, eSpeak NG and PortAudio with your package manager for the full test suite."
+  echo "Not a Debian system: install Chromium, eSpeak NG, PortAudio and bubblewrap with your package manager for the full test suite."
   exit 0
 fi
 missing=()

@@ -13,6 +13,8 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
+
 from samantha.runner import RunnerEnvironment, create_environment, find_environment
 from samantha.runner.environment import interpreter_in
 
@@ -59,3 +61,35 @@ def runner_environment() -> RunnerEnvironment:
         if _complete(path):
             return find_environment(path)
         return create_environment(path, packages=TEST_PACKAGES)
+
+
+def processes_tagged(tag: str) -> list[psutil.Process]:
+    """Live processes anywhere on this computer whose command line holds `tag`.
+
+    Code under bubblewrap sees its own PID numbers, not this computer's, so tests find
+    the processes model code started by a word on their command line instead.
+    """
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        if tag in (process.info.get("cmdline") or []) and process.info.get("status") != psutil.STATUS_ZOMBIE:
+            found.append(process)
+    return found
+
+
+def containment_modes() -> list[object]:
+    """The ways this computer can hold model code, as pytest params: bubblewrap's PID namespace and the
+    plain reaper on Linux (bubblewrap only where it works), the process group elsewhere."""
+    import shutil
+    import sys
+
+    import pytest
+
+    from samantha.runner.containment import Containment, bwrap_works
+
+    if not sys.platform.startswith("linux"):
+        return [pytest.param(Containment(), id="process-group")]
+    bwrap = shutil.which("bwrap")
+    modes = [pytest.param(Containment(reaper=True), id="reaper")]
+    if bwrap and bwrap_works(bwrap):
+        modes.insert(0, pytest.param(Containment(reaper=True, bwrap=bwrap), id="bwrap"))
+    return modes

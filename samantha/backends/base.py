@@ -90,7 +90,7 @@ class LoadOptions:
     n_ctx: int = 4000
     n_threads: int = 0  # 0 = every core
     n_batch: int = 512
-    repack: bool = False  # llama.cpp CPU weight repacking; crashes quantised models on some CPUs
+    repack: bool = True  # llama.cpp CPU weight repacking (faster); a file that crashes with it loads without it
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,10 @@ class GenerationRequest:
     # The chat turns behind `prompt`, for a server that applies its own template (a remote chat API);
     # empty when a prompt format is forced, so the rendered `prompt` is what must be sent.
     messages: tuple[Message, ...] = ()
+    # Character spans of `prompt` that are content (items, answers, files): tokenized as plain text, so
+    # they never become control tokens. Empty: the whole prompt is markup (a hand-made prompt).
+    plain_spans: tuple[tuple[int, int], ...] = ()
+    format_stops: tuple[str, ...] = ()  # where the prompt format's next turn starts: the answer ends there
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any, Callable, Iterator, Union
 
 from samantha.backends.base import (
     BackendError,
@@ -29,6 +29,7 @@ from samantha.backends.base import (
 )
 from samantha.backends.kv_states import SavedState, StateStore
 from samantha.backends.llama_worker import STOP_ERROR, worker_main
+from samantha.backends.repack_memory import RepackMemory
 from samantha.formats import TemplateInfo
 from samantha.learning import TokenChoice
 
@@ -36,6 +37,9 @@ POLL_SECONDS = 0.05
 # After asking the worker to stop, how long to wait before ending it outright.
 STOP_GRACE_SECONDS = 0.6
 START_TIMEOUT_SECONDS = 120.0
+
+REPACK_NOTICE = ("llama.cpp crashed with weight repacking on, so {name} was loaded again with it off "
+                 "(a little slower); Samantha remembers this for this file")
 
 _SIGNAL_NAMES = {-11: "segmentation fault", -6: "abort", -9: "killed", -4: "illegal instruction", -7: "bus error"}
 
@@ -83,10 +87,23 @@ def _load_failure(path: Path, reason: str, n_ctx: int) -> str:
 class LlamaProcessBackend:
     """Runs GGUF files with llama-cpp-python in a worker process (see llama_worker)."""
 
-    def __init__(self, states: StateStore | None = None) -> None:
-        """`states` keeps what each model had read while another one is loaded (None: a quarter of free memory)."""
+    def __init__(
+        self,
+        states: StateStore | None = None,
+        repack_memory: RepackMemory | None = None,
+        worker: Callable[[Connection, Any], None] = worker_main,
+    ) -> None:
+        """`states` keeps what each model had read while another one is loaded (None: a quarter of free
+        memory); `repack_memory` lists the files that crashed with weight repacking (None: the data folder's);
+        `worker` is the worker process's entry point (tests give one that crashes on purpose)."""
         self._context = multiprocessing.get_context("spawn")
         self._states = states if states is not None else StateStore()
+        self._repack_memory = repack_memory if repack_memory is not None else RepackMemory()
+        self._worker = worker
+        # Repacking is proven for the loaded file once an answer has been read with it.
+        self._repack_unproven = False
+        self._notices: list[str] = []
+        self._effective = LoadOptions()  # what the loaded model was loaded with (repacking may be off)
         self._process: Any = None
         self._conn: Connection | None = None
         self._stop_flag: Any = None
@@ -97,7 +114,7 @@ class LlamaProcessBackend:
     def _start_worker(self) -> None:
         parent_end, child_end = self._context.Pipe()
         self._stop_flag = self._context.RawValue(ctypes.c_int, 0)
-        process = self._context.Process(target=worker_main, args=(child_end, self._stop_flag), daemon=True)
+        process = self._context.Process(target=self._worker, args=(child_end, self._stop_flag), daemon=True)
         process.start()
         child_end.close()
         self._process, self._conn = process, parent_end
@@ -170,30 +187,49 @@ class LlamaProcessBackend:
         self._end_worker()
         if control.answer_should_stop():
             raise Cancelled("stopped before loading")
-        self._start_worker()
-        assert self._conn is not None
-        self._stop_flag.value = 0
-        self._conn.send(("load", str(path), asdict(options)))
-        reply = self._receive(control, "loading", ref)
-        if reply[0] == "error":
-            self._end_worker()
-            if reply[1] == STOP_ERROR:
-                raise Cancelled("stopped while loading")
-            raise LoadFailed(_load_failure(path, reply[2] or reply[1], options.n_ctx))
-        data = reply[1]
+        load_options = replace(options, repack=False) if options.repack and self._repack_memory.avoids(path) else options
+        try:
+            data = self._start_and_load(path, load_options, control)
+        except ModelCrashed:
+            if not load_options.repack:
+                raise
+            load_options = self._without_repack(path, load_options)
+            data = self._start_and_load(path, load_options, control)
+        self._repack_unproven, self._effective = load_options.repack, load_options
         info = ModelInfo(
             ref=ref,
             name=path.name,
             n_ctx=data["n_ctx"],
             n_ctx_train=data["n_ctx_train"],
             n_vocab=data["n_vocab"],
-            template=TemplateInfo(data["chat_template"], data["bos_token"], data["eos_token"]),
+            template=TemplateInfo(data["chat_template"], data["bos_token"], data["eos_token"],
+                                  data.get("architecture", ""), bool(data.get("chatml_tokens"))),
             load_seconds=data["load_seconds"],
             n_threads=int(data.get("n_threads", 0)),
         )
         self._loaded, self._info = key, info
         self._restore_state(key)
         return info
+
+    def _start_and_load(self, path: Path, options: LoadOptions, control: Control) -> dict[str, Any]:
+        """A new worker with `path` loaded; what it says of the model."""
+        self._start_worker()
+        assert self._conn is not None
+        self._stop_flag.value = 0
+        self._conn.send(("load", str(path), asdict(options)))
+        reply = self._receive(control, "loading", str(path))
+        if reply[0] == "error":
+            self._end_worker()
+            if reply[1] == STOP_ERROR:
+                raise Cancelled("stopped while loading")
+            raise LoadFailed(_load_failure(path, reply[2] or reply[1], options.n_ctx))
+        return dict(reply[1])
+
+    def _without_repack(self, path: Path, options: LoadOptions) -> LoadOptions:
+        """After a crash with repacking on: remember the file, say so once, and load it with repacking off."""
+        self._repack_memory.remember(path)
+        self._notices.append(REPACK_NOTICE.format(name=path.name))
+        return replace(options, repack=False)
 
     def _keep_state(self) -> None:
         """Before the loaded model's worker ends, save what its context holds for when the chain comes back."""
@@ -216,6 +252,17 @@ class LlamaProcessBackend:
         self._conn.send(("restore_state", list(saved.tokens), saved.data))
         self._receive(None, "restoring the context of", key[0])
 
+    def tokenize(self, text: str, plain_spans: tuple[tuple[int, int], ...] = ()) -> list[int]:
+        """The token ids the loaded model reads for `text`, with `plain_spans` as plain text (as in generate)."""
+        if self._conn is None or self._loaded is None:
+            raise BackendError("no model is loaded")
+        self._stop_flag.value = 0
+        self._conn.send(("tokens", text, [list(span) for span in plain_spans]))
+        reply = self._receive(None, "tokenizing for", self._loaded[0])
+        if reply[0] == "error":
+            raise BackendError(reply[2])
+        return [int(token) for token in reply[1]]
+
     def count_tokens(self, text: str) -> int:
         if self._conn is None or self._loaded is None:
             raise BackendError("no model is loaded")
@@ -227,6 +274,33 @@ class LlamaProcessBackend:
         return int(reply[1])
 
     def generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
+        """The answer; a crash in the first answer with repacking on reloads without it and answers again."""
+        key, info, options = self._loaded, self._info, self._effective
+        first_with_repack, self._repack_unproven = self._repack_unproven, False
+        pieces = 0
+        try:
+            for out in self._generate(request, control):
+                pieces += isinstance(out, Piece)
+                yield self._with_notices(out)
+            return
+        except ModelCrashed:
+            if not first_with_repack or pieces or key is None:
+                raise
+        path = Path(key[0])
+        self._effective = self._without_repack(path, options)
+        self._start_and_load(path, self._effective, control)
+        self._loaded, self._info = key, info
+        for out in self._generate(request, control):
+            yield self._with_notices(out)
+
+    def _with_notices(self, out: Union[Piece, Generated]) -> Union[Piece, Generated]:
+        """The end of an answer carries what the backend has to tell the user (once)."""
+        if isinstance(out, Generated) and self._notices:
+            out = replace(out, notices=out.notices + tuple(self._notices))
+            self._notices.clear()
+        return out
+
+    def _generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
         if self._conn is None or self._loaded is None:
             raise BackendError("no model is loaded")
         path = self._loaded[0]
@@ -238,6 +312,8 @@ class LlamaProcessBackend:
             "reset": request.reset,
             "candidates": request.candidates,
             "lockstep": request.lockstep,
+            "plain_spans": [list(span) for span in request.plain_spans],
+            "format_stops": list(request.format_stops),
         }
         self._stop_flag.value = 0
         self._conn.send(("generate", payload))

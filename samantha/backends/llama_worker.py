@@ -7,9 +7,9 @@ checks while loading (progress callback) and while reading a prompt (abort
 callback, armed only then), so Stop works in every phase.
 
 Messages to the worker: ("load", path, options), ("generate", request),
-("count", text), ("save_state",), ("restore_state", tokens, data), ("quit",).
+("count", text), ("tokens", text, plain_spans), ("save_state",), ("restore_state", tokens, data), ("quit",).
 ("next",) paces learning mode one token at a time.
-Replies: ("loaded", info), ("piece", text, id[, choice]), ("done", stats), ("count", n),
+Replies: ("loaded", info), ("piece", text, id[, choice]), ("done", stats), ("count", n), ("tokens", ids),
 ("state", (tokens, data) or None), ("restored", n), ("error", kind, message).
 """
 
@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from samantha.backends.llama_compat import LlamaCompat
 from samantha.backends.threads import resolved_threads
 from samantha.sampling import TailFreeProcessor
 
@@ -81,6 +82,11 @@ def _insert_step(llama_cpp: Any, sampler: Any, at: int, step: Callable[[Any], No
         llama_cpp.llama_sampler_chain_add(chain, later)
 
 
+# llama.cpp's samplers that can cut or lower the most probable token, by the setting the user knows them by.
+STAGE_SETTINGS = {"penalties": "a penalty", "grammar": "the grammar", "top-k": "top_k", "typical": "typical_p",
+                  "top-p": "top_p", "min-p": "min_p"}
+
+
 @dataclass(frozen=True)
 class ChainExtras:
     """Samantha's steps inside llama.cpp's sampler chain.
@@ -93,8 +99,18 @@ class ChainExtras:
     leading: int
     tail_free: TailFreeProcessor | None = None
     observe: Callable[[Any, Any], None] | None = None
+    # Learning mode: called after each sampler that can cut or lower tokens, with the setting's name.
+    stage: Callable[[str, Any, Any], None] | None = None
 
     def install(self, llama_cpp: Any, sampler: Any) -> None:
+        chain = sampler.sampler
+        count = llama_cpp.llama_sampler_chain_n(chain)
+        python_steps = {index for index, _ in sampler.custom_samplers}  # they have no name (NULL: asking crashes)
+        names = ["" if i in python_steps else llama_cpp.llama_sampler_name(llama_cpp.llama_sampler_chain_get(chain, i)).decode()
+                 for i in range(count)]
+        plan: list[tuple[int, Callable[[Any], None]]] = []  # (before which sampler, step), in chain order
+        if self.stage is not None:
+            plan += [(i + 1, self._watch(STAGE_SETTINGS[name])) for i, name in enumerate(names) if name in STAGE_SETTINGS]
         if self.tail_free is not None:
             tail_free = self.tail_free
 
@@ -104,7 +120,9 @@ class ChainExtras:
                     logits = data["logit"]
                     logits[:] = tail_free(np.empty(0, dtype=np.intc), np.array(logits))
 
-            _insert_step(llama_cpp, sampler, self.leading, cut_tail)
+            plan.append((self.leading, cut_tail))
+            if self.stage is not None:
+                plan.append((self.leading, self._watch("tfs_z")))
         if self.observe is not None:
             observe = self.observe
 
@@ -113,7 +131,22 @@ class ChainExtras:
                 if data is not None:
                     observe(data["id"], data["logit"])
 
-            _insert_step(llama_cpp, sampler, llama_cpp.llama_sampler_chain_n(sampler.sampler) - 1, read)
+            plan.append((count - 1, read))
+        # Each step goes in behind the ones before it (see _insert_step); equal places keep the plan's order.
+        for added, (position, step) in enumerate(sorted(plan, key=lambda entry: entry[0])):
+            _insert_step(llama_cpp, sampler, position + added, step)
+
+    def _watch(self, setting: str) -> Callable[[Any], None]:
+        stage = self.stage
+        assert stage is not None
+
+        def watch(token_data_array: Any) -> None:
+            data = _token_view(token_data_array)
+            if data is not None:
+                stage(setting, data["id"], data["logit"])
+
+        return watch
+
 
 
 @contextlib.contextmanager
@@ -146,7 +179,7 @@ def _chain_extended(llama_cpp: Any, llm: Any, extras: ChainExtras) -> Iterator[N
     lack it, tail-free sampling and the after-sampler view are left out rather than the answer failing.
     """
     build = getattr(llm, "_init_sampler", None)
-    if build is None or (extras.tail_free is None and extras.observe is None):
+    if build is None or (extras.tail_free is None and extras.observe is None and extras.stage is None):
         yield
         return
 
@@ -183,6 +216,8 @@ class Worker:
         import llama_cpp  # imported here so the parent never loads llama.cpp
 
         self.llama_cpp = llama_cpp
+        self.compat = LlamaCompat.inspect(llama_cpp)
+        self.notices: list[str] = []  # what the installed llama-cpp-python could not do, told with the next answer
         self.conn = conn
         self.stop_flag = stop_flag
         self.llm: Any = None
@@ -216,6 +251,8 @@ class Worker:
                     self.conn.send(("loaded", self.load(message[1], message[2])))
                 elif kind == "count":
                     self.conn.send(("count", len(self.tokenize(message[1]))))
+                elif kind == "tokens":
+                    self.conn.send(("tokens", self.tokenize(message[1], message[2])))
                 elif kind == "generate":
                     self.generate(message[1])
                 elif kind == "save_state":
@@ -231,7 +268,7 @@ class Worker:
         llama_cpp = self.llama_cpp
         self.llm = None
         started = time.perf_counter()
-        model_fields = {"use_extra_bufts": bool(options["repack"]), "progress_callback": self._progress}
+        model_fields, self.notices = self.compat.model_fields(bool(options["repack"]), self._progress)
         context_fields: dict[str, Any] = {}
         threads = resolved_threads(options["n_threads"])
         with _llama_params(llama_cpp, model_fields, context_fields):
@@ -249,8 +286,7 @@ class Worker:
                     raise _Stopped() from None
                 raise
         self.llm = llm
-        vocab = llama_cpp.llama_model_get_vocab(llm.model)
-        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
+        self.add_bos = self.compat.adds_bos(llm)
         metadata = llm.metadata
         arch = metadata.get("general.architecture", "")
         self.bos_text = self._token_text(llm.token_bos())
@@ -261,6 +297,8 @@ class Worker:
             "chat_template": metadata.get("tokenizer.chat_template"),
             "bos_token": self.bos_text,
             "eos_token": self._token_text(llm.token_eos()),
+            "architecture": arch,
+            "chatml_tokens": self._is_control_text("<|im_start|>"),
             "load_seconds": time.perf_counter() - started,
             "n_threads": threads,
         }
@@ -284,7 +322,7 @@ class Worker:
         with tempfile.TemporaryFile() as printed:
             os.dup2(printed.fileno(), 2)
             try:
-                probe = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+                probe = self.compat.grammar_sampler(vocab, grammar)
             finally:
                 os.dup2(saved_stderr, 2)
                 os.close(saved_stderr)
@@ -293,10 +331,11 @@ class Worker:
                 llama_cpp.llama_log_set(llama_log_callback, ctypes.c_void_p(0))
             printed.seek(0)
             said.append(printed.read().decode("utf-8", errors="replace"))
+        log = "".join(said)
         if probe:
             llama_cpp.llama_sampler_free(probe)
+        if not self.compat.grammar_failed(bool(probe), log):
             return None
-        log = "".join(said)
         reason = re.search(r"error parsing grammar: ([^\n]+)", log)
         lines = [line.strip() for line in log.splitlines() if line.strip()]
         return reason.group(1).strip() if reason else (lines[0] if lines else "")
@@ -311,9 +350,69 @@ class Worker:
             return ""
         return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
 
-    def tokenize(self, text: str) -> list[int]:
-        add_bos = self.add_bos and not (self.bos_text and text.startswith(self.bos_text))
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+    def _is_control(self, token: int) -> bool:
+        vocab = self.llama_cpp.llama_model_get_vocab(self.llm.model)
+        attr = int(self.llama_cpp.llama_vocab_get_attr(vocab, token))
+        return bool(attr & (self.llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | self.llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN))
+
+    def _is_control_text(self, text: str) -> bool:
+        """Whether `text` is exactly one control token of this vocabulary (e.g. <|im_start|>)."""
+        tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return len(tokens) == 1 and self._is_control(tokens[0])
+
+    def tokenize(self, text: str, plain_spans: Any = ()) -> list[int]:
+        """The prompt's tokens: the format's markers as control tokens, the contents (`plain_spans`) as text.
+
+        When no content holds a control token's text, llama.cpp tokenizes the whole prompt at once,
+        exactly as llama-cpp-python would; otherwise the markup and the contents are tokenized apart,
+        so a literal `<|im_start|>user` in an answer stays text and never opens a real turn.
+        """
+        spans = sorted((int(start), int(end)) for start, end in plain_spans)
+        add_bos = self.add_bos and not (self.bos_text and text.startswith(self.bos_text)
+                                        and (not spans or spans[0][0] >= len(self.bos_text)))
+        if not any(self._holds_control(text[start:end]) for start, end in spans):
+            return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True)
+        segments: list[tuple[str, bool]] = []  # (text, is markup)
+        position = 0
+        for start, end in spans:
+            if start > position:
+                segments.append((text[position:start], True))
+            segments.append((text[start:end], False))
+            position = max(position, end)
+        if position < len(text):
+            segments.append((text[position:], True))
+        controls = self._control_texts([part for part, markup in segments if markup])
+        pattern = re.compile("|".join(re.escape(c) for c in controls)) if controls else None
+        ids: list[int] = [self.llm.token_bos()] if add_bos else []
+        plain = ""
+        for part, markup in segments:
+            if not markup or pattern is None:
+                plain += part
+                continue
+            last = 0
+            for match in pattern.finditer(part):
+                plain += part[last:match.start()]
+                ids += self._plain_tokens(plain)
+                plain = ""
+                ids += self.llm.tokenize(match.group().encode("utf-8"), add_bos=False, special=True)
+                last = match.end()
+            plain += part[last:]
+        return ids + self._plain_tokens(plain)
+
+    def _plain_tokens(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False) if text else []
+
+    def _holds_control(self, text: str) -> bool:
+        return any(self._is_control(token) for token in self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _control_texts(self, markup: list[str]) -> list[str]:
+        """The control tokens the format's own markup is written with, longest first."""
+        found: set[str] = set()
+        for part in markup:
+            for token in self.llm.tokenize(part.encode("utf-8"), add_bos=False, special=True):
+                if self._is_control(token):
+                    found.add(self._token_text(token))
+        return sorted(found, key=len, reverse=True)
 
     def _piece_text(self, token: int) -> str:
         """A candidate's text; control tokens by name (`<|im_end|>`), so ending the answer shows as a candidate."""
@@ -352,11 +451,8 @@ class Worker:
         return len(tokens)
 
     def _clear_state(self) -> None:
-        llama_cpp = self.llama_cpp
         self.llm.reset()
-        memory = llama_cpp.llama_get_memory(self.llm.ctx)
-        if memory is not None:
-            llama_cpp.llama_memory_clear(memory, True)
+        self.compat.clear_memory(self.llm)
 
     def generate(self, request: dict[str, Any]) -> None:
         from samantha.learning import CandidateRecorder
@@ -366,7 +462,7 @@ class Worker:
         llama_cpp = self.llama_cpp
         llm = self.llm
         sampling = Sampling(**{**request["sampling"], "stop": tuple(request["sampling"]["stop"])})
-        tokens = self.tokenize(request["prompt"])
+        tokens = self.tokenize(request["prompt"], request.get("plain_spans", ()))
         n_ctx = self._usable_ctx()
         room = n_ctx - len(tokens)
         if room < 1:
@@ -378,26 +474,38 @@ class Worker:
         llm.set_seed(request["seed"])
         recorder = None
         chain: list[Any] = []
-        if request["candidates"]:
+        notices, self.notices = self.notices, []
+        compat = self.compat
+        if request["candidates"] and not compat.logits_hooks:
+            notices.append(compat.unavailable("learning mode's token candidates", "logits processors in its sampler chain"))
+        elif request["candidates"]:
             # First in the sampler chain, so it sees the raw logits of each step.
             recorder = CandidateRecorder(request["candidates"], self._piece_text, greedy=sampling.temperature == 0)
             chain.append(recorder)
         processors = llama_cpp.LogitsProcessorList(chain) if chain else None
+        tail_free = TailFreeProcessor(sampling.tfs_z, sampling.top_k) if tfs_is_active(sampling) else None
+        if not compat.chain_steps:
+            needs = "Llama._init_sampler sampler chain to add steps to"
+            if tail_free is not None:
+                notices.append(compat.unavailable(f"tail-free sampling (tfs_z {sampling.tfs_z:g})", needs))
+            if recorder is not None:
+                notices.append(compat.unavailable("learning mode's probabilities after the samplers", needs))
         extras = ChainExtras(
             # llama-cpp-python's chain: [our logits processors], penalties, [grammar], top-k, …, the pick
             leading=(1 if processors else 0) + 1 + (1 if request["grammar"] else 0),
-            tail_free=TailFreeProcessor(sampling.tfs_z, sampling.top_k) if tfs_is_active(sampling) else None,
-            observe=recorder.observe_final if recorder is not None else None,
+            tail_free=tail_free if compat.chain_steps else None,
+            observe=recorder.observe_final if recorder is not None and compat.chain_steps else None,
+            stage=recorder.observe_stage if recorder is not None and compat.chain_steps else None,
         )
         lockstep = bool(request.get("lockstep")) and recorder is not None
-        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        vocab = compat.vocab(llm)
         if request["grammar"]:
             problem = self._grammar_problem(vocab, request["grammar"])
             if problem is not None:
                 self.conn.send(("error", "BadGrammar", problem))
                 return
         grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
-        stops = sampling.stop
+        stops = tuple(dict.fromkeys((*sampling.stop, *request.get("format_stops", ()))))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
         text = ""
@@ -432,7 +540,7 @@ class Worker:
                 if self.stop_flag.value:
                     finish = "cancelled"
                     break
-                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                if compat.is_end_of_generation(vocab, token):
                     finish = "eos"
                     break
                 count += 1
@@ -486,6 +594,7 @@ class Worker:
                     "generation_seconds": ended - read_at,
                     "finish_reason": finish,
                     "extra": {"evaluated_prompt_tokens": evaluated},
+                    "notices": tuple(notices),
                 },
             )
         )

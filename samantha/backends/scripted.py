@@ -30,7 +30,7 @@ class ScriptedBackend:
     answers: list[str] = field(default_factory=list)
     respond: Callable[[str, str], str] | None = None
     broken: set[str] = field(default_factory=set)  # model refs that fail to load
-    template: TemplateInfo = field(default_factory=TemplateInfo)
+    template: TemplateInfo = field(default_factory=lambda: TemplateInfo(chatml_tokens=True))  # a ChatML model
     n_ctx_train: int = 4096
     prompts: list[tuple[str, str]] = field(default_factory=list)  # (model, prompt) as sent
     requests: list[GenerationRequest] = field(default_factory=list)

@@ -193,12 +193,31 @@ def fts_query(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
 
 
+def create_private(path: Path) -> None:
+    """Make the database's folder (0700 when new) and file (0600) readable by this user only.
+
+    Transcripts are private: other accounts on the computer must not read them. SQLite
+    gives its -wal and -shm files the database file's permissions, so those follow.
+    An existing database made world-readable by an older version is tightened too.
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    if os.name == "nt":
+        return  # the user's profile folder is private already
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # sqlite3.connect then says what is wrong with the path
+
+
 class HistoryDB:
     """The database of stored sessions; thread-safe, one connection."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path if path is not None else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(self.path)
         self._lock = threading.RLock()
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
@@ -212,6 +231,8 @@ class HistoryDB:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # Deleted text is overwritten with zeros, so a deleted session cannot be read back from the file.
+            conn.execute("PRAGMA secure_delete = ON")
             migrate(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -323,9 +344,19 @@ class HistoryDB:
                          (now_iso(), reason, session_id))
 
     def delete_session(self, session_id: int) -> bool:
-        """Remove a session with its items, answers and events; False when there was none."""
+        """Remove a session with its items, answers and events; False when there was none.
+
+        The text is gone from the file afterwards, not only from the lists: secure_delete zeroes
+        the freed space, the search index is merged so it drops the session's words, and the
+        write-ahead log (which still holds the old pages) is written back and emptied.
+        """
         with self._transaction() as conn:
             cursor = conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            if cursor.rowcount > 0 and self.full_text:
+                conn.execute("INSERT INTO answers_fts (answers_fts) VALUES ('optimize')")
+        if cursor.rowcount > 0:
+            with self._lock:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return cursor.rowcount > 0
 
     # -- reading -------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import IO, Literal, Protocol
 from samantha.runner.environment import RunnerEnvironment
 from samantha.runner.errors import NoCodeError, RunnerError
 from samantha.runner.extract import extract_python
-from samantha.runner.processes import ProcessInfo, ProcessManager, ProcessTree, free_port, start_process
+from samantha.runner.processes import ProcessInfo, ProcessManager, ProcessTree, free_port
 
 STARTUP_FILE = Path(__file__).with_name("startup.py")
 CODE_FILE_NAME = "samantha_code.py"
@@ -237,7 +237,7 @@ class CodeRunner:
         images_before = _image_times(self.workdir)
         command = [str(self.environment.python), "-u", str(STARTUP_FILE), str(code_path), str(figures)]
         started = time.monotonic()
-        tree = start_process(
+        tree = self.processes.start_process(
             command,
             cwd=self.workdir,
             env=self.environment.child_env(self.extra_env),
@@ -315,6 +315,7 @@ class CodeRunner:
         if ended_by == "exit":
             leftovers = len(tree.leftovers())
             tree.kill()  # also reaps the program
+            leftovers += tree.ended_by_reaper()
             if leftovers:
                 return [f"Ended {_plural(leftovers, 'process')} the program left running in the background."]
             return []

@@ -2,20 +2,24 @@
 
 Every process starts in its own process group / session, so a whole tree can
 be ended: psutil finds the descendants on every platform, and on POSIX the
-process group also catches children whose parent already died. A
-`ProcessManager` belongs to one session or app; nothing here is global.
+process group also catches children whose parent already died. On Linux a
+reaper (and, with bubblewrap, a PID namespace) also holds double-forked daemons,
+see `containment`. A `ProcessManager` belongs to one session or app; nothing
+here is global.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +28,7 @@ from typing import IO, Any
 
 import psutil
 
+from samantha.runner.containment import Containment, Lifeline
 from samantha.runner.errors import RunnerError, RunnerNotFound, UnknownProcess
 
 LOCAL_HOST = "127.0.0.1"
@@ -33,6 +38,8 @@ LOCAL_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost)(?::\d{1,5})?(?:/[^\
 ADDRESS_SCAN_BYTES = 256 * 1024
 # How long ending a tree waits for the processes to disappear.
 KILL_WAIT_SECONDS = 5.0
+# Ending a tree kills its descendants in rounds (an orphan comes back to a live reaper) before the leader.
+KILL_ROUNDS = 20
 
 
 def new_group_options() -> dict[str, Any]:
@@ -92,15 +99,32 @@ class ProcessTree:
     group id cannot be reused and signalling the group is always safe.
     """
 
-    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes], report_fd: int | None = None) -> None:
         self.popen = popen
         self._lock = threading.Lock()
         self._status: int | None = None
         self._known: dict[int, psutil.Process] = {}
+        # Where a reaper says how many leftovers it ended; closed when read, or with the tree.
+        self._report: list[int] = [report_fd] if report_fd is not None else []
+        weakref.finalize(self, _close_fds, self._report)
         try:
             self._known[popen.pid] = psutil.Process(popen.pid)
         except psutil.NoSuchProcess:
             pass
+
+    def ended_by_reaper(self) -> int:
+        """How many leftover processes the reaper ended when the program exited (0 without a reaper)."""
+        if not self._report or not self.exited():
+            return 0
+        fd = self._report.pop()
+        try:
+            os.set_blocking(fd, False)
+            text = os.read(fd, 64).decode("ascii", errors="replace").strip()
+        except OSError:
+            text = ""
+        finally:
+            os.close(fd)
+        return int(text) if text.isdigit() else 0
 
     @property
     def pid(self) -> int:
@@ -174,15 +198,31 @@ class ProcessTree:
             pass
 
     def kill(self, timeout: float = KILL_WAIT_SECONDS) -> int:
-        """End the whole tree at once; return how many processes were still running."""
+        """End the whole tree at once; return how many processes were still running.
+
+        The descendants go first, in rounds, while the leader lives: under a reaper an orphan
+        is adopted by it and found again, instead of escaping to init when the leader dies.
+        """
         victims = {process.pid: process for process in self._alive()}
+        deadline = time.monotonic() + timeout
+        for _ in range(KILL_ROUNDS):
+            left = self.leftovers()
+            if not left or time.monotonic() >= deadline:
+                break
+            for process in left:
+                victims.setdefault(process.pid, process)
+                try:
+                    process.kill()
+                except psutil.NoSuchProcess:
+                    pass
+            psutil.wait_procs(left, timeout=0.5)
         self._signal_group(kill=True)
         for process in victims.values():
             try:
                 process.kill()
             except psutil.NoSuchProcess:
                 pass
-        self._wait(victims.values(), timeout)
+        self._wait(victims.values(), max(0.1, deadline - time.monotonic()))
         return len(victims)
 
     def ask_to_end(self) -> list[psutil.Process]:
@@ -209,6 +249,14 @@ class ProcessTree:
         try:
             self.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            pass
+
+
+def _close_fds(fds: list[int]) -> None:
+    while fds:
+        try:
+            os.close(fds.pop())
+        except OSError:
             pass
 
 
@@ -240,23 +288,47 @@ def start_process(
     env: Mapping[str, str],
     stdout: int | IO[bytes] | None,
     stderr: int | IO[bytes] | None,
+    containment: Containment | None = None,
+    lifeline: Lifeline | None = None,
 ) -> ProcessTree:
-    """Start `command` in its own process group with stdin closed; raise RunnerNotFound if it cannot start."""
+    """Start `command` in its own process group with stdin closed; raise RunnerNotFound if it cannot start.
+
+    With a `containment` that has a reaper (Linux), the command runs under it, tied to `lifeline`.
+    """
+    if containment is not None and containment.reaper and lifeline is not None:
+        if not Path(str(command[0])).exists() and shutil.which(str(command[0])) is None:
+            raise RunnerNotFound(f"Could not start {command[0]}: it does not exist. Check the code runner "
+                                 "environment setting.")
+        report_read, report_write = os.pipe()
+        try:
+            popen = _popen(containment.wrap(command, lifeline=lifeline.read_fd, report=report_write), cwd, env,
+                           stdout, stderr, (lifeline.read_fd, report_write))
+        except BaseException:
+            os.close(report_read)
+            raise
+        finally:
+            os.close(report_write)
+        return ProcessTree(popen, report_read)
+    return ProcessTree(_popen(command, cwd, env, stdout, stderr, ()))
+
+
+def _popen(command: Sequence[str], cwd: Path, env: Mapping[str, str], stdout: int | IO[bytes] | None,
+           stderr: int | IO[bytes] | None, pass_fds: tuple[int, ...]) -> subprocess.Popen[bytes]:
     try:
-        popen = subprocess.Popen(
+        return subprocess.Popen(
             [str(part) for part in command],
             cwd=str(cwd),
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
+            pass_fds=pass_fds,
             **new_group_options(),
         )
     except OSError as error:
         raise RunnerNotFound(
             f"Could not start {command[0]}: {error}. Check the code runner environment setting."
         ) from error
-    return ProcessTree(popen)
 
 
 @dataclass(frozen=True)
@@ -300,11 +372,20 @@ class ProcessManager:
     `close_all()` is Close Python. Use it as a context manager to end everything on exit.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, containment: Containment | None = None) -> None:
         self._lock = threading.RLock()
         self._detached: dict[int, _Detached] = {}
         self._runs: set[RunHandle] = set()
         self._next_id = 1
+        self.containment = containment if containment is not None else Containment.detect()
+        # Ends every program this manager started once the manager (its tab, the app) is gone, even after kill -9.
+        self.lifeline = Lifeline()
+
+    def start_process(self, command: Sequence[str], *, cwd: Path, env: Mapping[str, str],
+                      stdout: int | IO[bytes] | None, stderr: int | IO[bytes] | None) -> ProcessTree:
+        """Start a process held by this manager's containment (see `start_process`)."""
+        return start_process(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr,
+                             containment=self.containment, lifeline=self.lifeline)
 
     def __enter__(self) -> ProcessManager:
         return self
@@ -341,7 +422,7 @@ class ProcessManager:
             log_path = cwd / ".samantha" / "logs" / f"{number:03d}-{safe}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "wb") as log:
-            tree = start_process(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+            tree = self.start_process(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         entry = _Detached(
             id=number,
             label=name,

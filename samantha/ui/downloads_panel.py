@@ -81,8 +81,9 @@ class DownloadsPlugin:
 
     title = "Downloads"
 
-    def __init__(self) -> None:
+    def __init__(self, hf_token: str | None = None) -> None:
         self.outputs: Sequence[gr.components.Component] = ()
+        self._hf_token = hf_token or None  # HF_TOKEN the app was started with; a token typed in the page wins
         self._progress: gr.HTML | None = None
 
     def render_live(self, ctx: PanelContext) -> None:
@@ -120,7 +121,7 @@ class DownloadsPlugin:
 
         def list_files(tab: TabSession, link: str) -> tuple[Any, str]:
             try:
-                found = list_repo_gguf(link, token=tab.part(PART_KEY, DownloadsTab).token or None)
+                found = list_repo_gguf(link, token=tab.part(PART_KEY, DownloadsTab).token or self._hf_token)
             except HubError as exc:
                 gr.Warning(str(exc))
                 return gr.CheckboxGroup(choices=[], value=[]), f"\u26a0\ufe0f {exc}"
@@ -139,7 +140,8 @@ class DownloadsPlugin:
 
         def first_run() -> Any:
             config = ctx.config.load()
-            suggested = first_run_links(config.resolved_models_dir(), config.include_subfolders)
+            suggested = first_run_links(config.resolved_models_dir(), config.include_subfolders,
+                                        starter=ctx.starter is not None)
             return suggested or gr.skip()
 
         gr.on(triggers=None, fn=first_run, inputs=None, outputs=[links], api_visibility="private",
@@ -157,7 +159,7 @@ class DownloadsPlugin:
     def run_parts(self, session: TabSession, values: Mapping[str, Any]) -> RunParts:
         text = str(values.get("models_dir") or "").strip()
         folder = Path(text).expanduser() if text else default_models_dir()
-        token = session.part(PART_KEY, DownloadsTab).token or None
+        token = session.part(PART_KEY, DownloadsTab).token or self._hf_token
         return RunParts(
             prepare=HubModels(folder, keep_files=bool(values.get("keep_downloads")), token=token),
             watcher=DownloadWatcher(folder, bool(values.get("include_subfolders"))),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from samantha.app_secrets import Secrets
 from samantha.ui.code_panel import CodePlugin
 from samantha.ui.context import UIPlugin
 from samantha.ui.downloads_panel import DownloadsPlugin
@@ -11,6 +12,11 @@ from samantha.ui.remote_panel import RemotePlugin
 from samantha.ui.voice_panel import VoicePlugin
 
 
-def standard_plugins() -> list[UIPlugin]:
-    """Fresh plugin objects for one page (each keeps the components it rendered)."""
-    return with_history([DownloadsPlugin(), VoicePlugin(), CodePlugin(), RemotePlugin(), LearningPlugin()])
+def standard_plugins(secrets: Secrets | None = None) -> list[UIPlugin]:
+    """Fresh plugin objects for one page (each keeps the components it rendered).
+
+    `secrets` (what the app was started with) give downloads their token and remote servers their keys.
+    """
+    secrets = secrets if secrets is not None else Secrets()
+    return with_history([DownloadsPlugin(hf_token=secrets.hf_token), VoicePlugin(), CodePlugin(),
+                         RemotePlugin(environ=secrets.environ()), LearningPlugin()])

@@ -138,6 +138,9 @@ def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
     links = active_links(str(values.get("links") or ""))
     if links:
         return link_members(links), hub_links(links)
+    starter = str(values.get("starter_model") or "")
+    if starter:  # the bundled starter model: a new user can press Start before downloading anything
+        return (starter,), ""
     try:
         listing = list_models(folder, bool(values.get("include_subfolders")))
     except ModelFolderError as exc:

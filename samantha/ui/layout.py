@@ -29,6 +29,19 @@ def _close_session(value: Any) -> None:
         value.close()
 
 
+def _tab_closed(demo: gr.Blocks, session: gr.State, request: gr.Request) -> None:
+    """Gradio calls this when a tab's page goes away (closed, reloaded): end the programs it started."""
+    holder = getattr(demo, "state_holder", None)  # Gradio's store of every tab's state
+    session_hash = getattr(request, "session_hash", None)
+    if holder is None or session_hash is None or session_hash not in holder:
+        return
+    state = holder[session_hash]
+    if session._id in state:  # without creating a TabSession for a tab that never used one
+        tab = state[session._id]
+        if isinstance(tab, TabSession):
+            tab.close_programs()
+
+
 def build_blocks(
     host: ModelHost,
     config: ConfigStore,
@@ -36,12 +49,14 @@ def build_blocks(
     prompts_dir: Path,
     files_dir: Path,
     plugins: Sequence[UIPlugin] = (),
+    starter: Path | None = None,
 ) -> gr.Blocks:
     """Build the whole page around one shared model host; every tab gets its own TabSession."""
     # No analytics: nothing about what the user does leaves the machine.
     with gr.Blocks(title=assets.APP_TITLE, fill_width=True, analytics_enabled=False) as demo:
         session = gr.State(TabSession, delete_callback=_close_session)
-        ctx = PanelContext(host=host, config=config, prompts_dir=prompts_dir, files_dir=files_dir, session=session)
+        ctx = PanelContext(host=host, config=config, prompts_dir=prompts_dir, files_dir=files_dir, session=session,
+                           starter=starter)
         with gr.Row(equal_height=False):
             gr.Markdown(f"# {assets.APP_TITLE}\nChain open GGUF models on your CPU", elem_classes=["samantha-title"])
             sounds = gr.Checkbox(label="Click sounds", value=True, elem_id=assets.SOUNDS_CHECKBOX_ID,
@@ -73,11 +88,16 @@ def build_blocks(
 
         wire_output_panel(ctx, out, fields, plugins=plugins)
 
+        def on_tab_closed(request: gr.Request) -> None:
+            _tab_closed(demo, session, request)
+
+        demo.unload(on_tab_closed)
+
         # -- page load: remembered settings and the current folder ---------
         def on_load() -> tuple[Any, ...]:
             config = ctx.config.load()
             folder = str(config.resolved_models_dir())
-            models, note = folder_note(folder, config.include_subfolders)
+            models, note = folder_note(folder, config.include_subfolders, ctx.starter)
             return (folder, config.include_subfolders, gr.Dropdown(choices=models, value=None), note,
                     config.click_sounds)
 

@@ -11,6 +11,7 @@ import gradio as gr
 
 from samantha.config import default_models_dir
 from samantha.gguf_info import GGUFError, VocabularyRangeError, read_model_card
+from samantha.starter import STARTER_LABEL, STARTER_NOTE
 from samantha.ui.assets import ENTER_OWN_CLASS
 from samantha.ui.context import PanelContext
 from samantha.ui.folders import (
@@ -27,20 +28,29 @@ MAX_VOCABULARY_ROWS = 5000
 DEFAULT_VOCABULARY_ROWS = 200
 
 
-def folder_note(folder: str, include_subfolders: bool) -> tuple[list[str], str]:
-    """The models in `folder` and a one-line note for the page (count, or what is wrong)."""
+def folder_note(folder: str, include_subfolders: bool,
+                starter: Path | None = None) -> tuple[list[str | tuple[str, str]], str]:
+    """The models in `folder` (then the bundled starter model) and a note for the page (count, or what is wrong)."""
+    choices: list[str | tuple[str, str]] = []
     try:
         listing = list_models(folder, include_subfolders)
     except ModelFolderError as exc:
-        return [], f"\u26a0\ufe0f {exc}"
-    if not listing.models:
-        hint = "" if include_subfolders else ", or tick 'Include subfolders'"
-        return [], (
-            f"\u26a0\ufe0f No .gguf files in `{listing.folder}`: choose another folder (Browse){hint}, "
-            "or download a model into it."
-        )
-    more = " (list cut short: the folder tree is very large)" if listing.truncated else ""
-    return listing.models, f"{len(listing.models)} model file(s) in `{listing.folder}`{more}"
+        note = f"\u26a0\ufe0f {exc}"
+    else:
+        choices += listing.models
+        if not listing.models:
+            hint = "" if include_subfolders else ", or tick 'Include subfolders'"
+            note = (
+                f"\u26a0\ufe0f No .gguf files in `{listing.folder}`: choose another folder (Browse){hint}, "
+                "or download a model into it."
+            )
+        else:
+            more = " (list cut short: the folder tree is very large)" if listing.truncated else ""
+            note = f"{len(listing.models)} model file(s) in `{listing.folder}`{more}"
+    if starter is None:
+        return choices, note
+    choices.append((STARTER_LABEL, str(starter)))
+    return choices, f"{note}\n\n{STARTER_NOTE} Start with no model chosen runs it."
 
 
 def model_path(picked: str | None, chain_list: str, folder: str) -> Path:
@@ -102,6 +112,8 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
         label="Chain models (one per line, in order; repeats allowed)", lines=2, max_lines=8,
         elem_id="model-list", placeholder="press Add to append the picked model",
     ))
+    # Not shown: what Start runs when no model is chosen (empty when the starter model is not installed).
+    controls.add("starter_model", gr.State(str(ctx.starter) if ctx.starter else ""))
     links = controls.add("links", gr.Textbox(
         label="Download links (Hugging Face .gguf links, one per line; --- skips a line)",
         lines=1, max_lines=6, elem_id="links",
@@ -110,7 +122,7 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
 
     def apply_folder(folder: str, subfolders: bool) -> tuple[Any, str, str]:
         folder = (folder or "").strip() or str(default_models_dir())
-        models, text = folder_note(folder, subfolders)
+        models, text = folder_note(folder, subfolders, ctx.starter)
         try:
             folder = str(Path(folder).expanduser().resolve())
             if Path(folder).is_dir():

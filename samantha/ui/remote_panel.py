@@ -22,9 +22,11 @@ from samantha.ui.session import TabSession
 URL_HINT = "e.g. http://127.0.0.1:8080/v1 (llama-server) or http://127.0.0.1:8000/v1 (vLLM)"
 
 
-def list_server_models(url: str, api_key: str) -> tuple[list[str], str]:
-    """The server's model names and a one-line note for the page (or what is wrong)."""
-    backend = OpenAIRemoteBackend(api_key or None)
+def list_server_models(url: str, api_key: str, environ: Mapping[str, str] | None = None) -> tuple[list[str], str]:
+    """The server's model names and a one-line note for the page (or what is wrong).
+
+    Without a key typed in the page, the key comes from `environ` (SAMANTHA_API_KEY / OPENAI_API_KEY)."""
+    backend = OpenAIRemoteBackend(api_key or None, environ=environ)
     try:
         base = server_url(url)
         listing = backend.list_models(base, backend.api_key(base))
@@ -51,6 +53,9 @@ class RemotePlugin:
 
     title = "Remote servers"
 
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = environ  # where keys are looked up by name; None: os.environ
+
     def render(self, ctx: PanelContext) -> None:
         gr.Markdown(
             "Chain models served by **llama.cpp's `llama-server`**, **vLLM**, Ollama or LM Studio with your local "
@@ -72,7 +77,7 @@ class RemotePlugin:
         note = gr.Markdown(elem_id="remote-note")
 
         def on_list(address: str, api_key: str) -> tuple[Any, str]:
-            names, text = list_server_models(address, api_key)
+            names, text = list_server_models(address, api_key, self._environ)
             return gr.Dropdown(choices=names, value=names[0] if len(names) == 1 else None), text
 
         listing.click(on_list, [url, key], [model, note], api_name="remote_models")

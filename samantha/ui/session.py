@@ -106,6 +106,20 @@ class TabSession:
             if callable(closer):
                 closer()
 
+    def close_programs(self) -> None:
+        """The browser tab closed or reloaded: end the programs its features started (servers, notebooks).
+
+        Gradio keeps a closed tab's state for an hour in case it comes back; programs listening on
+        ports should not run on for that long, unseen. Parts that start programs say so with a
+        `close_programs` method.
+        """
+        with self._lock:
+            parts = list(self._parts.values())
+        for part in parts:
+            closer = getattr(part, "close_programs", None)
+            if callable(closer):
+                closer()
+
     def part(self, key: str, factory: Callable[[], T]) -> T:
         """A feature's own object for this tab (made by `factory` on first use), closed with the tab."""
         with self._lock:

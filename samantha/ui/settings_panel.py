@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from samantha.sampling import PRESETS
 from samantha.settings import Sampling
 from samantha.ui import assets
 from samantha.ui.context import PanelContext
@@ -11,6 +12,7 @@ from samantha.ui.context import PanelContext
 FORMAT_CHOICES = [
     ("The model's own chat template", "auto"),
     ("ChatML", "chatml"),
+    ("Gemma turns (<start_of_turn>user \u2026 <end_of_turn>)", "gemma"),
     ("Samantha-1 sections (situation / information / thought)", "samantha"),
     ("USER: / ASSISTANT: (Vicuna, Capybara)", "user-assistant"),
     ("Raw completion (text as is)", "raw"),
@@ -71,6 +73,15 @@ def render_sampling(ctx: PanelContext) -> None:
     controls = ctx.controls
     defaults = Sampling()
     with gr.Row():
+        presets = {name: gr.Button(name.capitalize(), size="sm", elem_id=f"preset-{name}", min_width=120)
+                   for name in PRESETS}
+        gr.Markdown(
+            "**Deterministic**: the same answer every time (the defaults). **Stochastic**: the manual's maximum "
+            "stochastic values (temperature 2, tfs_z 1, top_p 1, min_p 0, typical_p 1, top_k 40), where every "
+            "setting can act; then move one setting toward its deterministic value to see what it does.",
+            elem_id="preset-help",
+        )
+    with gr.Row():
         controls.add("n_ctx", gr.Number(label="n_ctx (context window)", value=defaults.n_ctx, precision=0,
                                         info="tokens the model sees at once; 0 = the model's own; a change reloads",
                                         elem_id="n-ctx"))
@@ -85,6 +96,11 @@ def render_sampling(ctx: PanelContext) -> None:
             for key, label, low, high, step, info in row:
                 controls.add(key, gr.Slider(low, high, value=getattr(defaults, key), step=step, label=label,
                                             info=info, elem_id=f"slider-{key.replace('_', '-')}", min_width=220))
+    keys = list(PRESETS["deterministic"])
+    for name, button in presets.items():
+        values = PRESETS[name]
+        button.click(lambda values=values: tuple(values[key] for key in keys), None, [controls[key] for key in keys],
+                     api_visibility="private", queue=False)
     controls.add("stop", gr.Textbox(label="stop", value="", elem_id="stop-list",
                                     placeholder='["$$$", ".", ".\\n"]',
                                     info="a list of strings that end an answer (JSON or Python list; never run)"))
@@ -96,8 +112,8 @@ def render_advanced(ctx: PanelContext) -> None:
         controls.add("threads", gr.Number(label="CPU threads", value=0, precision=0,
                                           info="0 = every core", elem_id="threads"))
         controls.add("repack", gr.Checkbox(
-            label="Weight repacking", value=False, elem_id="repack",
-            info="faster on some CPUs; crashes quantised models on others (off is safe)",
+            label="Weight repacking", value=True, elem_id="repack",
+            info="faster; a file that crashes llama.cpp with it is loaded again without it, and remembered",
         ))
     controls.add("grammar", gr.Code(
         label="GBNF grammar (every answer must follow it; empty = off)", language=None, lines=4,

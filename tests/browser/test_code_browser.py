@@ -80,3 +80,26 @@ def test_an_answer_with_a_code_block_runs_automatically_and_lands_in_the_editor(
     wait_until(lambda: editor_text(page) == "print(6 * 7)", "the answer's code in the editor")
     assert field(page, "code-printed").input_value() == "42"
     assert "Ran in" in page.locator("#code-run-status").inner_text()
+
+
+def test_a_detached_program_ends_when_its_tab_closes(feature_tab: Any) -> None:
+    import uuid
+
+    from runner_env import processes_tagged
+
+    tag = f"samantha-test-detached-{uuid.uuid4().hex}"
+    page = feature_tab()
+    code_tab(page)
+    page.locator("#code-editor .cm-content").fill(
+        f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {tag!r}])\n"
+        "time.sleep(600)\n")
+    page.click("#start-detached")
+    wait_until(lambda: bool(processes_tagged(tag)), "the detached program's child to start")
+    other = feature_tab()  # another tab's programs are its own: closing this one leaves the app serving it
+    page.context.close()  # the user closes the tab
+    try:
+        wait_until(lambda: not processes_tagged(tag), "the program to end with its tab")
+    finally:
+        for process in processes_tagged(tag):
+            process.kill()
+    code_tab(other)

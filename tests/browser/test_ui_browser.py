@@ -334,3 +334,48 @@ def test_model_card_vocabulary_and_help(open_tab) -> None:  # type: ignore[no-un
                "the vocabulary slice")
     open_tab_panel(page, "tab-help")
     wait_until(lambda: "[model list] -> respond" in page.locator("#help-text").inner_text(), "the help text")
+
+
+def test_answers_as_html_show_images_as_links_and_fetch_nothing(open_tab) -> None:  # type: ignore[no-untyped-def]
+    import http.server
+    import threading
+
+    asked: list[str] = []
+
+    class StandIn(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/gif")
+            self.end_headers()
+            self.wfile.write(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    pixel = f"http://127.0.0.1:{server.server_address[1]}/pixel.gif"
+    try:
+        page = open_tab()
+        field(page, "model-list").fill("tiny-chatml.gguf")
+        field(page, "user-prompt").fill("draw")
+        set_grammar(page, grammar_for_text(f"![chart]({pixel})"))
+        page.click("#start-button")
+        wait_until(lambda: "Done" in status(page), "the chain to finish")
+        with page.context.expect_page() as popup:
+            page.click("#open-last")
+        opened = popup.value
+        opened.wait_for_load_state("load")  # images would have been fetched by now
+        assert asked == [], f"the opened page fetched {asked}"
+        link = opened.locator("a.image-link")
+        assert link.inner_text() == f"[image: chart] {pixel}" and link.get_attribute("href") == pixel
+        assert opened.locator("img").count() == 0
+        view = page.locator("#answer-view")
+        wait_until(lambda: view.locator("a.image-link").count() == 1, "the answer rendered in the page")
+        assert view.locator("img").count() == 0
+        page.wait_for_load_state("load")
+        assert asked == [], f"the answer shown in the page fetched {asked}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,42 @@ def test_a_damaged_database_is_named_with_what_to_do(tmp_path: Path) -> None:
         HistoryDB(path)
     message = str(caught.value)
     assert str(path) in message and "Move it aside" in message
+
+
+def _raw_bytes(database: Path) -> bytes:
+    """Everything on disk for the database: the file and its write-ahead log, as another program would read it."""
+    return b"".join(path.read_bytes() for path in (database, Path(f"{database}-wal")) if path.exists())
+
+
+def test_a_deleted_session_leaves_no_text_in_the_database_file(tmp_path: Path, llama_backend,  # type: ignore[no-untyped-def]
+                                                                tiny_model: Path) -> None:
+    database = tmp_path / "h.sqlite3"
+    secret, kept = "Zanzibarquartz confidential.", "Harmless kept words."
+    with HistoryDB(database) as db:
+        settings = ChainSettings(models=(str(tiny_model),), prompt="Quokkaprompt private question", seed=1,
+                                 sampling=Sampling(n_ctx=256, max_tokens=40))
+        doomed, _ = record_run(db, llama_backend, settings, grammar_for_text(secret))
+        survivor, _ = record_run(db, llama_backend, replace(settings, prompt="ordinary question"),
+                                 grammar_for_text(kept))
+        assert b"Zanzibarquartz" in _raw_bytes(database)
+        assert db.delete_session(doomed)
+        raw = _raw_bytes(database)
+        assert b"Zanzibarquartz" not in raw and b"Quokkaprompt" not in raw
+        assert b"Harmless kept words" in raw  # the reading sees text that is still stored
+        assert db.list_sessions(search="Zanzibarquartz") == []
+        assert [a.answer for a in db.session(survivor).answers] == [kept]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_the_data_folder_and_database_are_private_to_the_user(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "samantha"
+    with HistoryDB(folder / "history.sqlite3") as db:
+        db.start_session(source="cli", settings={}, run_info={}, seed=None, steps=0, items=())
+        assert folder.stat().st_mode & 0o777 == 0o700
+        for path in folder.iterdir():  # the database, its write-ahead log and shared-memory file
+            assert path.stat().st_mode & 0o777 == 0o600, path
+    old = tmp_path / "old.sqlite3"
+    sqlite3.connect(old).close()
+    old.chmod(0o644)  # made by an older version, readable by everyone
+    HistoryDB(old).close()
+    assert old.stat().st_mode & 0o777 == 0o600

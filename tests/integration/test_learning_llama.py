@@ -167,12 +167,19 @@ def _wait_for(condition, timeout: float = 20.0) -> None:
 
 
 def test_a_delay_step_is_released_by_stop(tiny_model: Path) -> None:
-    control = Control()
-    threading.Timer(0.5, control.stop_all).start()
-    started = time.monotonic()
-    events, record, choices = learn(tiny_model, Sampling(n_ctx=256, max_tokens=20), pacer=DelayPacer(10.0),
-                                    control=control)
-    assert time.monotonic() - started < 5
+    waited: list[float] = []
+
+    class StopDuringTheWait(DelayPacer):
+        """Presses Stop all while the first 10 s pause is under way (however long loading took)."""
+
+        def wait(self, control: Control) -> None:
+            threading.Timer(0.2, control.stop_all).start()
+            started = time.monotonic()
+            super().wait(control)
+            waited.append(time.monotonic() - started)
+
+    events, record, choices = learn(tiny_model, Sampling(n_ctx=256, max_tokens=20), pacer=StopDuringTheWait(10.0))
+    assert len(waited) == 1 and waited[0] < 9  # released by the stop, not by the end of the 10 s pause
     assert record.finish_reason == "cancelled" and len(choices) == 1
     assert events[-1] == ChainFinished("stopped", 1)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from runner_env import runner_environment
+from runner_env import processes_tagged, runner_environment
 
 from samantha.runner import (
     CodeRunner,
@@ -113,9 +114,10 @@ def test_long_running_code_starts_detached_and_close_python_ends_it_with_its_chi
     with ProcessManager() as manager:
         runner = CodeRunner(environment, tmp_path, limits=RunLimits(timeout=WAIT), processes=manager)
         port = free_port()
+        tag = f"samantha-test-child-{uuid.uuid4().hex}"
         code = (
             "import http.server, os, subprocess, sys\n"
-            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+            f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {tag!r}])\n"
             "open('child.pid', 'w').write(str(child.pid))\n"
             "server = http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), http.server.SimpleHTTPRequestHandler)\n"
             "print(f'listening on http://127.0.0.1:{server.server_port}/', flush=True)\n"
@@ -126,9 +128,9 @@ def test_long_running_code_starts_detached_and_close_python_ends_it_with_its_chi
         assert manager.get(info.id).address == f"http://127.0.0.1:{port}/"
         marker = tmp_path / "child.pid"
         assert wait_for(lambda: marker.is_file() and marker.read_text() != "")
-        child = int(marker.read_text())
+        assert processes_tagged(tag)
         assert runner.close() == 1
-        assert wait_for(lambda: gone(info.pid) and gone(child))
+        assert wait_for(lambda: gone(info.pid) and not processes_tagged(tag))
         assert not answers(f"http://127.0.0.1:{port}/")
 
 

@@ -26,21 +26,23 @@ def test_windows_scripts_have_crlf_line_endings() -> None:
         assert data.count(b"\n") == data.count(b"\r\n"), f"{name} has a bare LF"
 
 
-def test_install_bat_uses_the_pinned_llama_version_and_a_prebuilt_wheel_first() -> None:
-    text = (ROOT / "install.bat").read_text()
-    assert f'"{llama_pin()}"' in text
-    prebuilt = text.index("--only-binary llama-cpp-python")
-    source_build = text.index(f'pip install "{llama_pin()}" ||')
-    assert prebuilt < source_build, "the source build is only the fallback"
-    assert "pip install -e ." in text
-    assert ".venv\\Scripts\\python.exe" in text
+def test_the_llama_versions_agree_everywhere() -> None:
+    """pyproject's range runs from the oldest version CI tests (.venv-compat) to the one Samantha is made for,
+    which the wheel chooser and the engine's adapter name too."""
+    assert llama_pin() == "llama-cpp-python>=0.3.2,<=0.3.36"
+    chooser = (ROOT / "scripts" / "choose_llama_wheel.py").read_text()
+    assert 'PINNED = "0.3.36"' in chooser and 'OLDEST = "0.3.2"' in chooser
+    assert 'PINNED_VERSION = "0.3.36"' in (ROOT / "samantha" / "backends" / "llama_compat.py").read_text()
+    assert 'COMPAT_VERSION="${SAMANTHA_COMPAT_LLAMA:-0.3.2}"' in (ROOT / "scripts" / "bootstrap_compat.sh").read_text()
+    test_extra = [d for d in pyproject()["project"]["optional-dependencies"]["test"] if "llama-cpp-python" in d]
+    assert test_extra == ["llama-cpp-python[server]==0.3.36"]  # the main test venv always has the pinned one
 
 
 def test_open_samantha_runs_the_installed_console_script() -> None:
     text = (ROOT / "open_samantha.bat").read_text()
     assert "samantha" in pyproject()["project"]["scripts"]
     assert ".venv\\Scripts\\samantha.exe" in text
-    assert "call install.bat" in text and (ROOT / "install.bat").exists()
+    assert 'call "%SAMANTHA_HOME%\\install.bat"' in text and (ROOT / "install.bat").exists()
 
 
 def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one() -> None:
@@ -51,5 +53,6 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one() -> None:
 
 
 def test_shell_scripts_parse() -> None:
-    for script in ["start.sh", "test.sh", "scripts/bootstrap.sh", "scripts/system_packages.sh", ".ci/run"]:
+    for script in ["start.sh", "test.sh", "scripts/bootstrap.sh", "scripts/system_packages.sh",
+                   "scripts/bootstrap_compat.sh", ".ci/run"]:
         subprocess.run(["bash", "-n", str(ROOT / script)], check=True)

@@ -30,3 +30,13 @@ def test_page_titles_each_answer() -> None:
 def test_status_box_escapes_messages() -> None:
     assert status_html("bad <b>", "error") == '<div class="status error">bad &lt;b&gt;</div>'
     assert status_html("") == ""
+
+
+def test_images_in_an_answer_become_links_and_nothing_is_loaded() -> None:
+    out = render_markdown('See ![the chart](https://tracker.example/pixel.png?id=42 "t") and ![](http://x.example/a.gif)')
+    assert "<img" not in out and " src=" not in out
+    assert '<a class="image-link" href="https://tracker.example/pixel.png?id=42"' in out
+    assert "[image: the chart] https://tracker.example/pixel.png?id=42" in out
+    assert "[image: image] http://x.example/a.gif" in out  # no alt text: still says what it is
+    page = answers_page([AnswerEntry("a.gguf", 1, 1, 1, 1, "![x](https://tracker.example/p.png)")], "Last")
+    assert "<img" not in page and "default-src 'none'" in page

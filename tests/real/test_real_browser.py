@@ -1,0 +1,109 @@
+"""The page with the bundled starter model and an empty model folder, as a new user first sees it."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "browser"))
+from ui_pages import WAIT_MS, field, open_tab_panel, set_number, status, transcript, wait_until  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+RULE = "=" * 42
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def starter_app(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from samantha.app import build_app, serve
+    from samantha.backends.llama_process import LlamaProcessBackend
+    from samantha.config import ConfigStore
+    from samantha.ui.features import standard_plugins
+    from samantha.ui.host import ModelHost
+
+    host = ModelHost(LlamaProcessBackend)
+    empty = tmp_path_factory.mktemp("no-models-yet")
+    demo = build_app(host=host, config=ConfigStore(tmp_path_factory.mktemp("cfg")), models_dir=empty,
+                     files_dir=tmp_path_factory.mktemp("files"), plugins=standard_plugins(), starter=smollm2)
+    url = serve(demo, port=free_port(), block=False, quiet=True)
+    try:
+        yield url
+    finally:
+        demo.close()
+        host.close()
+
+
+@pytest.fixture(scope="module")
+def page(starter_app: str) -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.set_default_timeout(WAIT_MS)
+        tab.goto(starter_app)
+        tab.wait_for_selector("#start-button")
+        yield tab
+        browser.close()
+
+
+def test_start_with_no_model_chosen_streams_the_starter_models_answer(page) -> None:  # type: ignore[no-untyped-def]
+    wait_until(lambda: "bundled starter model" in page.locator("#folder-note").inner_text(), "the starter note")
+    note = page.locator("#folder-note").inner_text()
+    assert "tiny" in note and "for trying things out" in note and "No .gguf files" in note
+    # The bigger model stays the suggested next step, switched off so Start needs no download.
+    wait_until(lambda: "Qwen2.5-1.5B-Instruct" in field(page, "links").input_value(), "the suggested link")
+    links = field(page, "links").input_value()
+    assert all(line.startswith("---") for line in links.splitlines() if line.strip())
+    assert field(page, "model-list").input_value() == ""
+    field(page, "system-prompt").fill("You are a helpful assistant.")
+    field(page, "user-prompt").fill("{max_tokens=40} Tell me a story about a lighthouse keeper.\n"
+                                    "What is the capital of France?")
+    page.click("#start-button")
+    seen: list[str] = []
+    wait_until(lambda: seen.append(transcript(page)) or "Done" in status(page), "the starter model's answers")
+    text = transcript(page)
+    assert text.startswith(f"{RULE}\n1) SmolLM2-135M-Instruct.Q4_1.gguf\n{RULE}\n")
+    assert text.count("---------- (") == 2 and "Paris" in text.split("---------- (")[1]
+    # Streamed: the first answer was on the page, in part, before it was finished.
+    assert any(s.split(f"{RULE}\n")[-1].strip() and "---------- (" not in s for s in seen)
+    assert "<|im_end|>" not in text and "<|im_start|>" not in text
+
+
+def test_the_picker_lists_the_starter_model(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("#model-picker input")
+    option = page.get_by_role("option", name="SmolLM2-135M-Instruct (bundled starter model)")
+    assert option.is_visible()
+    page.keyboard.press("Escape")
+
+
+def test_presets_set_the_sampling_sliders_and_a_silenced_setting_is_named(page) -> None:  # type: ignore[no-untyped-def]
+    open_tab_panel(page, "tab-sampling")
+    page.click("#preset-stochastic")
+    slider = page.locator("#slider-temperature input[type=number]").first
+    wait_until(lambda: slider.input_value() == "2", "the stochastic temperature")
+    assert page.locator("#slider-min-p input[type=number]").first.input_value() == "0"
+    assert page.locator("#slider-typical-p input[type=number]").first.input_value() == "1"
+    page.click("#preset-deterministic")
+    wait_until(lambda: slider.input_value() == "0", "the deterministic temperature")
+    assert page.locator("#slider-min-p input[type=number]").first.input_value() == "1"
+    set_number(page, "slider-temperature", 0.7)  # type: ignore[arg-type]
+    set_number(page, "max-tokens", 4)
+    field(page, "user-prompt").fill("Hi")
+    page.click("#start-button")
+    wait_until(lambda: "temperature 0.7 has no effect" in transcript(page), "the silenced-setting notice")
+    wait_until(lambda: "Done" in status(page) or "Finished" in status(page) or "error" in status(page).lower(),
+               "the chain to end")
+    assert transcript(page).count("temperature 0.7 has no effect") == 1
