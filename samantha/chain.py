@@ -24,6 +24,7 @@ from samantha.backends.base import (
     Piece,
     WorkerDied,
 )
+from samantha.backends.threads import threads_warning
 from samantha.events import (
     AnswerFinished,
     AnswerRecord,
@@ -42,6 +43,7 @@ from samantha.learning import TokenChoice, display_candidates
 from samantha.prompts import PromptItem, SystemPart, final_item_text, parse_previous, parse_prompt_list, parse_system
 from samantha.sampling import draw_random_hyperparameters, format_settings, ineffective_settings
 from samantha.settings import ChainSettings, Sampling
+from samantha.template_probe import TEMPLATE_ADDED_KEY, template_added_text
 
 STOP_WORD = "STOP_SAMANTHA"
 # How a chain ends when every step ran but a worker died on the way: not "done", so nobody misses it.
@@ -140,11 +142,26 @@ def shuffled_order(models: Sequence[str], rng: random.Random, last: str | None =
     return order
 
 
+def single_pairing_problem(models: int, items: int) -> str:
+    """Why "single response per model" cannot pair these counts, or "" when it can.
+
+    Model i answers item i, so a model without an item or an item without a model would be dropped
+    silently; the run is refused instead, before anything loads.
+    """
+    if models == items or models == 0:
+        return ""
+    return (f"model i answers item i only, but there are {items} prompt item(s) and {models} model(s): "
+            "give as many items as models, or turn single response off")
+
+
 def iter_steps(settings: ChainSettings, items: Sequence[PromptItem], seed: int) -> Iterator[Step]:
     """Every answer the chain will produce, in order, made one at a time: a million loops cost no memory."""
     if settings.single:
-        for position, (model, item) in enumerate(zip(settings.models, items), start=1):
-            yield Step(1, position, model, 1, item)
+        # Model i answers item i; responses repeat each pair, and loops repeat the whole single pass.
+        for loop in range(1, settings.loops + 1):
+            for position, (model, item) in enumerate(zip(settings.models, items), start=1):
+                for round_ in range(1, settings.responses + 1):
+                    yield Step(loop, position, model, round_, item)
         return
     rng = random.Random(seed ^ 0x5DEECE66D)
     last: str | None = None
@@ -167,7 +184,7 @@ def plan_steps(settings: ChainSettings, items: Sequence[PromptItem], seed: int) 
 def count_steps(settings: ChainSettings, items: Sequence[PromptItem]) -> int:
     """How many answers the plan holds, without making it."""
     if settings.single:
-        return min(len(settings.models), len(items))
+        return settings.loops * settings.responses * min(len(settings.models), len(items))
     return settings.loops * len(settings.models) * settings.responses * len(items)
 
 
@@ -176,8 +193,8 @@ def _models_to_prepare(settings: ChainSettings, items: Sequence[PromptItem], see
     another (every later loop repeats the same models), without listing a million loops."""
     if not items:
         return []
-    early = replace(settings, loops=min(settings.loops, 2), responses=1) if not settings.single else settings
-    return [step.model for step in iter_steps(early, items[:1], seed)]
+    early = replace(settings, loops=min(settings.loops, 2), responses=1)
+    return [step.model for step in iter_steps(early, items if settings.single else items[:1], seed)]
 
 
 @dataclass
@@ -240,10 +257,18 @@ def run_chain(
     run = _ChainRun(settings, backend, control, load_options, list(hooks), grammar, pacer, prepare,
                     parse_system(settings.system), seed, parse_previous(settings.previous))
     yield ChainStarted(seed=seed, steps=count_steps(settings, items))
+    too_many = threads_warning(load_options.n_threads)
+    if too_many:
+        yield Notice(too_many)
     if prepare is not None:
         prepare.plan(_models_to_prepare(settings, items, seed))
     if not settings.models:
         yield ChainError("no model chosen: pick a model file (or paste a link) first")
+        yield ChainFinished("error", 0)
+        return
+    unpaired = single_pairing_problem(len(settings.models), len(items)) if settings.single else ""
+    if unpaired:
+        yield ChainError(f"single response per model: {unpaired}")
         yield ChainFinished("error", 0)
         return
 
@@ -310,8 +335,11 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
     answer_seed = sampling.seed if sampling.seed is not None else (run.seed + run.answer_index) % 2**32
     sampling = replace(sampling, seed=answer_seed)
     run.answer_index += 1
-    header = format_settings(drawn) if drawn else ""
-    yield AnswerStarted(step.item.number, user_text, header)
+    # The drawn values with the answer's seed: pasted back as item settings, they reproduce this answer.
+    header = format_settings({**drawn, "seed": answer_seed}) if drawn else ""
+    added = template_added_text(messages, settings.prompt_format, info.template, rendered.text)
+    yield AnswerStarted(step.item.number, user_text, header, info.name, step.model_position, step.loop, step.round,
+                        step.item.label, rendered.text, added)
 
     request = GenerationRequest(
         prompt=rendered.text,
@@ -380,7 +408,9 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
             **done.extra,
             **({"learning": [c.to_dict() for c in choices]} if choices else {}),
             **({"model_file": model_file} if model_file != step.model else {}),
+            **({TEMPLATE_ADDED_KEY: added} if added else {}),
         },
+        item_label=step.item.label,
     )
     feedback = done.text
     stop_reason = STOP_WORD if done.text.strip() == STOP_WORD else None
@@ -428,7 +458,10 @@ def dry_run_lines(settings: ChainSettings) -> Iterator[str]:
     step: a 200,000-line prompt list prints in about the time it takes to parse.
     """
     items = parse_prompt_list(settings.prompt)
-    seed = settings.seed if settings.seed is not None else 0
+    seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)  # as run_chain draws it
+    if settings.shuffle or settings.random_params:
+        # The order (and the drawn values) depend on the seed: name it, so `--seed` gives the run this plan.
+        yield f"session seed {seed}" + ("" if settings.seed is not None else f" (drawn now: add --seed {seed} to run this plan)")
     defaults = Sampling().to_dict()
     settings_text: dict[str, str] = {}
     names: dict[str, str] = {}

@@ -12,7 +12,8 @@ from typing import Sequence, TextIO
 
 from samantha.app_secrets import Secrets, keep_secrets_private, take_secrets
 from samantha.backends.base import MAX_THREADS, Control, LoadOptions
-from samantha.chain import dry_run_lines, run_chain
+from samantha.chain import dry_run_lines, run_chain, single_pairing_problem
+from samantha.code_workdir import CodeWorkdir, code_workdir, finish_code_workdir
 from samantha.events import (
     AnswerFinished,
     AnswerStarted,
@@ -26,7 +27,7 @@ from samantha.events import (
 )
 from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
 from samantha.pacing import DelayPacer
-from samantha.prompts import PromptSyntaxError
+from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.remote_cli import (
     RemoteInputError,
     add_api_key_option,
@@ -39,7 +40,14 @@ from samantha.sampling import PRESETS
 from samantha.session_file import SessionFile
 from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
 from samantha.starter import STARTER_FILE, STARTER_INSTALL, starter_model
-from samantha.transcript import banner_text, code_run_text, stats_line, unlikely_picks_line
+from samantha.transcript import (
+    answer_text_head,
+    banner_text,
+    code_run_text,
+    prompt_block,
+    stats_line,
+    unlikely_picks_line,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_CHAIN_ERRORS = 1
@@ -96,11 +104,13 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--loops", type=int, default=1, metavar="N", help="times the whole block repeats")
     run.add_argument("--feedback", action="store_true", help="each answer becomes the next previous response")
     run.add_argument("--cumulative", action="store_true", help="with --feedback: append answers instead of replacing")
-    run.add_argument("--single", action="store_true", help="model i answers item i only")
+    run.add_argument("--single", action="store_true", help="model i answers item i only (as many items as models); --responses and --loops repeat it")
     run.add_argument("--reset", action="store_true", help="clear the model state before each item")
     run.add_argument("--shuffle", action="store_true", help="shuffle the model order each loop (3+ models)")
     run.add_argument("--random-params", action="store_true", help="draw sampling values for each answer")
     run.add_argument("--fast", action="store_true", help="print each answer when it is done")
+    run.add_argument("--show-prompt", action="store_true",
+                     help="print before each answer the exact prompt the model saw (after its chat template)")
     run.add_argument("--format", default="auto", choices=FORMATS, help="prompt format; auto = the model's chat template")
     run.add_argument("--user-name", default="", help="Samantha-1 format: speaker name for the user")
     run.add_argument("--assistant-name", default="", help="Samantha-1 format: speaker name for the model")
@@ -120,7 +130,11 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--output-only", action="store_true", help="with --feedback and --run-code: feed back only the code's output")
     run.add_argument("--runner", metavar="PATH", help="the runner environment folder or a Python interpreter (default: the one `samantha runner setup` made)")
     run.add_argument("--code-timeout", type=float, default=60.0, metavar="SECONDS", help="time limit for each code run")
-    run.add_argument("--workdir", metavar="DIR", help="working folder for code runs (default: a new folder per session)")
+    run.add_argument("--workdir", metavar="DIR",
+                     help="working folder for code runs, kept (default: a new folder under the data folder, "
+                          "removed when the run ends)")
+    run.add_argument("--keep-workdir", action="store_true",
+                     help="keep the default working folder of the code runs (its path is printed at the end)")
     run.add_argument("--save", metavar="FILE.json", help="write the session file as the chain runs")
     run.add_argument("--force", action="store_true",
                      help="with --save: replace an existing file that is not a Samantha session file")
@@ -334,6 +348,10 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
         return _print_recipes(out)
     try:
         settings = settings_from_args(args)
+        if settings.single:
+            unpaired = single_pairing_problem(len(settings.models), len(parse_prompt_list(settings.prompt)))
+            if unpaired:
+                raise InputError(f"--single: {unpaired}")
         if args.dry_run:
             for line in dry_run_lines(settings):
                 print(line, file=out)
@@ -356,7 +374,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
         grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
         check_remote_models(settings.models)
         api_key = api_key_from(args, secrets.environ())
-        hooks = [_code_hook(args, settings)] if settings.run_code else []
+        workdir, hooks = _code_hooks(args, settings)
         recipe = _recipe(args)
         if recipe is not None and hooks:
             copies = recipe.copy_data_files(hooks[0].runner.workdir)
@@ -404,8 +422,10 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
                 recorder.apply(event)
             if isinstance(event, Banner):
                 out.write(banner_text(event))
-            elif isinstance(event, AnswerStarted) and event.header:
-                out.write(event.header + "\n")
+            elif isinstance(event, AnswerStarted):
+                out.write(answer_text_head(event))
+                if args.show_prompt:
+                    out.write(prompt_block(event.prompt, event.template_added))
             elif isinstance(event, Token):
                 out.write(event.text)
             elif isinstance(event, AnswerFinished):
@@ -443,6 +463,10 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
         finish_recorder(recorder, err)
         for hook in hooks:
             hook.runner.close()
+        if workdir is not None:
+            kept = finish_code_workdir(workdir, args.keep_workdir)
+            if kept:
+                print(f"samantha: {kept}", file=err)
     if interrupted:
         return EXIT_INTERRUPTED  # a script can tell the run was cut short
     failed_save = session is not None and session.failed  # the user asked for a file they did not get
@@ -476,13 +500,21 @@ def models_folder(chosen: str | None) -> Path:
     return ConfigStore().load().resolved_models_dir()
 
 
-def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHook":  # noqa: F821
+def _code_hooks(args: argparse.Namespace, settings: ChainSettings) -> tuple[CodeWorkdir | None, list]:
+    """The code runner's hook and its working folder, when the run executes code; none otherwise."""
+    if not settings.run_code:
+        return None, []
+    workdir = code_workdir(args.workdir)
+    try:
+        return workdir, [_code_hook(args, settings, workdir.path)]
+    except InputError:
+        finish_code_workdir(workdir, keep=False)  # nothing ran: leave nothing behind
+        raise
+
+
+def _code_hook(args: argparse.Namespace, settings: ChainSettings, workdir: Path) -> "CodeRunHook":  # noqa: F821
     """The code runner for one `samantha run`; bad runner settings are input errors."""
-    from datetime import datetime
-
-    import platformdirs
-
-    from samantha.runner import CodeRunner, RunLimits, RunnerError, find_environment
+    from samantha.runner import CodeRunner, RunLimits, RunnerError, RunnerNotFound, find_environment
     from samantha.runner.chain_hook import CodeRunHook
 
     try:
@@ -491,11 +523,10 @@ def _code_hook(args: argparse.Namespace, settings: ChainSettings) -> "CodeRunHoo
         # --runner wins; otherwise the environment the app remembers (Code tab), else the default folder.
         environment = find_environment(args.runner or ConfigStore().load().runner_python or None)
         limits = RunLimits(timeout=args.code_timeout)
+    except RunnerNotFound as exc:
+        raise InputError(f"{exc} Or name an existing venv folder or Python interpreter with --runner PATH.") from None
     except (RunnerError, ValueError) as exc:
         raise InputError(str(exc)) from None
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    workdir = Path(args.workdir) if args.workdir else platformdirs.user_data_path("samantha") / "code" / stamp
-    workdir.mkdir(parents=True, exist_ok=True)
     return CodeRunHook(CodeRunner(environment, workdir, limits=limits), stop_condition=settings.stop_condition,
                        output_only=settings.feedback_output_only)
 

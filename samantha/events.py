@@ -28,8 +28,9 @@ class AnswerRecord:
     load_seconds: float
     prompt_seconds: float
     generation_seconds: float
-    finish_reason: str  # "eos", "length", "stop", "cancelled", "error"
+    finish_reason: str  # "eos", "length" (max_tokens), "context" (the window filled up), "stop", "cancelled", "error"
     extra: dict[str, Any] = field(default_factory=dict)  # plug-ins (code output, learning data)
+    item_label: str = ""  # the item's own words (no prefix), so a heading can name the item
 
     @property
     def tokens_per_second(self) -> float:
@@ -62,7 +63,15 @@ class Banner:
 class AnswerStarted:
     item_number: int
     item_text: str
-    header: str = ""  # e.g. the drawn random hyperparameters, shown at the head of the answer
+    header: str = ""  # e.g. the drawn random hyperparameters and seed, shown at the head of the answer
+    # What produces this answer, for its heading (an empty model_name: no heading is shown).
+    model_name: str = ""
+    model_position: int = 0
+    loop: int = 0
+    round: int = 0
+    item_label: str = ""
+    prompt: str = ""  # the exact text the model reads, after its template, system text and previous response
+    template_added: str = ""  # text the model's own template put in the prompt that no input held
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class PromptItem:
     a 50 KB prefix over 2,000 items stays 50 KB, in memory and in the history.
     """
 
-    number: int  # position among the items as typed (1-based), for messages
+    number: int  # 1-based among the items that run, in run order: `[prefix]` and `---` lines are not counted
     body: str  # the item's own text, settings block removed
     settings: dict[str, Any] = field(default_factory=dict)
     is_final: bool = False  # a `[[...]]` item: all answers so far are appended
@@ -63,6 +63,11 @@ class PromptItem:
     def text(self) -> str:
         """What the model is asked: the prefix, then the item."""
         return join_prefix(self.prefix, self.body)
+
+    @property
+    def label(self) -> str:
+        """The item's own words (no prefix, no settings), to name it in headings."""
+        return self.body
 
 
 def join_prefix(prefix: str, body: str) -> str:
@@ -261,9 +266,9 @@ def parse_prompt_list(text: str) -> list[PromptItem]:
     Raises PromptSyntaxError before anything runs when an item's settings are malformed.
     """
     prefixes: list[str] = []
-    regular: list[tuple[int, str]] = []
-    finals: list[tuple[int, str]] = []
-    for number, item in enumerate(_split_items(text), start=1):
+    regular: list[str] = []
+    finals: list[str] = []
+    for item in _split_items(text):
         if item.startswith(SKIP_MARK):
             continue
         kind = _block_kind(item)
@@ -272,12 +277,12 @@ def parse_prompt_list(text: str) -> list[PromptItem]:
             if body:
                 prefixes.append(body)
         elif kind == "final":
-            finals.append((number, item[2:-2].strip()))
+            finals.append(item[2:-2].strip())
         else:
-            regular.append((number, item))
+            regular.append(item)
 
     if not regular and not finals:
-        regular.append((1, DEFAULT_ITEM))
+        regular.append(DEFAULT_ITEM)
     prefix = "\n".join(prefixes)
 
     def build(number: int, raw: str, is_final: bool) -> PromptItem:
@@ -286,7 +291,9 @@ def parse_prompt_list(text: str) -> list[PromptItem]:
             body = DEFAULT_ITEM
         return PromptItem(number=number, body=body, settings=settings, is_final=is_final, prefix=prefix)
 
-    return [build(n, raw, False) for n, raw in regular] + [build(n, raw, True) for n, raw in finals]
+    # Numbered in the order they run (finals last), so "item 3" in a heading is the third item answered.
+    ordered = [(raw, False) for raw in regular] + [(raw, True) for raw in finals]
+    return [build(number, raw, is_final) for number, (raw, is_final) in enumerate(ordered, start=1)]
 
 
 def final_item_text(item: PromptItem, answers: list[str]) -> str:

@@ -103,6 +103,7 @@ class ModelInfo:
     template: TemplateInfo
     load_seconds: float
     reused: bool = False
+    n_threads: int = 0  # the CPU threads llama.cpp was given (0: not known, e.g. a remote server)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,8 @@ class Generated:
     answer_tokens: int
     prompt_seconds: float
     generation_seconds: float
-    finish_reason: str  # "eos", "length", "stop", "cancelled", "cut" (a remote stream broke off), "crashed"
+    finish_reason: str  # "eos", "length" (max_tokens), "context" (the window filled up), "stop", "cancelled",
+    # "cut" (a remote stream broke off), "crashed" (the worker died: the text is the answer so far)
     extra: dict = field(default_factory=dict)
     notices: tuple[str, ...] = ()  # for the user, e.g. settings a remote server ignored
 

@@ -301,6 +301,7 @@ class LlamaProcessBackend:
             template=TemplateInfo(data["chat_template"], data["bos_token"], data["eos_token"],
                                   data.get("architecture", ""), bool(data.get("chatml_tokens"))),
             load_seconds=data["load_seconds"],
+            n_threads=int(data.get("n_threads", 0)),
         )
         self._loaded, self._info = key, info
         self._restore_state(key)

@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from samantha.backends.llama_compat import LlamaCompat
+from samantha.backends.threads import resolved_threads
 from samantha.sampling import TailFreeProcessor
 
 STOP_ERROR = "cancelled"
@@ -178,6 +179,28 @@ class ChainExtras:
 
 
 @contextlib.contextmanager
+def _prompt_read_clock(llm: Any) -> Iterator[list[float]]:
+    """While generating, the list gets the moment llama.cpp finished reading the prompt (its first `eval`).
+
+    Generation speed is counted from there: the first token's pick belongs to generation, and a one-token
+    answer must not be timed over a few microseconds of bookkeeping.
+    """
+    marks: list[float] = []
+    evaluate = llm.eval
+
+    def timed(tokens: Any) -> None:
+        evaluate(tokens)
+        if not marks:
+            marks.append(time.perf_counter())
+
+    llm.eval = timed  # an instance attribute: `generate` calls self.eval
+    try:
+        yield marks
+    finally:
+        del llm.eval
+
+
+@contextlib.contextmanager
 def _chain_extended(llama_cpp: Any, llm: Any, extras: ChainExtras) -> Iterator[None]:
     """While generating, every sampler chain `llm` builds also holds Samantha's steps.
 
@@ -288,7 +311,7 @@ class Worker:
         started = time.perf_counter()
         model_fields, self.notices = self.compat.model_fields(bool(options["repack"]), self._progress)
         context_fields: dict[str, Any] = {}
-        threads = options["n_threads"] or None
+        threads = resolved_threads(options["n_threads"])
         with _llama_params(llama_cpp, model_fields, context_fields):
             try:
                 llm = llama_cpp.Llama(
@@ -318,6 +341,7 @@ class Worker:
             "architecture": arch,
             "chatml_tokens": self._is_control_text("<|im_start|>"),
             "load_seconds": time.perf_counter() - started,
+            "n_threads": threads,
         }
 
     def _grammar_problem(self, vocab: Any, grammar: str) -> str | None:
@@ -530,9 +554,9 @@ class Worker:
         finish = "length"
         llama_cpp.llama_perf_context_reset(llm.ctx)
         started = time.perf_counter()
-        first_at = started
         extended = contextlib.ExitStack()  # closed with the generator, below
         extended.enter_context(_chain_extended(llama_cpp, llm, extras))
+        prompt_read = extended.enter_context(_prompt_read_clock(llm))
         generator = llm.generate(
             tokens,
             top_k=sampling.top_k,
@@ -553,7 +577,6 @@ class Worker:
             for token in generator:
                 if count == 0:
                     self._set_abort(llm.ctx, self._no_abort, None)
-                    first_at = time.perf_counter()
                 if self.stop_flag.value:
                     finish = "cancelled"
                     break
@@ -578,6 +601,8 @@ class Worker:
                     self.conn.send(("piece", text[shown:safe], token))
                     shown = safe
                 if cut >= 0 or count >= limit:
+                    if cut < 0 and count >= room:
+                        finish = "context"  # the window is full, whatever max_tokens allowed
                     break
         except RuntimeError:
             if not self.stop_flag.value:
@@ -595,8 +620,7 @@ class Worker:
         if len(text) > shown:
             self.conn.send(("piece", text[shown:], -1, None))
         ended = time.perf_counter()
-        if count == 0 and finish != "cancelled":
-            first_at = ended
+        read_at = prompt_read[0] if prompt_read else ended  # stopped before the prompt was read: all prompt time
         # llama.cpp's own count of prompt tokens it had to read (the rest came from the KV cache).
         evaluated = int(llama_cpp.llama_perf_context(llm.ctx).n_p_eval)
         self.conn.send(
@@ -606,8 +630,8 @@ class Worker:
                     "text": text,
                     "prompt_tokens": len(tokens),
                     "answer_tokens": count,
-                    "prompt_seconds": first_at - started,
-                    "generation_seconds": ended - first_at,
+                    "prompt_seconds": read_at - started,
+                    "generation_seconds": ended - read_at,
                     "finish_reason": finish,
                     "extra": {"evaluated_prompt_tokens": evaluated},
                     "notices": tuple(notices),

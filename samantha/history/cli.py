@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from samantha.backends.base import Control, LoadOptions
+from samantha.code_workdir import CodeWorkdir, code_workdir, finish_code_workdir
 from samantha.config import default_models_dir
 from samantha.events import ChainError, Notice
 from samantha.history.db import HistoryDB, HistoryError, default_db_path
@@ -42,6 +43,7 @@ def add_history_parser(subparsers: Any) -> None:
     listing.add_argument("--page", type=int, default=1, metavar="P", help="page P of N sessions (1: the newest)")
     show = commands.add_parser("show", help="a session's settings and transcript")
     show.add_argument("id", type=int)
+    show.add_argument("--prompts", action="store_true", help="also show the exact prompt each model saw")
     export = commands.add_parser("export", help="a session as Markdown, JSON or HTML")
     export.add_argument("id", type=int)
     export.add_argument("--format", choices=FORMATS, default="md")
@@ -56,6 +58,9 @@ def add_history_parser(subparsers: Any) -> None:
     rerun = commands.add_parser("rerun", help="run a stored session again and mark the answers that differ")
     rerun.add_argument("id", type=int)
     rerun.add_argument("--threads", type=int, default=None, help="CPU threads (default: as stored)")
+    rerun.add_argument("--runner", metavar="PATH",
+                       help="for a session that ran code: the runner environment that runs it again "
+                            "(default: the one the app remembers, else the default folder)")
     delete = commands.add_parser("delete", help="remove a stored session")
     delete.add_argument("id", type=int)
 
@@ -122,7 +127,7 @@ def _show(db: HistoryDB, args: argparse.Namespace, out: TextIO) -> int:
     if s.rerun_of:
         print(f"re-run of session #{s.rerun_of}", file=out)
     print(file=out)
-    out.write(transcript_text(session))
+    out.write(transcript_text(session, prompts=args.prompts))
     return 0
 
 
@@ -157,26 +162,59 @@ def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO, hf
     backend = LlamaProcessBackend()
     control = Control()
     report = RerunReport(args.id, None)
+    workdir, hooks = _rerun_code_hooks(stored, args.runner, report)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda signum, frame: control.stop_all())
     try:
         for event in rerun_events(db, stored, backend, control, prepare=HubModels(default_models_dir(), token=hf_token),
-                                  report=report):
+                                  report=report, code_hooks=hooks):
             if isinstance(event, (ChainError, Notice)):
                 print(f"samantha: {event.message}", file=err)
     finally:
         signal.signal(signal.SIGINT, previous)
         backend.close()
+        for hook in hooks:
+            hook.runner.close()
+        if workdir is not None:
+            finish_code_workdir(workdir, keep=False)
     for note in report.notes:
         print(f"note: {note}", file=out)
     for c in report.comparisons:
-        print(f"answer {c.position} ({c.title}): {'same' if c.same else 'DIFFERS'}", file=out)
-        if not c.same:
+        verdict = f"not compared: {c.not_compared}" if not c.compared else "same" if c.same else "DIFFERS"
+        print(f"answer {c.position} ({c.title}): {verdict}", file=out)
+        if c.compared and not c.same:
             print(f"  stored: {_preview(c.stored)}\n  now:    {_preview(c.new)}", file=out)
     total = len(report.comparisons)
-    print(f"re-run stored as session #{report.rerun}: {total - report.differences} of {total} answer(s) the same, "
-          f"{report.differences} different", file=out)
+    compared = total - report.uncompared
+    summary = (f"re-run stored as session #{report.rerun}: {compared - report.differences} of {compared} compared "
+               f"answer(s) the same, {report.differences} different")
+    if report.uncompared:
+        summary += f"; {report.uncompared} not compared (see above)"
+    print(summary, file=out)
     return EXIT_DIFFERENT if report.differences else 0
+
+
+def _rerun_code_hooks(stored: Any, runner: str | None, report: RerunReport) -> tuple[CodeWorkdir | None, list[Any]]:
+    """For a session that ran code: a code runner to run it again the same way, in a fresh working folder.
+
+    Without a runner environment the re-run goes on without code; the report says so.
+    """
+    settings = stored.chain_settings()
+    if not settings.run_code:
+        return None, []
+    from samantha.config import ConfigStore
+    from samantha.runner import CodeRunner, RunnerError, find_environment
+    from samantha.runner.chain_hook import CodeRunHook
+
+    try:
+        environment = find_environment(runner or ConfigStore().load().runner_python or None)
+    except RunnerError as exc:
+        report.notes.append(f"the code is not run again: {exc} Or name one with --runner PATH.")
+        return None, []
+    workdir = code_workdir(None)
+    hook = CodeRunHook(CodeRunner(environment, workdir.path), stop_condition=settings.stop_condition,
+                       output_only=settings.feedback_output_only)
+    return workdir, [hook]
 
 
 def history_command(args: argparse.Namespace, out: TextIO, err: TextIO, hf_token: str | None = None) -> int:

@@ -27,6 +27,7 @@ from samantha.prompts import join_prefix
 from samantha.settings import ChainSettings, Sampling
 
 DATA_DIR_ENV = "SAMANTHA_DATA_DIR"
+ITEM_LABEL_KEY = "item_label"  # an answer's item words, stored among its extra data
 DB_FILE_NAME = "history.sqlite3"
 APP_NAME = "samantha"
 BUSY_TIMEOUT_MS = 10_000
@@ -143,15 +144,15 @@ class StoredAnswer:
             settings=dict(self.settings), random_values=self.random_values, prompt=self.prompt, answer=self.answer,
             prompt_tokens=self.prompt_tokens, answer_tokens=self.answer_tokens, load_seconds=self.load_seconds,
             prompt_seconds=self.prompt_seconds, generation_seconds=self.generation_seconds,
-            finish_reason=self.finish_reason, extra=dict(self.extra),
+            finish_reason=self.finish_reason,
+            extra={k: v for k, v in self.extra.items() if k != ITEM_LABEL_KEY},
+            item_label=str(self.extra.get(ITEM_LABEL_KEY, "")),
         )
 
     @property
     def title(self) -> str:
-        title = f"{self.model_position}) {self.model_name}, item {self.item_number}"
-        if self.round > 1 or self.loop > 1:
-            title += f" (response {self.round}, loop {self.loop})"
-        return title
+        # Loop and response are always named, loop 1 too, so a title read alone says where the answer sits.
+        return f"{self.model_position}) {self.model_name}, item {self.item_number} (loop {self.loop}, response {self.round})"
 
 
 @dataclass(frozen=True)
@@ -366,6 +367,8 @@ class HistoryDB:
     def add_answer(self, session_id: int, seq: int, record: AnswerRecord, model_id: int | None) -> int:
         """Store one finished answer, committed at once."""
         extra = dict(record.extra)
+        if record.item_label:  # kept in the extra data, so the answers table needs no new column
+            extra[ITEM_LABEL_KEY] = record.item_label
         code_output = str(extra.get("code_output") or "")
         with self._transaction() as conn:
             conn.execute(

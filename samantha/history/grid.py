@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from samantha.history.db import StoredAnswer, StoredSession
 from samantha.sampling import format_settings
+from samantha.transcript import rate_text
 
 GROUPINGS = ("model", "round", "draw")
 GRID_FORMATS = ("md", "html", "csv")
@@ -90,8 +91,7 @@ def _unique(labels: list[str]) -> list[str]:
 
 def stats_text(answer: StoredAnswer) -> str:
     seconds = answer.prompt_seconds + answer.generation_seconds
-    rate = answer.answer_tokens / answer.generation_seconds if answer.generation_seconds > 0 else 0.0
-    text = f"{answer.answer_tokens} tokens, {seconds:.1f}s, {rate:.1f} tokens/s"
+    text = f"{answer.answer_tokens} tokens, {seconds:.1f}s, {rate_text(answer.answer_tokens, answer.generation_seconds)}"
     if answer.finish_reason not in ("eos", "stop"):
         text += f", {answer.finish_reason}"
     return text

@@ -53,6 +53,16 @@ def stored_settings(settings: ChainSettings) -> ChainSettings:
     return replace(settings, models=tuple(models))
 
 
+def finish_label(reason: str, errors: list[str]) -> str:
+    """How a finished run is listed: a run with errors is `failed: <the first error>`, not `done`."""
+    if not errors and reason != "error":
+        return reason
+    if not errors:
+        return "failed"
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    return f"failed: {errors[0]}{more}"
+
+
 class Recorder:
     """One run's recording into the history database."""
 
@@ -77,6 +87,7 @@ class Recorder:
         self._last_answer: int | None = None
         self._last_had_output = False
         self._models: dict[tuple[str, int, int], int] = {}
+        self._errors: list[str] = []
 
     def apply(self, event: Event) -> None:
         """Take one chain event; store what is worth keeping."""
@@ -124,10 +135,11 @@ class Recorder:
         elif isinstance(event, Notice):
             self.db.add_event(session, self._next_seq(), "notice", event.message)
         elif isinstance(event, ChainError):
+            self._errors.append(event.message)
             self.db.add_event(session, self._next_seq(), "error", event.message,
                               {"model": event.model, "item_number": event.item_number})
         elif isinstance(event, ChainFinished):
-            self.db.finish_session(session, event.reason)
+            self.db.finish_session(session, finish_label(event.reason, self._errors))
             self.finished = True
 
     def _start(self, event: ChainStarted) -> None:

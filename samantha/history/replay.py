@@ -6,6 +6,7 @@ from typing import Any
 
 from samantha.events import (
     AnswerFinished,
+    AnswerRecord,
     AnswerStarted,
     Banner,
     ChainError,
@@ -17,6 +18,7 @@ from samantha.events import (
 )
 from samantha.history.db import StoredAnswer, StoredEvent, StoredSession
 from samantha.sampling import format_settings
+from samantha.template_probe import TEMPLATE_ADDED_KEY
 
 
 def _code_event(data: dict[str, Any]) -> CodeRan:
@@ -42,6 +44,17 @@ def _stored_event(event: StoredEvent) -> Event | None:
     return None
 
 
+def answer_started(record: AnswerRecord) -> AnswerStarted:
+    """The AnswerStarted the chain yielded for `record`: its heading, and its random settings with its seed."""
+    header = ""
+    if record.random_values:
+        seed = record.settings.get("seed")
+        header = format_settings({**record.random_values, **({"seed": seed} if seed is not None else {})})
+    return AnswerStarted(record.item_number, record.item_text, header, record.model_name, record.model_position,
+                         record.loop, record.round, record.item_label, record.prompt,
+                         str(record.extra.get(TEMPLATE_ADDED_KEY, "")))
+
+
 def session_events(session: StoredSession) -> list[Event]:
     """ChainStarted, then banners, answers, interpreter runs, notices and errors in their order, then the end."""
     events: list[Event] = [ChainStarted(seed=session.summary.seed or 0, steps=session.summary.steps)]
@@ -49,8 +62,7 @@ def session_events(session: StoredSession) -> list[Event]:
     entries += [(e.seq, e) for e in session.events]
     for _, entry in sorted(entries, key=lambda pair: pair[0]):
         if isinstance(entry, StoredAnswer):
-            header = format_settings(entry.random_values) if entry.random_values else ""
-            events.append(AnswerStarted(entry.item_number, entry.item_text, header))
+            events.append(answer_started(entry.record()))
             events.append(AnswerFinished(entry.record()))
         else:
             event = _stored_event(entry)
@@ -61,11 +73,12 @@ def session_events(session: StoredSession) -> list[Event]:
     return events
 
 
-def transcript_text(session: StoredSession) -> str:
-    """The transcript as the page showed it (banners, answers, stats lines, code output, notices, errors)."""
+def transcript_text(session: StoredSession, *, prompts: bool = False) -> str:
+    """The transcript as the page showed it (banners, answers, stats lines, code output, notices, errors);
+    `prompts` adds the exact prompt each model saw before its answer."""
     from samantha.ui.transcript_view import TranscriptWriter  # pure text, no Gradio
 
-    writer = TranscriptWriter(fast=True)
+    writer = TranscriptWriter(fast=True, show_prompts=prompts)
     for event in session_events(session):
         writer.apply(event)
     return writer.text

@@ -3,18 +3,22 @@
 The stored settings go back into a ChainSettings with the seed the session used,
 the same grammar and load options; the new run is recorded as its own session
 (`rerun_of` points at the original) and its answers are compared one by one.
+
+A session that ran code is re-run with its code run again when the caller gives a
+code hook; without one the code is not run, and only the answers whose model saw
+the same prompt as before are compared (the others are listed as not compared).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from samantha.backends.base import Backend, Control
-from samantha.chain import ModelPreparer, run_chain
+from samantha.chain import AnswerHook, ModelPreparer, run_chain
 from samantha.events import Event
-from samantha.history.db import HistoryDB, StoredSession
+from samantha.history.db import HistoryDB, StoredAnswer, StoredSession
 from samantha.history.fingerprint import fingerprint
 from samantha.history.recorder import Recorder, RunInfo
 from samantha.settings import ChainSettings
@@ -27,10 +31,15 @@ class AnswerComparison:
     stored: str | None  # None: the re-run produced an answer the stored run does not have
     new: str | None  # None: the re-run did not get this far
     new_id: int | None = None
+    not_compared: str = ""  # why this answer cannot be compared (its model saw another prompt), or ""
+
+    @property
+    def compared(self) -> bool:
+        return not self.not_compared
 
     @property
     def same(self) -> bool:
-        return self.stored is not None and self.stored == self.new
+        return self.compared and self.stored is not None and self.stored == self.new
 
 
 @dataclass
@@ -42,11 +51,36 @@ class RerunReport:
 
     @property
     def differences(self) -> int:
-        return sum(not c.same for c in self.comparisons)
+        return sum(c.compared and not c.same for c in self.comparisons)
+
+    @property
+    def uncompared(self) -> int:
+        return sum(not c.compared for c in self.comparisons)
 
 
-def compare_sessions(stored: StoredSession, new: StoredSession) -> list[AnswerComparison]:
-    """Answers paired in order; a missing or extra answer counts as a difference."""
+def _why_not_comparable(stored: StoredSession, old: StoredAnswer | None, fresh: StoredAnswer | None,
+                        code_rerun: bool) -> str:
+    """Why the answers in one place cannot be compared, or "" when they can.
+
+    Only a session that ran code has answers that depend on something besides the model and its seed: the
+    interpreter output fed back, and the code's own say on when the chain stops.
+    """
+    if not stored.chain_settings().run_code:
+        return ""
+    if old is not None and fresh is not None:
+        if old.prompt == fresh.prompt:
+            return ""
+        if code_rerun:
+            return "its model saw another prompt: the code's output fed back differed from the stored run's"
+        return "its model saw another prompt: the stored run fed interpreter output back, which this re-run " \
+               "did not produce"
+    if old is None:
+        return "the stored run had stopped before this answer (its code's output may have ended it)"
+    return "" if code_rerun else "the re-run stopped before this answer, without the stored run's code output"
+
+
+def compare_sessions(stored: StoredSession, new: StoredSession, *, code_rerun: bool = True) -> list[AnswerComparison]:
+    """Answers paired in order; a missing or extra answer counts as a difference, except where code decided."""
     out = []
     count = max(len(stored.answers), len(new.answers))
     for index in range(count):
@@ -54,24 +88,32 @@ def compare_sessions(stored: StoredSession, new: StoredSession) -> list[AnswerCo
         fresh = new.answers[index] if index < len(new.answers) else None
         title = (old or fresh).title if (old or fresh) is not None else ""  # type: ignore[union-attr]
         out.append(AnswerComparison(index + 1, title, old.answer if old else None,
-                                    fresh.answer if fresh else None, fresh.id if fresh else None))
+                                    fresh.answer if fresh else None, fresh.id if fresh else None,
+                                    _why_not_comparable(stored, old, fresh, code_rerun)))
     return out
 
 
 def same_marks(stored: StoredSession, new: StoredSession) -> dict[int, bool]:
-    """For the grid: each re-run answer's id -> whether it matches the stored answer in its place."""
-    return {c.new_id: c.same for c in compare_sessions(stored, new) if c.new_id is not None}
+    """For the grid: each re-run answer's id -> whether it matches the stored answer in its place (compared
+    answers only)."""
+    return {c.new_id: c.same for c in compare_sessions(stored, new) if c.new_id is not None and c.compared}
 
 
-def rerun_settings(stored: StoredSession) -> tuple[ChainSettings, RunInfo, list[str]]:
-    """The stored run's settings, ready to run again, and notes on what may make answers differ."""
+def rerun_settings(stored: StoredSession, *, run_code: bool = False) -> tuple[ChainSettings, RunInfo, list[str]]:
+    """The stored run's settings, ready to run again, and notes on what may make answers differ.
+
+    `run_code`: the caller runs the code of the answers again (it gives the chain a code hook).
+    """
     settings = stored.chain_settings()
     info = RunInfo.from_dict(stored.run_info)
     notes = []
-    if settings.run_code:
+    if settings.run_code and run_code:
+        notes.append("the stored run executed code; the re-run executes it again, and compares only the answers "
+                     "whose model saw the same prompt as before")
+    elif settings.run_code:
         settings = replace(settings, run_code=False, stop_condition=False, feedback_output_only=False)
-        notes.append("the stored run executed code; the re-run does not, so answers fed with interpreter output "
-                     "may differ")
+        notes.append("the stored run executed code; this re-run does not, so only the answers whose model saw the "
+                     "same prompt as before are compared (the others are listed as not compared)")
     checked: set[str] = set()
     for answer in stored.answers:
         ref = str(answer.extra.get("model_file") or answer.model_ref)
@@ -94,21 +136,26 @@ def rerun_events(
     *,
     prepare: ModelPreparer | None = None,
     report: RerunReport | None = None,
+    code_hooks: Iterable[AnswerHook] = (),
 ) -> Iterator[Event]:
-    """Run the stored session again, recording it; yields the events, fills `report` at the end."""
-    settings, info, notes = rerun_settings(stored)
+    """Run the stored session again, recording it; yields the events, fills `report` at the end.
+
+    `code_hooks`: a code runner's hook, to run the code of a session that ran code again.
+    """
+    hooks = list(code_hooks)
+    settings, info, notes = rerun_settings(stored, run_code=bool(hooks))
     if report is not None:
         report.notes.extend(notes)
     recorder = Recorder(db, settings, source="rerun", info=info, rerun_of=stored.id)
     for event in run_chain(settings, backend, control, load_options=info.load_options, grammar=info.grammar,
-                           prepare=prepare):
+                           prepare=prepare, hooks=hooks if settings.run_code else ()):
         recorder.apply(event)
         yield event
     if recorder.problem and report is not None:
         report.notes.append(recorder.problem)
     if report is not None and recorder.session_id is not None:
         report.rerun = recorder.session_id
-        report.comparisons = compare_sessions(stored, db.session(recorder.session_id))
+        report.comparisons = compare_sessions(stored, db.session(recorder.session_id), code_rerun=bool(hooks))
 
 
 def rerun_session(

@@ -242,9 +242,8 @@ def _probe_version(python: Path, timeout: float) -> str:
 def _missing_message(location: Path) -> str:
     return (
         f"The code runner environment does not exist yet ({location}). "
-        f"Create it with `{SETUP_COMMAND}` (on Windows, install.bat does it), "
-        "or name an existing venv folder or Python interpreter instead."
-    )
+        f"Create it with `{SETUP_COMMAND}` (on Windows, install.bat does it)."
+    )  # the caller adds where to name an existing interpreter instead: --runner, or the Code tab's field
 
 
 class RunnerMissing(RunnerNotFound):

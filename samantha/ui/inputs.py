@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from samantha.backends.base import MAX_THREADS, LoadOptions
 from samantha.backends.openai_refs import is_remote_ref
+from samantha.chain import single_pairing_problem
 from samantha.hub import HubError, parse_links
 from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings, parse_stop
@@ -157,9 +158,13 @@ def build_request(values: Mapping[str, Any]) -> RunRequest:
     models, links = chain_models(values)
     prompt = str(values.get("prompt") or "")
     try:
-        parse_prompt_list(prompt)
+        items = parse_prompt_list(prompt)
     except PromptSyntaxError as exc:
         raise InputProblem(str(exc)) from None
+    if values.get("single"):
+        unpaired = single_pairing_problem(len(models), len(items))
+        if unpaired:
+            raise InputProblem(f"Single response per model: {unpaired}")
     sampling = sampling_from_values(values)
     threads = _whole("threads", values.get("threads", 0), 0)
     if threads > MAX_THREADS:

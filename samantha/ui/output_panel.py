@@ -18,6 +18,7 @@ from samantha.ui import assets
 from samantha.ui.answer_html import answers_fragment, answers_page
 from samantha.ui.context import PanelContext, RunWatcher, UIPlugin, plugin_outputs, plugin_run_parts
 from samantha.ui.inputs import InputProblem, build_request
+from samantha.ui.prompt_view import NO_PROMPT, prompt_choices, prompt_text
 from samantha.ui.session import SessionBusy, TabSession
 from samantha.ui.streaming import ChainStream
 
@@ -55,6 +56,8 @@ class OutputPanel:
     page: gr.Textbox
     answer_view: gr.HTML
     previous_now: gr.Textbox
+    prompt_pick: gr.Dropdown
+    prompt_seen: gr.Textbox
 
 
 def render_output_panel() -> OutputPanel:
@@ -83,6 +86,11 @@ def render_output_panel() -> OutputPanel:
     with gr.Accordion("Previous response the model sees now", open=False):
         previous_now = gr.Textbox(show_label=False, lines=3, max_lines=10, interactive=False,
                                   elem_id="previous-now")
+    with gr.Accordion("Prompt the model saw", open=False, elem_id="prompt-seen-accordion"):
+        prompt_pick = gr.Dropdown(label="Answer", choices=[], value=None, elem_id="prompt-pick")
+        prompt_seen = gr.Textbox(
+            show_label=False, lines=6, max_lines=20, interactive=False, value=NO_PROMPT, elem_id="prompt-seen",
+        )
     return OutputPanel(
         start=start,
         stop_next=stop_next,
@@ -101,6 +109,8 @@ def render_output_panel() -> OutputPanel:
         page=page,
         answer_view=answer_view,
         previous_now=previous_now,
+        prompt_pick=prompt_pick,
+        prompt_seen=prompt_seen,
     )
 
 
@@ -174,10 +184,21 @@ def wire_output_panel(
         [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
          for name in ("tab", "transcript", *ctx.controls.names)]
     )
-    out.start.click(
+    started = out.start.click(
         on_start, [ctx.session, out.transcript, *ctx.controls.components], run_outputs,
         api_name="start", show_progress="hidden", concurrency_limit=None, trigger_mode="once",
     )
+
+    def on_prompt_list(tab: TabSession) -> tuple[Any, str]:
+        """After a run: list its answers and show the last one's prompt (a step of its own, so the
+        streamed outputs of Start stay as they are)."""
+        entries = tab.answers
+        if not entries:
+            return gr.update(choices=[], value=None), NO_PROMPT
+        return gr.update(choices=prompt_choices(entries), value=len(entries)), prompt_text(entries, len(entries))
+
+    started.then(on_prompt_list, [ctx.session], [out.prompt_pick, out.prompt_seen], api_name="prompt_list",
+                 show_progress="hidden", queue=False)
 
     def on_stop_next(tab: TabSession) -> None:
         tab.stop_next()
@@ -194,11 +215,18 @@ def wire_output_panel(
             tab.clear_history()
         except SessionBusy as exc:
             gr.Warning(str(exc))
-            return (gr.skip(), status_html(str(exc), "error"), gr.skip(), gr.skip(), gr.skip(), gr.skip())
-        return ("", "", "", "", "", "")
+            return (gr.skip(), status_html(str(exc), "error"), *(gr.skip(),) * 6)
+        return ("", "", "", "", "", "", gr.update(choices=[], value=None), NO_PROMPT)
 
-    cleared = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now, out.answer_view]
+    cleared = [out.transcript, out.status, out.last_answer, out.all_answers, out.previous_now, out.answer_view,
+               out.prompt_pick, out.prompt_seen]
     out.clear.click(on_clear, [ctx.session], cleared, queue=False, api_name="clear_history", show_progress="hidden")
+
+    def on_prompt_pick(tab: TabSession, choice: Any) -> str:
+        return prompt_text(tab.answers, choice)
+
+    out.prompt_pick.change(on_prompt_pick, [ctx.session, out.prompt_pick], [out.prompt_seen], queue=False,
+                           api_name="prompt_seen", show_progress="hidden")
 
     def on_replace(tab: TabSession, typed: str) -> tuple[Any, Any, Any]:
         """The last answer into the previous-response field; what the user had typed there stays recoverable."""

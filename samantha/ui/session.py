@@ -30,13 +30,13 @@ class AnswerEntry:
     round: int
     loop: int
     text: str
+    prompt: str = ""  # the exact text the model saw, after its template
+    template_added: str = ""  # what the model's own template added that nobody typed
 
     @property
     def title(self) -> str:
-        title = f"{self.model_position}) {self.model_name}, item {self.item_number}"
-        if self.round > 1 or self.loop > 1:
-            title += f" (response {self.round}, loop {self.loop})"
-        return title
+        # Loop and response are always named, loop 1 too, so a title read alone says where the answer sits.
+        return f"{self.model_position}) {self.model_name}, item {self.item_number} (loop {self.loop}, response {self.round})"
 
 
 class TabSession:

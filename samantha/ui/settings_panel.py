@@ -45,7 +45,8 @@ def render_chain_settings(ctx: PanelContext) -> None:
     switches = (
         ("feedback", "Feedback loop", "each answer becomes the next previous response"),
         ("cumulative", "Cumulative response", "with feedback: add each answer to the previous response"),
-        ("single", "Single response per model", "model i answers item i only"),
+        ("single", "Single response per model",
+         "model i answers item i only (as many items as models); responses and loops repeat it"),
         ("reset", "Reset model", "clear the model's state before each item (exact reproducibility)"),
         ("shuffle", "Shuffle models", "with 3+ models: a new order each loop"),
         ("random_params", "Random hyperparameters", "draw temperature, top_p, ... for each answer"),

@@ -20,6 +20,7 @@ from samantha.backends.base import Control
 from samantha.chain import AnswerHook, ModelPreparer, Pacer, run_chain
 from samantha.events import AnswerFinished, ChainStarted, Event
 from samantha.prompts import parse_previous
+from samantha.template_probe import TEMPLATE_ADDED_KEY
 from samantha.ui.context import RunWatcher
 from samantha.ui.host import ModelHost
 from samantha.ui.inputs import RunRequest
@@ -174,6 +175,7 @@ class ChainStream:
         record = event.record
         self._session.add_answer(AnswerEntry(
             record.model_name, record.model_position, record.item_number, record.round, record.loop, record.answer,
+            record.prompt, str(record.extra.get(TEMPLATE_ADDED_KEY, "")),
         ))
         if self._feedback:
             fed = str(record.extra.get("fed_back", record.answer))  # code output may replace or extend the answer

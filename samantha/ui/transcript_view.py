@@ -23,7 +23,7 @@ from samantha.events import (
     Token,
 )
 from samantha.hub.errors import human_size
-from samantha.transcript import banner_text, code_run_text, stats_line
+from samantha.transcript import answer_text_head, banner_text, code_run_text, prompt_block, start_separator, stats_line
 
 ERROR_MARK = "[error]"
 NOTICE_MARK = "[notice]"
@@ -51,6 +51,7 @@ class TranscriptWriter:
     answers: int = 0
     finished: str | None = None
     current_model: str = ""
+    show_prompts: bool = False  # write the exact prompt each model saw before its answer
 
     def _line(self, line: str) -> None:
         if self.text and not self.text.endswith("\n"):
@@ -60,6 +61,9 @@ class TranscriptWriter:
     def apply(self, event: Event) -> None:
         if isinstance(event, ChainStarted):
             self.seed, self.steps = event.seed, event.steps
+            if self.text.strip():  # the page keeps earlier Starts: say where this one begins
+                self.text += "\n" if self.text.endswith("\n") else "\n\n"
+                self.text += start_separator(event.seed, event.steps)
             self.status = f"Running: {event.steps} answer(s) planned, seed {event.seed}"
         elif isinstance(event, Banner):
             if self.text and not self.text.endswith("\n\n"):
@@ -70,8 +74,11 @@ class TranscriptWriter:
         elif isinstance(event, ModelLoaded):
             self.status = f"Loaded {self.current_model} in {event.seconds:.1f}s"
         elif isinstance(event, AnswerStarted):
-            if event.header:
-                self._line(event.header)
+            head = answer_text_head(event)
+            if self.show_prompts and event.prompt:
+                head += prompt_block(event.prompt, event.template_added)
+            if head:
+                self._line(head.rstrip("\n"))
             self.status = f"{self.current_model}: answering item {event.item_number} ({self.answers + 1} of {self.steps})"
         elif isinstance(event, Token):
             self.text += event.text

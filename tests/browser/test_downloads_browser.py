@@ -64,7 +64,7 @@ def test_a_link_downloads_with_progress_then_answers_and_lands_in_the_model_list
     assert " of " in bar.inner_text() and page.locator("#download-progress progress").count() == 1
     wait_until(lambda: "Done" in status(page), "the chain to finish")
     text = transcript(page)
-    assert text.startswith(f"{RULE}\n1) tiny-Q8_0.gguf\n{RULE}\n") and ANSWER in text
+    assert text.startswith(f"{RULE}\n1) tiny-Q8_0.gguf  (loop 1, response 1)\n{RULE}\n") and ANSWER in text
     assert "Downloaded tiny-Q8_0.gguf" in bar.inner_text()
     assert (folder / "MODEL_FOR_TESTING.gguf").read_bytes() == tiny_bytes
     wait_until(lambda: "1 model file(s)" in page.locator("#folder-note").inner_text(), "the model list to refresh")

@@ -60,8 +60,8 @@ def test_enter_runs_the_chain_with_banner_answer_and_stats(open_tab, tmp_path: P
     prompt.press("Enter")
     wait_until(lambda: "Done" in status(page), "the chain to finish")
     text = transcript(page)
-    assert text.startswith(f"{RULE}\n1) tiny-chatml.gguf\n{RULE}\n")
-    assert f"{RULE}\n2) tiny-other.gguf\n{RULE}\n" in text
+    assert text.startswith(f"{RULE}\n1) tiny-chatml.gguf  (loop 1, response 1)\n{RULE}\n")
+    assert f"{RULE}\n2) tiny-other.gguf  (loop 1, response 1)\n{RULE}\n" in text
     assert text.count("---------- (") == 4 and "tokens/s" in text
     assert "O amor" in text or "A vida" in text
     assert prompt.input_value().count("\n") == 2  # Enter started the chain instead of adding a line

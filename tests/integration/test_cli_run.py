@@ -34,9 +34,10 @@ def test_run_prints_banner_answer_and_stats(tiny_model: Path, grammar_file: Path
                       "--grammar-file", str(grammar_file))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "=" * 42 and lines[1] == "1) tiny-chatml.gguf" and lines[2] == "=" * 42
-    assert lines[3] == "Feedback text."
-    assert lines[4].startswith("---------- (") and "tokens," in lines[4] and "tokens/s" in lines[4]
+    assert lines[0] == "=" * 42 and lines[1] == "1) tiny-chatml.gguf  (loop 1, response 1)" and lines[2] == "=" * 42
+    assert lines[3] == ">> 1) tiny-chatml.gguf \u00b7 loop 1 \u00b7 response 1 \u00b7 item 1: \u201cHello\u201d"
+    assert lines[4] == "Feedback text."
+    assert lines[5].startswith("---------- (") and "tokens," in lines[5] and "tokens/s" in lines[5]
 
 
 def test_console_script_is_the_same_program(tiny_model: Path) -> None:
@@ -56,7 +57,7 @@ def test_dry_run_plans_without_loading(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2 * 2 * 3
-    assert lines[0].startswith("1. loop 1, model 1 never-loaded.gguf, round 1, item 2: 'Be kind\\\\none'")
+    assert lines[0].startswith("1. loop 1, model 1 never-loaded.gguf, round 1, item 1: 'Be kind\\\\none'")
     assert "{temperature=0.5}" in lines[0]
     assert "[[final: + all answers so far]]" in lines[2]
 
@@ -195,7 +196,7 @@ def test_a_reader_that_stops_early_ends_the_run_quietly(tiny_model: Path, tmp_pa
 def test_python_dash_m_guard_keeps_workers_from_rerunning_main(tiny_model: Path) -> None:
     result = samantha("run", "--model", str(tiny_model), "--prompt", "x", "--set", "max_tokens=3", "--set", "n_ctx=256")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("1) tiny-chatml.gguf") == 1
+    assert result.stdout.count("1) tiny-chatml.gguf  (loop 1") == 1
 
 
 def test_loops_and_responses_beyond_the_bound_are_refused_with_the_limit(tiny_model: Path) -> None:

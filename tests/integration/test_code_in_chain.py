@@ -120,6 +120,8 @@ def test_missing_runner_environment_is_a_clear_error(tiny_model: Path, tmp_path:
     )
     assert result.returncode == 2
     assert "samantha runner setup" in result.stderr
+    assert "name an existing venv folder or Python interpreter with --runner PATH" in result.stderr
+    assert "the settings" not in result.stderr
 
 
 def test_stop_next_during_a_code_run_ends_that_run_and_not_the_next_answer(tiny_model: Path, environment,

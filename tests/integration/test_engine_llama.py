@@ -76,10 +76,13 @@ def test_final_item_receives_all_answers(tiny_model: Path, llama_backend) -> Non
 
 
 def test_single_response_per_model_pairs_models_and_items(tiny_model: Path, tiny_model_b: Path, llama_backend) -> None:
-    settings = ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt="first\nsecond\nthird",
-                             single=True, responses=3, loops=2, sampling=SMALL)
+    settings = ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt="first\nsecond",
+                             single=True, responses=2, loops=2, sampling=SMALL)
     recs = records(run(settings, llama_backend))
-    assert [(Path(r.model).name, r.item_number) for r in recs] == [("tiny-chatml.gguf", 1), ("tiny-other.gguf", 2)]
+    # Responses repeat each pair and loops repeat the single pass: nothing asked for is dropped.
+    assert [(Path(r.model).name, r.item_number, r.loop, r.round) for r in recs] == [
+        (name, item, loop, round_) for loop in (1, 2) for name, item in (("tiny-chatml.gguf", 1), ("tiny-other.gguf", 2))
+        for round_ in (1, 2)]
 
 
 def test_same_model_never_reloads_and_n_ctx_change_does(tiny_model: Path, llama_backend) -> None:
@@ -315,7 +318,7 @@ def test_n_ctx_that_llama_cpp_rounds_up_is_the_limit_the_user_set(tiny_model: Pa
     events = run(ChainSettings(models=(str(tiny_model),), prompt="go", sampling=Sampling(n_ctx=300, max_tokens=0)),
                  llama_backend, grammar=grammar)
     [record] = records(events)
-    assert record.prompt_tokens + record.answer_tokens == 300 and record.finish_reason == "length"
+    assert record.prompt_tokens + record.answer_tokens == 300 and record.finish_reason == "context"
 
 
 def test_max_tokens_zero_fills_the_context_and_n_ctx_zero_uses_the_models(tiny_model: Path, llama_backend) -> None:
@@ -324,7 +327,7 @@ def test_max_tokens_zero_fills_the_context_and_n_ctx_zero_uses_the_models(tiny_m
                  llama_backend, grammar=grammar)
     [record] = records(events)
     assert record.prompt_tokens + record.answer_tokens == 256
-    assert record.finish_reason == "length"
+    assert record.finish_reason == "context"  # the window filled up: not a max_tokens limit
     info = llama_backend.load(str(tiny_model), LoadOptions(n_ctx=0), Control())
     assert info.n_ctx == 2048 == info.n_ctx_train
 

@@ -220,7 +220,7 @@ def test_history_command_line_lists_shows_exports_and_compares(tiny_model: Path,
     assert compare.stdout.splitlines()[0] == "item,tiny-chatml.gguf"
     rerun = samantha("history", "rerun", "1")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert "2 of 2 answer(s) the same, 0 different" in rerun.stdout
+    assert "2 of 2 compared answer(s) the same, 0 different" in rerun.stdout
     missing = samantha("history", "show", "99")
     assert missing.returncode == 2 and "no stored session #99" in missing.stderr
     nowhere = samantha("history", "export", "1", "-o", str(out_file / "inside-a-file.md"))

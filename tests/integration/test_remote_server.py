@@ -133,7 +133,8 @@ def test_stop_next_ends_only_the_remote_answer(server: LlamaServer, tiny_model: 
             control.stop_next()
     first, second = answers(events)
     assert first.finish_reason == "cancelled" and len(first.answer) < len(LONG_TEXT)
-    assert second.model == str(tiny_model) and second.finish_reason == "length" and LONG_TEXT.startswith(second.answer)
+    # max_tokens 3000 is more than the context holds: the local answer ends when the window is full.
+    assert second.model == str(tiny_model) and second.finish_reason == "context" and LONG_TEXT.startswith(second.answer)
 
 
 def error_messages(events: list) -> list[str]:

@@ -20,7 +20,7 @@ from samantha.app import build_app, serve  # noqa: E402
 from samantha.backends.llama_process import LlamaProcessBackend  # noqa: E402
 from samantha.config import ConfigStore  # noqa: E402
 from samantha.settings import Sampling  # noqa: E402
-from samantha.tinymodel import grammar_for_text, write_tiny_gguf  # noqa: E402
+from samantha.tinymodel import SMOLLM2_DEFAULT_SYSTEM, SMOLLM2_TEMPLATE, grammar_for_text, write_tiny_gguf  # noqa: E402
 from samantha.ui.host import ModelHost  # noqa: E402
 
 WAIT_SECONDS = 120.0
@@ -56,6 +56,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("ui-models")
     tiny = write_tiny_gguf(folder / "tiny-chatml.gguf", seed=1, name="tiny-chatml")
     write_tiny_gguf(folder / "long-context.gguf", seed=1, name="long", context_length=65536)
+    write_tiny_gguf(folder / "smollm-template.gguf", seed=4, chat_template=SMOLLM2_TEMPLATE, eos_token="<|im_end|>",
+                    name="smollm-like")
     data = tiny.read_bytes()
     (folder / "broken.gguf").write_bytes(data[: len(data) // 3])
     return folder
@@ -80,19 +82,53 @@ def client(app_url: str) -> Any:
     return gradio_client.Client(app_url, verbose=False)
 
 
-def run(client: Any, folder: Path, **changes: Any) -> tuple[str, str, str, str, str]:
+def run(client: Any, folder: Path, **changes: Any) -> tuple[Any, ...]:
     return client.predict(**start_values(folder, **changes), api_name="/start")
 
 
 def test_chain_returns_banner_answer_and_stats(client: Any, models: Path) -> None:
-    transcript, status, last, all_answers, _ = run(
+    transcript, status, last, all_answers, *_ = run(
         client, models, model_list="tiny-chatml.gguf", prompt="Write a sentence about love",
         grammar=grammar_for_text(FORCED),
     )
-    assert transcript.startswith("=" * 42 + "\n1) tiny-chatml.gguf\n" + "=" * 42 + "\n")
+    assert transcript.startswith("=" * 42 + "\n1) tiny-chatml.gguf  (loop 1, response 1)\n" + "=" * 42 + "\n")
     assert FORCED + "\n---------- (" in transcript and "tokens/s" in transcript
     assert last == FORCED and all_answers == FORCED
     assert "Done: 1 answer(s)" in status
+
+
+def test_each_answer_shows_the_prompt_its_model_saw(client: Any, models: Path) -> None:
+    run(client, models, model_list="tiny-chatml.gguf", prompt="first item\nsecond item", system="Be brief",
+        grammar=grammar_for_text("Two words."))
+    pick, seen = client.predict(api_name="/prompt_list")  # what the page runs after Start
+    # After the run the view lists every answer and shows the last one's prompt: the template's turns around
+    # the system text and the item.
+    assert pick["value"] == 2 and [title for title, _ in pick["choices"]] == [
+        "#1 \u00b7 1) tiny-chatml.gguf, item 1 (loop 1, response 1)",
+        "#2 \u00b7 1) tiny-chatml.gguf, item 2 (loop 1, response 1)",
+    ]
+    assert seen == ("<|im_start|>system\nBe brief<|im_end|>\n<|im_start|>user\nsecond item<|im_end|>\n"
+                    "<|im_start|>assistant\n")
+    first = client.predict(1, api_name="/prompt_seen")
+    assert first.endswith("<|im_start|>user\nfirst item<|im_end|>\n<|im_start|>assistant\n")
+    assert "did not type" not in first
+
+
+def test_the_prompt_view_says_what_the_models_template_added(client: Any, models: Path) -> None:
+    run(client, models, model_list="smollm-template.gguf", prompt="hi", grammar=grammar_for_text("Yo."))
+    _, seen = client.predict(api_name="/prompt_list")
+    assert seen.startswith("Note: the model's own chat template added text you did not type: "
+                           f"\u201c{SMOLLM2_DEFAULT_SYSTEM}\u201d")
+    assert seen.endswith(f"<|im_start|>system\n{SMOLLM2_DEFAULT_SYSTEM}<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
+                         "<|im_start|>assistant\n")
+
+
+def test_single_response_refuses_unpaired_items_before_running(client: Any, models: Path) -> None:
+    transcript, status, *_ = run(client, models, transcript="kept", model_list="tiny-chatml.gguf", prompt="a\nb",
+                                 single=True)
+    assert transcript == "kept" and 'class="status error"' in status
+    assert "Single response per model: model i answers item i only, but there are 2 prompt item(s) and 1 model(s)" \
+        in status
 
 
 def test_fast_mode_writes_whole_answers(client: Any, models: Path) -> None:
@@ -102,7 +138,7 @@ def test_fast_mode_writes_whole_answers(client: Any, models: Path) -> None:
 
 
 def test_two_models_chain_feedback_and_replace_response(client: Any, models: Path) -> None:
-    transcript, _, last, all_answers, previous_now = run(
+    transcript, _, last, all_answers, previous_now, *_ = run(
         client, models, model_list="tiny-chatml.gguf\nlong-context.gguf", prompt="one", feedback=True,
         grammar=grammar_for_text("same words"),
     )

@@ -17,7 +17,7 @@ def test_run_without_a_model_uses_the_starter_model(smollm2) -> None:  # type: i
                       "--set", "n_ctx=1024", "--set", "max_tokens=30", "--no-history")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[1] == f"1) {smollm2.name}"
+    assert lines[1] == f"1) {smollm2.name}  (loop 1, response 1)"
     assert "Paris" in result.stdout
     assert "no --model given: using the bundled starter model" in result.stderr
 

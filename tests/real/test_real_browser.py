@@ -75,7 +75,7 @@ def test_start_with_no_model_chosen_streams_the_starter_models_answer(page) -> N
     seen: list[str] = []
     wait_until(lambda: seen.append(transcript(page)) or "Done" in status(page), "the starter model's answers")
     text = transcript(page)
-    assert text.startswith(f"{RULE}\n1) SmolLM2-135M-Instruct.Q4_1.gguf\n{RULE}\n")
+    assert text.startswith(f"{RULE}\n1) SmolLM2-135M-Instruct.Q4_1.gguf  (loop 1, response 1)\n{RULE}\n")
     assert text.count("---------- (") == 2 and "Paris" in text.split("---------- (")[1]
     # Streamed: the first answer was on the page, in part, before it was finished.
     assert any(s.split(f"{RULE}\n")[-1].strip() and "---------- (" not in s for s in seen)

@@ -36,7 +36,7 @@ def test_capital_of_france_is_paris_and_the_answer_ends_at_end_of_turn(backend, 
 
 def test_the_manuals_worked_example_runs_end_to_end(backend, smollm2: Path) -> None:
     records = answers(run(backend, models=(str(smollm2),), prompt=MANUAL_EXAMPLE, sampling=sampling(max_tokens=40)))
-    assert [r.item_number for r in records] == [2, 3, 5]  # item numbers count the lines as written
+    assert [r.item_number for r in records] == [1, 2, 3]  # items that run: not the [prefix] or --- lines
     love, life, final = records
     assert "Create a sentence about love" in love.prompt and "poet that writes only in Portuguese" in love.prompt
     assert "Create a sentence about time" not in "".join(r.prompt for r in records)  # the --- item is skipped

@@ -112,11 +112,31 @@ def test_final_item_receives_all_answers_so_far() -> None:
 
 def test_single_response_per_model_pairs_model_i_with_item_i() -> None:
     backend = ScriptedBackend(respond=lambda model, prompt: model)
-    settings = ChainSettings(models=("a.gguf", "b.gguf", "c.gguf"), prompt="p1\np2", single=True, responses=5, loops=5)
+    settings = ChainSettings(models=("a.gguf", "b.gguf"), prompt="p1\np2", single=True)
     events = run(settings, backend)
     assert [m for m, _ in backend.prompts] == ["a.gguf", "b.gguf"]
     assert user_turns(backend) == ["p1", "p2"]
     assert answers(events) == ["a.gguf", "b.gguf"]
+
+
+def test_single_response_honours_responses_and_loops() -> None:
+    backend = ScriptedBackend(respond=lambda model, prompt: model)
+    settings = ChainSettings(models=("a.gguf", "b.gguf"), prompt="p1\np2", single=True, responses=2, loops=3)
+    events = run(settings, backend)
+    # Each pair answers twice (responses), and the whole single pass runs three times (loops).
+    assert [(m, turn) for (m, _), turn in zip(backend.prompts, user_turns(backend))] == [
+        ("a.gguf", "p1"), ("a.gguf", "p1"), ("b.gguf", "p2"), ("b.gguf", "p2")] * 3
+    finished = [e.record for e in events if isinstance(e, AnswerFinished)]
+    assert [(r.loop, r.round) for r in finished[:4]] == [(1, 1), (1, 2), (1, 1), (1, 2)]
+    assert {r.loop for r in finished[8:]} == {3}
+
+
+def test_single_response_refuses_unpaired_models_or_items() -> None:
+    backend = ScriptedBackend()
+    events = run(ChainSettings(models=("a.gguf", "b.gguf", "c.gguf"), prompt="p1\np2", single=True), backend)
+    [error] = [e for e in events if isinstance(e, ChainError)]
+    assert "2 prompt item(s) and 3 model(s)" in error.message and backend.prompts == []
+    assert isinstance(events[-1], ChainFinished) and events[-1].reason == "error"
 
 
 def test_single_response_uses_each_items_own_settings() -> None:

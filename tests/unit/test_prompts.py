@@ -38,7 +38,7 @@ def test_worked_example_from_the_manual() -> None:
         f"{prefix}\nCreate a paragraph in English that summarizes the ideas contained in the following sentences:",
     ]
     assert [i.is_final for i in items] == [False, False, True]
-    assert [i.number for i in items] == [2, 3, 5]
+    assert [i.number for i in items] == [1, 2, 3]  # [prefix] and --- lines are not items
     final = final_item_text(items[2], ["O amor é fogo.", "A vida é um rio."])
     assert final.endswith("sentences:\n\nO amor é fogo.\n\nA vida é um rio.")
 

@@ -23,7 +23,7 @@ def test_page_titles_each_answer() -> None:
     entries = [AnswerEntry("a.gguf", 1, 1, 1, 1, "One"), AnswerEntry("b<x>.gguf", 2, 3, 1, 2, "Two")]
     page = answers_page(entries, "All answers")
     assert page.startswith("<!DOCTYPE html>") and "<title>All answers</title>" in page
-    assert "1) a.gguf, item 1" in page and "2) b&lt;x&gt;.gguf, item 3 (response 1, loop 2)" in page
+    assert "1) a.gguf, item 1" in page and "2) b&lt;x&gt;.gguf, item 3 (loop 2, response 1)" in page
     assert answers_fragment([]) == ""
 
 

@@ -130,8 +130,12 @@ def test_the_environment_check_reports_a_usable_interpreter_and_a_missing_folder
     assert line.startswith("\u2705 Ready: Python 3.") and sys.executable in line
     missing, line = check_environment(str(tmp_path / "nowhere"))
     assert missing is None and "does not exist yet" in line and "samantha runner setup --path" in line
-    with pytest.raises(InputProblem, match="samantha runner setup"):
+    with pytest.raises(InputProblem, match="samantha runner setup") as refused:
         environment_for(str(tmp_path / "nowhere"))
+    # Start refuses from the chain side of the page: the message names the control, not "the settings" or "above".
+    message = str(refused.value)
+    assert "in the Code tab's 'Code runner environment' field" in message
+    assert "the settings" not in message and "above" not in message and "--runner" not in message
 
 
 # -- the tab's working folder ------------------------------------------------------------

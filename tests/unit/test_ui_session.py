@@ -25,7 +25,7 @@ from samantha.events import (
     Token,
 )
 from samantha.settings import ChainSettings
-from samantha.transcript import banner_text, stats_line
+from samantha.transcript import banner_text, start_separator, stats_line
 from samantha.ui.host import ModelHost
 from samantha.ui.inputs import RunRequest
 from samantha.ui.session import AnswerEntry, SessionBusy, TabSession
@@ -73,7 +73,7 @@ def test_answers_and_clear_history() -> None:
     session.add_answer(AnswerEntry("b.gguf", 2, 1, 2, 1, "two"))
     session.set_previous("two")
     assert session.last_answer == "two" and session.all_answers_text() == "one\n\ntwo"
-    assert session.answers[1].title == "2) b.gguf, item 1 (response 2, loop 1)"
+    assert session.answers[1].title == "2) b.gguf, item 1 (loop 1, response 2)"
     session.clear_history()
     assert session.answers == [] and session.previous == "" and session.last_answer == ""
 
@@ -87,7 +87,9 @@ def test_transcript_uses_the_shared_banner_and_stats_lines() -> None:
     for event in (ChainStarted(7, 1), banner, Token("Hi"), Token(" there"), AnswerFinished(done),
                   Notice("heads up"), ChainError("a.gguf: broken"), ChainFinished("done", 1)):
         writer.apply(event)
-    assert writer.text.startswith("earlier text\n\n" + banner_text(banner) + "Hi there\n" + stats_line(done))
+    # The earlier Start's text stays, and a rule with the new seed says where this Start begins.
+    assert writer.text.startswith("earlier text\n\n" + start_separator(7, 1) + "\n" + banner_text(banner)
+                                  + "Hi there\n" + stats_line(done))
     assert f"{NOTICE_MARK} heads up\n" in writer.text and f"{ERROR_MARK} a.gguf: broken\n" in writer.text
     assert writer.status.startswith("Done: 1 answer(s), seed 7") and "1 error(s)" in writer.status
 
