@@ -27,6 +27,7 @@ from samantha.ui.learning_view import (
     WAITING_HINT,
     candidates_frame,
     candidates_html,
+    candidates_seed_frame,
     rank_frame,
     tokens_html,
     unlikely_text,
@@ -162,9 +163,9 @@ class LearningPlugin:
         candidates = gr.HTML(candidates_html(None, 0), elem_id="learning-candidates")
         with gr.Row():
             bars = gr.BarPlot(
-                candidates_frame(None), x="token", y="probability", color="pick", sort="-y",
+                candidates_seed_frame(), x="token", y="probability", color="pick", sort="-y",
                 tooltip=["token", "probability", "after_samplers"],
-                color_map={"picked": "#e76f51", "other": "#2a9d8f"}, x_label_angle=-45,
+                color_map={"picked": "#e76f51", "other": "#2a9d8f"}, x_label_angle=-45, y_lim=[0, None],
                 title="Candidates of the current step", label="Candidates", elem_id="learning-bars",
             )
             ranks = gr.ScatterPlot(

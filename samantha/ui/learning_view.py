@@ -20,6 +20,8 @@ UNLIKELY_SHOWN = 200
 # Probabilities from 1 down to 10^-LOG_SPAN run from green through yellow to red.
 LOG_SPAN = 4.0
 PICK_MARK = "\u25b6 "
+# The bar chart's colour categories: the picked token and the other candidates.
+PICK_KINDS = ("picked", "other")
 EMPTY_HINT = "Turn on learning mode and press Start: each step's candidates show here."
 WAITING_HINT = "Waiting for the first token of this answer\u2026"
 # The learning tab's look; a <style> in the tab, so the app's own CSS need not know about it.
@@ -103,14 +105,28 @@ def candidates_frame(choice: TokenChoice | None) -> pd.DataFrame:
     )
 
 
+def candidates_seed_frame() -> pd.DataFrame:
+    """The bar chart's first value: one undrawable row (no probability) for each kind of bar.
+
+    Gradio's bar chart fixes its colour scale to the categories of the first value it draws and later
+    only swaps the data; started from an empty frame, every bar got no colour at all.
+    """
+    return pd.DataFrame({"token": pd.Series(["", " "], dtype=str),
+                         "probability": pd.Series([math.nan, math.nan], dtype=float),
+                         "pick": pd.Series(list(PICK_KINDS), dtype=str),
+                         "after_samplers": pd.Series([math.nan, math.nan], dtype=float)})
+
+
 def rank_frame(choices: Sequence[TokenChoice]) -> pd.DataFrame:
     """Rank-exception chart data: position in the answer and rank, for every pick that was not rank 1."""
     picks = unlikely_picks(list(choices))
+    # Typed columns: the chart takes its axis types from its first (empty) value, and an untyped empty
+    # column would make position and rank categories instead of numbers.
     return pd.DataFrame(
         {
-            "position": [position for position, _ in picks],
-            "rank": [choice.rank for _, choice in picks],
-            "token": [escape_piece(choice.text) for _, choice in picks],
+            "position": pd.Series([position for position, _ in picks], dtype="int64"),
+            "rank": pd.Series([choice.rank for _, choice in picks], dtype="int64"),
+            "token": pd.Series([escape_piece(choice.text) for _, choice in picks], dtype=str),
         }
     )
 

@@ -1,0 +1,82 @@
+"""The whole app (every feature tab) in headless Chromium, checked by what is drawn: chart marks with their
+fill and size, rendered text, which control an Enter key reaches, what stays on screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from feature_app import FeatureApp, open_feature_tab, serve_app
+from ui_pages import field, status, wait_until
+
+from samantha.ui.features import standard_plugins
+
+pytestmark = pytest.mark.browser
+
+# Sampling at temperature 2 with every candidate kept, so the tiny random model picks tokens that were not
+# the most probable one (rank exceptions) and the candidates have clearly different probabilities.
+RANDOM_PROMPT = "{temperature=2, min_p=0, top_k=40, top_p=1, typical_p=1, tfs_z=1, max_tokens=40, seed=7} hello"
+
+# Marks Vega draws in an SVG chart: every bar (rect) or point (symbol), with its fill and drawn size.
+CHART_MARKS_JS = """(selector) => [...document.querySelectorAll(selector + ' svg g.mark-rect.role-mark path, '
+    + selector + ' svg g.mark-symbol.role-mark path')].map((mark) => {
+  const style = getComputedStyle(mark);
+  const box = mark.getBoundingClientRect();
+  return {fill: style.fill, stroke: style.stroke, opacity: Number(style.opacity), height: box.height,
+          width: box.width};
+})"""
+
+
+@pytest.fixture(scope="module")
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+    with serve_app(ui_models, tmp_path_factory.mktemp("page-app"), standard_plugins()) as running:
+        yield running
+
+
+def painted(colour: str) -> bool:
+    """True for a CSS colour that shows (not `none`, not fully transparent)."""
+    colour = colour.strip()
+    return bool(colour) and colour != "none" and colour != "transparent" and not colour.endswith(", 0)")
+
+
+def chart_marks(page: Any, elem_id: str) -> list[dict[str, Any]]:
+    return page.evaluate(CHART_MARKS_JS, f"#{elem_id}")
+
+
+def run_learning(page: Any, prompt: str = RANDOM_PROMPT) -> None:
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    open_feature_tab(page, "Learning mode")
+    page.locator("#switch-learning input").check()
+    field(page, "user-prompt").fill(prompt)
+    page.click("#start-button")
+    wait_until(lambda: "Done" in status(page), "the learning-mode answer to finish")
+
+
+def test_learning_charts_draw_coloured_bars_sized_by_probability_and_rank_points(feature_tab: Any) -> None:
+    page = feature_tab()
+    run_learning(page)
+    probabilities = [float(cell) for cell in
+                     page.locator("#learning-candidates table.candidates tbody tr td:nth-child(5)").all_inner_texts()]
+    assert len(probabilities) == 40
+    wait_until(lambda: len([m for m in chart_marks(page, "learning-bars") if painted(m["fill"])]) == 40,
+               "40 coloured bars")
+    bars = chart_marks(page, "learning-bars")
+    assert all(bar["opacity"] > 0 for bar in bars)
+    # The bars are sorted by probability and start at zero: heights follow the probabilities.
+    heights = sorted((bar["height"] for bar in bars), reverse=True)
+    ordered = sorted(probabilities, reverse=True)
+    assert heights[0] > heights[-1] + 5 and ordered[0] > ordered[-1]
+    for height, probability in zip(heights, ordered):
+        # (the table rounds probabilities to 4 decimals, hence the tolerance)
+        assert height == pytest.approx(heights[0] * probability / ordered[0], rel=0.05)
+    # The picked token has its own colour.
+    assert len({bar["fill"] for bar in bars}) == 2
+    unlikely = field(page, "learning-unlikely").input_value()
+    exceptions = int(unlikely.split(" unlikely pick")[0])
+    assert exceptions > 0
+    wait_until(lambda: len(chart_marks(page, "learning-ranks")) == exceptions, "one point per rank exception")
+    points = chart_marks(page, "learning-ranks")
+    assert all(painted(point["stroke"]) or painted(point["fill"]) for point in points)
+    assert all(point["width"] > 0 for point in points)
