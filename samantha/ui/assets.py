@@ -12,6 +12,9 @@ START_BUTTON_ID = "start-button"
 SOUNDS_CHECKBOX_ID = "click-sounds"
 # Controls whose Enter key does something of its own (dropdown choice, path submit, code editor).
 ENTER_OWN_CLASS = "enter-own"
+# The three prompt inputs: Enter in one of them starts the chain (type the prompt, press Enter). Anywhere
+# else (a server address, a search box) Enter must not run models.
+PROMPT_INPUT_IDS = ("system-prompt", "previous-response", "user-prompt")
 
 CSS = """
 #transcript textarea { font-family: ui-monospace, "Cascadia Code", Menlo, Consolas, monospace; font-size: 13px;
@@ -107,6 +110,7 @@ HEAD = """
       }
       return;
     }
+    if (!(target instanceof Element) || !target.closest("%(prompts)s")) return;
     const start = document.getElementById("%(start)s");
     if (!start) return;
     event.preventDefault();
@@ -115,7 +119,8 @@ HEAD = """
   }, true);
 })();
 </script>
-""" % {"sounds": SOUNDS_CHECKBOX_ID, "own": ENTER_OWN_CLASS, "start": START_BUTTON_ID}
+""" % {"sounds": SOUNDS_CHECKBOX_ID, "own": ENTER_OWN_CLASS, "start": START_BUTTON_ID,
+       "prompts": ", ".join(f"#{elem_id}" for elem_id in PROMPT_INPUT_IDS)}
 
 # Runs once the page is mounted: Gradio has already picked its theme by then, so switch to dark here
 # unless the address asks for `?__theme=light`.

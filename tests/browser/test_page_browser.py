@@ -17,6 +17,8 @@ pytestmark = pytest.mark.browser
 
 # Sampling at temperature 2 with every candidate kept, so the tiny random model picks tokens that were not
 # the most probable one (rank exceptions) and the candidates have clearly different probabilities.
+# How long the page is watched for something that must not happen.
+QUIET_MS = 1500
 RANDOM_PROMPT = "{temperature=2, min_p=0, top_k=40, top_p=1, typical_p=1, tfs_z=1, max_tokens=40, seed=7} hello"
 
 # Marks Vega draws in an SVG chart: every bar (rect) or point (symbol), with its fill and drawn size.
@@ -80,3 +82,31 @@ def test_learning_charts_draw_coloured_bars_sized_by_probability_and_rank_points
     points = chart_marks(page, "learning-ranks")
     assert all(painted(point["stroke"]) or painted(point["fill"]) for point in points)
     assert all(point["width"] > 0 for point in points)
+
+
+def test_how_it_works_shows_the_dollar_separator_as_text_and_every_bullet(feature_tab: Any) -> None:
+    page = feature_tab()
+    page.click("#tab-help-button")
+    help_text = page.locator("#help-text")
+    wait_until(lambda: "[model list] -> respond" in help_text.inner_text(), "the help text")
+    text = help_text.inner_text()
+    assert "parts separated by $$$" in text and "items separated by $$$ when the text contains $$$" in text
+    assert help_text.locator(".katex, math").count() == 0
+    # The system prompt, previous response, user prompt bullets and the prompt list's own six.
+    items = help_text.locator("li").all_inner_texts()
+    assert len(items) == 9
+    assert any(item.startswith("--- item is skipped") for item in items)
+
+
+def test_enter_starts_the_chain_only_from_the_three_prompt_inputs(feature_tab: Any) -> None:
+    page = feature_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    field(page, "user-prompt").fill("{max_tokens=3} hello")
+    open_feature_tab(page, "Remote servers")
+    address = field(page, "remote-url")
+    address.fill("http://127.0.0.1:9")
+    address.press("Enter")
+    page.wait_for_timeout(QUIET_MS)  # watching for a chain that must not start, not a speed requirement
+    assert status(page).strip() == "" and field(page, "transcript").input_value() == ""
+    field(page, "previous-response").press("Enter")
+    wait_until(lambda: "Done" in status(page), "the chain started from the previous-response input")
