@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 from feature_app import FeatureApp, open_feature_tab, serve_app
-from ui_pages import field, status, wait_until
+from ui_pages import field, set_grammar, status, wait_until
 
+from samantha.tinymodel import grammar_for_text
 from samantha.ui.features import standard_plugins
 
 pytestmark = pytest.mark.browser
 
 # Sampling at temperature 2 with every candidate kept, so the tiny random model picks tokens that were not
 # the most probable one (rank exceptions) and the candidates have clearly different probabilities.
+ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 # How long the page is watched for something that must not happen.
 QUIET_MS = 1500
 RANDOM_PROMPT = "{temperature=2, min_p=0, top_k=40, top_p=1, typical_p=1, tfs_z=1, max_tokens=40, seed=7} hello"
@@ -110,3 +112,19 @@ def test_enter_starts_the_chain_only_from_the_three_prompt_inputs(feature_tab: A
     assert status(page).strip() == "" and field(page, "transcript").input_value() == ""
     field(page, "previous-response").press("Enter")
     wait_until(lambda: "Done" in status(page), "the chain started from the previous-response input")
+
+
+def test_changing_pacing_mid_run_applies_at_the_next_token(feature_tab: Any) -> None:
+    page = feature_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    set_grammar(page, grammar_for_text(ALPHABET))
+    open_feature_tab(page, "Learning mode")
+    page.locator("#switch-learning input").check()
+    page.locator("#learning-pacing").get_by_label("next token").check()
+    field(page, "user-prompt").fill("The alphabet, please")
+    page.click("#start-button")
+    table = page.locator("#learning-candidates table.candidates")
+    wait_until(lambda: table.count() == 1 and table.get_attribute("data-step") == "1", "the first token")
+    page.locator("#learning-pacing").get_by_label("no delay").check()
+    wait_until(lambda: "Done" in status(page), "the rest of the answer without clicks")
+    assert ALPHABET in field(page, "transcript").input_value()
