@@ -30,6 +30,11 @@ CSS = """
 #answer-view { max-height: 40rem; overflow-y: auto; }
 .samantha-title h1 { margin: 0; font-size: 1.4rem; }
 .small-buttons button { min-width: 0 !important; }
+.model-card table { border-collapse: collapse; margin-bottom: .8rem; }
+.model-card caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+.model-card th, .model-card td { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
+.model-card td { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 13px; }
+.model-card pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 """
 
 HEAD = """

@@ -11,6 +11,7 @@ import pytest
 from feature_app import FeatureApp, open_feature_tab, serve_app
 from ui_pages import field, set_grammar, status, wait_until
 
+from samantha.gguf_info import read_header
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.features import standard_plugins
 
@@ -128,3 +129,20 @@ def test_changing_pacing_mid_run_applies_at_the_next_token(feature_tab: Any) -> 
     page.locator("#learning-pacing").get_by_label("no delay").check()
     wait_until(lambda: "Done" in status(page), "the rest of the answer without clicks")
     assert ALPHABET in field(page, "transcript").input_value()
+
+
+def test_model_card_shows_token_texts_as_text_and_every_metadata_key(feature_tab: Any, app: FeatureApp) -> None:
+    page = feature_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    page.click("#tab-card-button")
+    page.click("#show-card")
+    card = page.locator("#model-card")
+    wait_until(lambda: "Architecture" in card.inner_text(), "the model card")
+    text = card.inner_text()
+    assert "'<s>' (id 1)" in text and "'<|im_end|>' (id 260)" in text
+    assert "<|im_start|>" in page.locator("#model-card pre").inner_text()  # the chat template, as text
+    keys = read_header(app.models / "tiny-chatml.gguf").fields
+    shown = page.locator("#model-card table.card-metadata th").all_inner_texts()
+    assert shown == list(keys)
+    tokens = page.locator("#model-card table.card-metadata tr", has_text="tokenizer.ggml.tokens").inner_text()
+    assert "'<unk>', '<s>', '</s>'" in tokens and "452 string values in all" in tokens
