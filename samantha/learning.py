@@ -10,8 +10,9 @@ step also says how probable the pick was after the samplers and why it was chose
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +56,7 @@ class TokenChoice:
     sampled_probability: float | None = None  # the pick's chance in the distribution it was drawn from
     survivors: int | None = None  # how many tokens the samplers left in the running
     sampled_top: int | None = None  # the most probable token after the samplers
+    greedy: bool = False  # temperature 0: the pick is the most probable of the survivors, nothing is drawn
 
     @property
     def unlikely(self) -> bool:
@@ -74,7 +76,7 @@ class TokenChoice:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TokenChoice":
+    def from_dict(cls, data: dict[str, Any]) -> TokenChoice:
         return cls(**{**data, "candidates": tuple(Candidate(**c) for c in data["candidates"])})
 
 
@@ -171,6 +173,7 @@ class CandidateRecorder:
             sampled_probability=after.get(token_id, 0.0) if after is not None else None,
             survivors=sampled[1] if sampled else None,
             sampled_top=sampled[2] if sampled else None,
+            greedy=self.greedy and sampled is not None,
         )
 
 

@@ -28,6 +28,7 @@ from samantha.ui.learning_view import (
     candidates_frame,
     candidates_html,
     candidates_seed_frame,
+    colour_legend_html,
     rank_frame,
     tokens_html,
     unlikely_text,
@@ -174,6 +175,10 @@ class LearningPlugin:
                 next_button = gr.Button("Next token", variant="primary", elem_id="next-token")
                 colour = gr.Checkbox(label="Colour tokens by probability", value=True, elem_id="learning-colour")
         note = gr.Markdown(elem_id="learning-note")
+        # The growing answer sits right under Next token, so each click's token shows where the eye is.
+        tokens = gr.HTML(label="The answer token by token (hover a token for its candidates)",
+                         elem_id="learning-tokens")
+        gr.HTML(colour_legend_html(), padding=False, elem_id="learning-legend")
         candidates = gr.HTML(candidates_html(None, 0), elem_id="learning-candidates")
         with gr.Row():
             bars = gr.BarPlot(
@@ -189,8 +194,6 @@ class LearningPlugin:
             )
         unlikely = gr.Textbox(label="Unlikely picks", lines=5, max_lines=12, interactive=False,
                               elem_id="learning-unlikely")
-        tokens = gr.HTML(label="The answer token by token (hover a token for its candidates)",
-                         elem_id="learning-tokens")
         with gr.Accordion("Vocabulary around a token", open=False, elem_id="learning-vocabulary"):
             gr.Markdown("The model's own token list (read from its file), around an id: the last picked token's "
                         "by default. The *Model card & vocabulary* tab pages through the whole of it.")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from drawn import MIN_CONTRAST, boxes, contrasts, low_contrast
 from feature_app import FeatureApp, open_feature_tab, serve_app
 from ui_pages import field, set_grammar, status, wait_until
 
@@ -146,3 +147,23 @@ def test_model_card_shows_token_texts_as_text_and_every_metadata_key(feature_tab
     assert shown == list(keys)
     tokens = page.locator("#model-card table.card-metadata tr", has_text="tokenizer.ggml.tokens").inner_text()
     assert "'<unk>', '<s>', '</s>'" in tokens and "452 string values in all" in tokens
+
+
+def test_learning_tokens_are_readable_with_a_legend_near_next_token_and_greedy_says_so(feature_tab: Any) -> None:
+    page = feature_tab()
+    run_learning(page, "{max_tokens=40} hello")  # greedy: the defaults
+    caption = page.locator("#learning-candidates caption").inner_text()
+    assert "greedy: the most probable of the" in caption and "tokens left)" not in caption
+    tokens = page.locator("#learning-tokens .tok.coloured")
+    wait_until(lambda: tokens.count() == 40, "the coloured answer")
+    assert "dark" in page.evaluate("document.body.className")
+    assert low_contrast(page, "#learning-tokens .tok.coloured") == []
+    swatches = contrasts(page, "#token-legend .swatch")
+    assert len(swatches) == 5 and all(item["ratio"] >= MIN_CONTRAST for item in swatches)
+    assert len({page.locator("#token-legend .swatch").nth(i).evaluate("e => getComputedStyle(e).backgroundColor")
+                for i in range(5)}) == 5, "one colour per probability band"
+    # The growing answer is between the Next token button and the 40-row candidates table.
+    [button] = boxes(page, "#next-token")
+    [answer] = boxes(page, "#learning-tokens")
+    [table] = boxes(page, "#learning-candidates")
+    assert button["y"] + button["height"] <= answer["y"] < table["y"]
