@@ -21,6 +21,8 @@ pytestmark = pytest.mark.browser
 # Sampling at temperature 2 with every candidate kept, so the tiny random model picks tokens that were not
 # the most probable one (rank exceptions) and the candidates have clearly different probabilities.
 ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+# A Python block that never closes: the answer is written until Stop all.
+ENDLESS_CODE_GRAMMAR = 'root ::= "```python\\nx = 1\\n" body\nbody ::= "y = 2\\n" body\n'
 # How long the page is watched for something that must not happen.
 QUIET_MS = 1500
 RANDOM_PROMPT = "{temperature=2, min_p=0, top_k=40, top_p=1, typical_p=1, tfs_z=1, max_tokens=40, seed=7} hello"
@@ -167,3 +169,26 @@ def test_learning_tokens_are_readable_with_a_legend_near_next_token_and_greedy_s
     [answer] = boxes(page, "#learning-tokens")
     [table] = boxes(page, "#learning-candidates")
     assert button["y"] + button["height"] <= answer["y"] < table["y"]
+
+
+def copied(page: Any) -> str:
+    return page.evaluate("() => window.samantha.copied || ''")
+
+
+def test_answer_and_its_code_can_be_copied_while_the_answer_is_written(feature_tab: Any) -> None:
+    page = feature_tab()
+    field(page, "model-list").fill("long-context.gguf")
+    field(page, "user-prompt").fill("{n_ctx=60000, max_tokens=0} Write code")
+    set_grammar(page, ENDLESS_CODE_GRAMMAR)
+    page.click("#start-button")
+    wait_until(lambda: field(page, "transcript").input_value().count("y = 2") > 5, "the code to stream")
+    page.click("#copy-last")
+    wait_until(lambda: copied(page).startswith("```python\nx = 1\ny = 2\n"), "the answer so far copied")
+    page.click("#copy-answer-code")
+    wait_until(lambda: copied(page).startswith("x = 1\ny = 2\ny = 2"), "the code so far copied")
+    assert "```" not in copied(page)
+    page.click("#copy-all")
+    wait_until(lambda: copied(page).startswith("```python\nx = 1\n"), "all answers so far copied")
+    assert "Running" in status(page) or "answering" in status(page), "the answer was still being written"
+    page.click("#stop-all-button")
+    wait_until(lambda: "Stopped" in status(page), "Stop all")
