@@ -16,6 +16,9 @@ ENTER_OWN_CLASS = "enter-own"
 # else (a server address, a search box) Enter must not run models.
 PROMPT_INPUT_IDS = ("system-prompt", "previous-response", "user-prompt")
 
+# Below this page width the layout is the phone one.
+PHONE_WIDTH = 640
+
 CSS = """
 #transcript textarea { font-family: ui-monospace, "Cascadia Code", Menlo, Consolas, monospace; font-size: 13px;
                        line-height: 1.45; }
@@ -30,12 +33,27 @@ CSS = """
 #answer-view { max-height: 40rem; overflow-y: auto; }
 .samantha-title h1 { margin: 0; font-size: 1.4rem; }
 .small-buttons button { min-width: 0 !important; }
+/* Phones: one column that opens with the chain buttons, the status and the three prompt inputs (Start in
+   the first screen, next to the focused prompt), then the transcript and the rest; buttons wrap at a
+   readable width instead of shrinking until their words overlap, and switches wrap instead of squeezing
+   their labels to a few letters. */
+@media (max-width: %(phone)spx) {
+  #input-column, #output-column { display: contents; }
+  .row:has(> #output-column) { flex-direction: column; flex-wrap: nowrap; }
+  #output-column > .small-buttons:first-child { order: -3; }
+  #output-column > #status-box { order: -2; }
+  #input-column > .form:has(#user-prompt) { order: -1; }
+  #transcript textarea { max-height: 45vh; }
+  .small-buttons > button { flex: 1 1 100px !important; min-width: 100px !important; }
+  .form { flex-wrap: wrap !important; }
+  .form > .block { min-width: min(180px, 100%%) !important; }
+}
 .model-card table { border-collapse: collapse; margin-bottom: .8rem; }
 .model-card caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 .model-card th, .model-card td { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
 .model-card td { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 13px; }
 .model-card pre { white-space: pre-wrap; overflow-wrap: anywhere; }
-"""
+""" % {"phone": PHONE_WIDTH}
 
 HEAD = """
 <script>
