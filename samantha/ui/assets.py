@@ -48,6 +48,11 @@ CSS = """
   .form { flex-wrap: wrap !important; }
   .form > .block { min-width: min(180px, 100%%) !important; }
 }
+/* A block label that shares its line with icon buttons (copy, download, clear) stops before them, so a
+   label that wraps on a narrow screen is not written under the icons. */
+.block:has(button.icon-button) label:not(.checkbox-container):not(:has(input)) { max-width: calc(100%% - 64px); }
+/* The selected tab's name: orange-500 on white is 2.8:1, orange-700 is 5.2:1 (dark mode keeps its own). */
+body:not(.dark) button[role=tab][aria-selected=true] { color: var(--primary-700); }
 .model-card table { border-collapse: collapse; margin-bottom: .8rem; }
 .model-card caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 .model-card th, .model-card td { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
@@ -169,4 +174,11 @@ def theme() -> gr.themes.Base:
         block_label_background_fill_dark="*neutral_700",
         block_label_text_color="*neutral_700",
         block_label_text_color_dark="*neutral_200",
+        # White on Soft's orange-500 is 3.6:1; orange-700 keeps primary buttons' text at 4.5:1 or more.
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_hover_dark="*primary_800",
+        button_primary_text_color="white",
+        button_primary_text_color_dark="white",
     )
