@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import inspect
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import gradio as gr
 
@@ -20,6 +21,7 @@ from samantha.ui.answer_so_far import AnswerSoFar, answer_code
 from samantha.ui.context import PanelContext, RunWatcher, UIPlugin, plugin_outputs, plugin_run_parts
 from samantha.ui.inputs import InputProblem, build_request
 from samantha.ui.session import SessionBusy, TabSession
+from samantha.ui.stale_messages import clear_if_about_no_model
 from samantha.ui.streaming import ChainStream
 
 LINKS_NOT_WIRED = (
@@ -223,6 +225,14 @@ def wire_output_panel(
         return status_html("A chain is using the model: press Stop all first, then Unload model.", "error")
 
     out.unload.click(on_unload, None, [out.status], api_name="unload_model", concurrency_limit=None)
+
+    # -- messages whose cause is gone ----------------------------------------
+    chain_list = ctx.parts["model_list"]
+    chain_list.change(clear_if_about_no_model, [out.status, chain_list], [out.status], queue=False,
+                      api_visibility="private", show_progress="hidden")
+    # A new run makes the answer shown by "Last answer as HTML" an older one.
+    out.start.click(lambda: "", None, [out.answer_view], queue=False, api_visibility="private",
+                    show_progress="hidden")
 
     # -- answers: copy and open ------------------------------------
     out.copy_last.click(None, [out.last_answer], None, js=assets.COPY_JS)

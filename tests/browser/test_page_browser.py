@@ -192,3 +192,52 @@ def test_answer_and_its_code_can_be_copied_while_the_answer_is_written(feature_t
     assert "Running" in status(page) or "answering" in status(page), "the answer was still being written"
     page.click("#stop-all-button")
     wait_until(lambda: "Stopped" in status(page), "Stop all")
+
+
+def test_a_message_goes_once_its_cause_is_gone(feature_tab: Any) -> None:
+    page = feature_tab()
+    # "no model chosen" goes once the chain list has a model.
+    field(page, "model-list").fill("")
+    field(page, "user-prompt").fill("hello")
+    page.click("#start-button")
+    wait_until(lambda: "no model chosen" in status(page), "the missing-model message")
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    wait_until(lambda: status(page).strip() == "", "the missing-model message to go")
+    # A repository lister's error goes once its link field is cleared.
+    open_feature_tab(page, "Downloads")
+    field(page, "repo-link").fill("not a repository")
+    page.click("#list-gguf")
+    note = page.locator("#gguf-note")
+    wait_until(lambda: "\u26a0" in note.inner_text(), "the repository error")
+    field(page, "repo-link").fill("")
+    wait_until(lambda: note.inner_text().strip() == "", "the repository error to go")
+
+
+def test_answer_views_and_exported_files_go_when_a_new_run_replaces_them(feature_tab: Any) -> None:
+    page = feature_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    set_grammar(page, grammar_for_text("first answer"))
+    field(page, "user-prompt").fill("one")
+    page.click("#start-button")
+    wait_until(lambda: "Done" in status(page), "the first run")
+    with page.expect_popup() as popup:
+        page.click("#open-last")
+    popup.value.close()
+    view = page.locator("#answer-view")
+    wait_until(lambda: "first answer" in view.inner_text(), "the last answer as HTML")
+    open_feature_tab(page, "History")
+    page.click("#history-compare-current")
+    wait_until(lambda: "first answer" in page.locator("#history-grid").inner_text(), "the grid of the first run")
+    page.click("#history-grid-export")
+    grid_files = page.locator("#history-grid-files")
+    wait_until(lambda: grid_files.is_visible() and grid_files.locator("a").count() == 3, "the grid files")
+
+    set_grammar(page, grammar_for_text("second answer"))
+    page.click("#start-button")
+    wait_until(lambda: field(page, "transcript").input_value().count("second answer") == 1
+               and "Done" in status(page), "the second run")
+    assert "first answer" not in view.inner_text(), "the HTML view no longer shows the older answer"
+    open_feature_tab(page, "History")
+    page.click("#history-compare-current")
+    wait_until(lambda: "second answer" in page.locator("#history-grid").inner_text(), "the grid of the second run")
+    wait_until(lambda: not grid_files.is_visible(), "the older grid's files to go")
