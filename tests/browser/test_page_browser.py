@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from drawn import MIN_CONTRAST, boxes, contrasts, low_contrast
 from feature_app import FeatureApp, open_feature_tab, serve_app
-from ui_pages import field, set_grammar, status, wait_until
+from ui_pages import field, set_grammar, status, toast_text, wait_until
 
 from samantha.gguf_info import read_header
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.features import standard_plugins
+from samantha.voice.cues import CuePlayer
 
 pytestmark = pytest.mark.browser
 
@@ -241,3 +242,19 @@ def test_answer_views_and_exported_files_go_when_a_new_run_replaces_them(feature
     page.click("#history-compare-current")
     wait_until(lambda: "second answer" in page.locator("#history-grid").inner_text(), "the grid of the second run")
     wait_until(lambda: not grid_files.is_visible(), "the older grid's files to go")
+
+
+def test_a_silent_sound_cue_device_is_a_passing_notice_not_a_line_under_the_transcript(
+        feature_tab: Any, app: FeatureApp) -> None:
+    probe = CuePlayer()
+    probe.start()
+    if probe.status() is None:
+        pytest.skip("this machine has an audio output device: the cues play instead of failing")
+    app.config.update(sound_cues=True)
+    page = feature_tab()
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    field(page, "user-prompt").fill("{max_tokens=3} hello")
+    page.click("#start-button")
+    wait_until(lambda: "Audio cues are silent" in toast_text(page), "the notice that the cues are silent")
+    wait_until(lambda: "Done" in status(page), "the run")
+    assert "Audio cues are silent" not in page.locator("#voice-note").inner_text()
