@@ -231,7 +231,8 @@ def wire_output_panel(
     chain_list.change(clear_if_about_no_model, [out.status, chain_list], [out.status], queue=False,
                       api_visibility="private", show_progress="hidden")
     # A new run makes the answer shown by "Last answer as HTML" an older one.
-    out.start.click(lambda: "", None, [out.answer_view], queue=False, api_visibility="private",
+    # Cleared in the browser, at the click itself, before the run's first output arrives.
+    out.start.click(None, None, [out.answer_view], js="() => ''", api_visibility="private",
                     show_progress="hidden")
 
     # -- answers: copy and open ------------------------------------
