@@ -42,6 +42,9 @@ _SCALAR_FORMATS: dict[int, str] = {
     GGUFValueType.INT64: "q",
     GGUFValueType.FLOAT64: "d",
 }
+# The model card lists this many items of an array and this many characters of a string value.
+METADATA_ITEMS_SHOWN = 8
+METADATA_TEXT_SHOWN = 200
 _SMALL_ARRAY = 1024  # arrays up to this length are decoded (per-layer head counts...); longer ones skipped
 _TOKENS_KEY = "tokenizer.ggml.tokens"
 _FILE_TYPE_GUESSED = 1024  # llama.cpp ORs this into general.file_type when it guessed the type
@@ -376,6 +379,8 @@ class ModelCard:
     eos_token: str | None
     parameter_count: int
     tensor_count: int
+    # Every metadata key of the header with its value as short text (long arrays abbreviated).
+    metadata: tuple[tuple[str, str], ...] = ()
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs in display order; missing values show as an em dash."""
@@ -482,7 +487,30 @@ def read_model_card(path: Path) -> ModelCard:
         eos_token=token_text(eos_id),
         parameter_count=sum(t.n_elements for t in header.tensors),
         tensor_count=len(header.tensors),
+        metadata=tuple((key, metadata_text(value)) for key, value in fields.items()),
     )
+
+
+def metadata_text(value: Value, shown: int = METADATA_ITEMS_SHOWN, length: int = METADATA_TEXT_SHOWN) -> str:
+    """A metadata value as one short line: scalars as they are, long strings cut, arrays as their first
+    items and their length (a vocabulary has 150,000 of them; the card must stay readable)."""
+    if isinstance(value, StringTable):
+        items: list[str] = [repr(value.text(index)) for index in range(min(shown, len(value)))]
+        return _array_text(items, len(value), "string")
+    if isinstance(value, SkippedArray):
+        return f"[{value.count:,} {value.item_type.name.lower()} values]"
+    if isinstance(value, list):
+        return _array_text([metadata_text(item, shown, length) if isinstance(item, list) else repr(item)
+                            for item in value[:shown]], len(value), "")
+    text = str(value)
+    if len(text) > length:
+        return f"{text[:length]}\u2026 ({len(text):,} characters)"
+    return text
+
+
+def _array_text(items: list[str], count: int, kind: str) -> str:
+    more = f", \u2026 {count:,} {kind + ' ' if kind else ''}values in all" if count > len(items) else ""
+    return f"[{', '.join(items)}{more}]"
 
 
 _NAMED_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r"}

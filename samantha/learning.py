@@ -10,8 +10,9 @@ step also says how probable the pick was after the samplers and why it was chose
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +58,7 @@ class TokenChoice:
     sampled_top: int | None = None  # the most probable token after the samplers
     moved_by: str | None = None  # the setting that first cut or lowered the raw favourite ("typical_p", "a penalty")
     moved_how: str = ""  # "cut" (it left the running) or "lowered" (another token became the most probable)
+    greedy: bool = False  # temperature 0: the pick is the most probable of the survivors, nothing is drawn
 
     @property
     def unlikely(self) -> bool:
@@ -76,7 +78,7 @@ class TokenChoice:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TokenChoice":
+    def from_dict(cls, data: dict[str, Any]) -> TokenChoice:
         return cls(**{**data, "candidates": tuple(Candidate(**c) for c in data["candidates"])})
 
 
@@ -203,6 +205,7 @@ class CandidateRecorder:
             sampled_top=sampled[2] if sampled else None,
             moved_by=self._moved[0] if self._moved else None,
             moved_how=self._moved[1] if self._moved else "",
+            greedy=self.greedy and sampled is not None,
         )
 
 

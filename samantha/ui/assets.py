@@ -12,6 +12,12 @@ START_BUTTON_ID = "start-button"
 SOUNDS_CHECKBOX_ID = "click-sounds"
 # Controls whose Enter key does something of its own (dropdown choice, path submit, code editor).
 ENTER_OWN_CLASS = "enter-own"
+# The three prompt inputs: Enter in one of them starts the chain (type the prompt, press Enter). Anywhere
+# else (a server address, a search box) Enter must not run models.
+PROMPT_INPUT_IDS = ("system-prompt", "previous-response", "user-prompt")
+
+# Below this page width the layout is the phone one.
+PHONE_WIDTH = 640
 
 CSS = """
 #transcript textarea { font-family: ui-monospace, "Cascadia Code", Menlo, Consolas, monospace; font-size: 13px;
@@ -27,7 +33,32 @@ CSS = """
 #answer-view { max-height: 40rem; overflow-y: auto; }
 .samantha-title h1 { margin: 0; font-size: 1.4rem; }
 .small-buttons button { min-width: 0 !important; }
-"""
+/* Phones: one column that opens with the chain buttons, the status and the three prompt inputs (Start in
+   the first screen, next to the focused prompt), then the transcript and the rest; buttons wrap at a
+   readable width instead of shrinking until their words overlap, and switches wrap instead of squeezing
+   their labels to a few letters. */
+@media (max-width: %(phone)spx) {
+  #input-column, #output-column { display: contents; }
+  .row:has(> #output-column) { flex-direction: column; flex-wrap: nowrap; }
+  #output-column > .small-buttons:first-child { order: -3; }
+  #output-column > #status-box { order: -2; }
+  #input-column > .form:has(#user-prompt) { order: -1; }
+  #transcript textarea { max-height: 45vh; }
+  .small-buttons > button { flex: 1 1 100px !important; min-width: 100px !important; }
+  .form { flex-wrap: wrap !important; }
+  .form > .block { min-width: min(180px, 100%%) !important; }
+}
+/* A block label that shares its line with icon buttons (copy, download, clear) stops before them, so a
+   label that wraps on a narrow screen is not written under the icons. */
+.block:has(button.icon-button) label:not(.checkbox-container):not(:has(input)) { max-width: calc(100%% - 64px); }
+/* The selected tab's name: orange-500 on white is 2.8:1, orange-700 is 5.2:1 (dark mode keeps its own). */
+body:not(.dark) button[role=tab][aria-selected=true] { color: var(--primary-700); }
+.model-card table { border-collapse: collapse; margin-bottom: .8rem; }
+.model-card caption { text-align: left; font-weight: 600; padding: .3rem 0; }
+.model-card th, .model-card td { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
+.model-card td { overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 13px; }
+.model-card pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+""" % {"phone": PHONE_WIDTH}
 
 HEAD = """
 <script>
@@ -107,6 +138,7 @@ HEAD = """
       }
       return;
     }
+    if (!(target instanceof Element) || !target.closest("%(prompts)s")) return;
     const start = document.getElementById("%(start)s");
     if (!start) return;
     event.preventDefault();
@@ -115,7 +147,8 @@ HEAD = """
   }, true);
 })();
 </script>
-""" % {"sounds": SOUNDS_CHECKBOX_ID, "own": ENTER_OWN_CLASS, "start": START_BUTTON_ID}
+""" % {"sounds": SOUNDS_CHECKBOX_ID, "own": ENTER_OWN_CLASS, "start": START_BUTTON_ID,
+       "prompts": ", ".join(f"#{elem_id}" for elem_id in PROMPT_INPUT_IDS)}
 
 # Runs once the page is mounted: Gradio has already picked its theme by then, so switch to dark here
 # unless the address asks for `?__theme=light`.
@@ -141,4 +174,11 @@ def theme() -> gr.themes.Base:
         block_label_background_fill_dark="*neutral_700",
         block_label_text_color="*neutral_700",
         block_label_text_color_dark="*neutral_200",
+        # White on Soft's orange-500 is 3.6:1; orange-700 keeps primary buttons' text at 4.5:1 or more.
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_hover_dark="*primary_800",
+        button_primary_text_color="white",
+        button_primary_text_color_dark="white",
     )

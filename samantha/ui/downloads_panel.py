@@ -8,8 +8,9 @@ model list once a download landed in the model folder.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import gradio as gr
 
@@ -23,6 +24,7 @@ from samantha.ui.download_view import file_choices, first_run_links, listing_not
 from samantha.ui.loaders import text_loader
 from samantha.ui.models_panel import folder_note
 from samantha.ui.session import TabSession
+from samantha.ui.stale_messages import clear_when_empty
 
 PART_KEY = "downloads"
 TOKEN_HELP = (
@@ -128,6 +130,8 @@ class DownloadsPlugin:
             return gr.CheckboxGroup(choices=file_choices(found), value=[]), listing_note(link, found)
 
         list_button.click(list_files, [ctx.session, repo], [files, note], api_name="list_gguf")
+        repo.change(clear_when_empty, [repo], [note, files], queue=False, api_visibility="private",
+                    show_progress="hidden")
         repo.submit(list_files, [ctx.session, repo], [files, note], api_visibility="private")
 
         def use_links(selected: list[str] | None, current: str) -> Any:

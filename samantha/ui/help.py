@@ -44,7 +44,7 @@ Example:
 
 ### Keys and sampling
 
-**Enter** anywhere starts the chain; **Shift+Enter** is a new line. The defaults are
+**Enter** in one of the three prompt inputs starts the chain; **Shift+Enter** is a new line. The defaults are
 deterministic (`temperature 0`, `top_k 40`, `min_p 1`): the same input gives the same answer.
 Leave **Seed** empty for a random session seed; the status line shows the seed used, so any
 run can be repeated. `n_ctx 0` uses the model's own context length; `max_tokens 0` generates
@@ -53,4 +53,5 @@ as much as fits.
 
 
 def render_help() -> gr.Markdown:
-    return gr.Markdown(HELP_MARKDOWN, elem_id="help-text")
+    # No LaTeX: Gradio reads `$$` as a formula delimiter, and the `$$$` separator would swallow the list.
+    return gr.Markdown(HELP_MARKDOWN, elem_id="help-text", latex_delimiters=[])

@@ -29,6 +29,7 @@ from samantha.ui.context import PanelContext, RunParts, UIPlugin
 from samantha.ui.history_view import FEATURE_SWITCHES, control_values, grid_html, session_choices
 from samantha.ui.inputs import NUMBER_KEYS, SWITCHES, build_request
 from samantha.ui.session import TabSession
+from samantha.ui.stale_messages import hidden_files
 from samantha.ui.transcript_view import TranscriptWriter
 
 PART_KEY = "history"
@@ -249,6 +250,10 @@ class HistoryPlugin:
                               [ctx.session, by], [grid, shown], api_name="history_compare_current")
         by.input(lambda number, grouping: show_grid(number, grouping) if number is not None else (gr.skip(), gr.skip()),
                  [shown, by], [grid, shown], api_visibility="private")
+
+        # Exported files belong to what was shown when Export was pressed: hide them once that changes.
+        grid.change(hidden_files, None, [grid_files], queue=False, api_visibility="private", show_progress="hidden")
+        sessions.change(hidden_files, None, [files], queue=False, api_visibility="private", show_progress="hidden")
 
         def on_grid_export(number: int | None, grouping: str) -> Any:
             if number is None:

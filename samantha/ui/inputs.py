@@ -6,8 +6,9 @@ the control and says what to type, checked before anything runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from samantha.backends.base import MAX_THREADS, LoadOptions
 from samantha.backends.openai_refs import is_remote_ref
@@ -32,6 +33,9 @@ NUMBER_KEYS = (
     "repeat_penalty",
 )
 SWITCHES = ("feedback", "cumulative", "single", "reset", "shuffle", "random_params", "fast")
+
+# How a Start without a model begins its message (the status box clears it once the chain list has one).
+NO_MODEL_CHOSEN = "no model chosen"
 
 
 class InputProblem(ValueError):
@@ -144,13 +148,13 @@ def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
     try:
         listing = list_models(folder, bool(values.get("include_subfolders")))
     except ModelFolderError as exc:
-        raise InputProblem(f"no model chosen, and {exc}") from None
+        raise InputProblem(f"{NO_MODEL_CHOSEN}, and {exc}") from None
     if not listing.models:
         raise InputProblem(
             f"the model folder {listing.folder} has no .gguf files: choose another folder (Browse), "
             "tick 'Include subfolders', or download a model into it"
         )
-    raise InputProblem("no model chosen: pick a model under 'Add model', press Add, then Start")
+    raise InputProblem(f"{NO_MODEL_CHOSEN}: pick a model under 'Add model', press Add, then Start")
 
 
 def build_request(values: Mapping[str, Any]) -> RunRequest:

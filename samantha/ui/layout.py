@@ -63,14 +63,14 @@ def build_blocks(
             sounds = gr.Checkbox(label="Click sounds", value=True, elem_id=assets.SOUNDS_CHECKBOX_ID,
                                  scale=0, min_width=140)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=5, min_width=380):
+            with gr.Column(scale=5, min_width=380, elem_id="input-column"):
                 with gr.Accordion("Models", open=True, elem_id="models-panel"):
                     model_parts = render_models_panel(ctx)
                 ctx.parts.update(model_parts)
                 fields = render_inputs(ctx)
                 render_collections(ctx, fields)
                 recipes = render_recipes(ctx)
-            with gr.Column(scale=7, min_width=420):
+            with gr.Column(scale=7, min_width=420, elem_id="output-column"):
                 out = render_output_panel()
                 render_live(plugins, ctx)
         with gr.Tabs():

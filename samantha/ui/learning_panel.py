@@ -19,7 +19,7 @@ from samantha.chain import AnswerHook, Pacer
 from samantha.events import AnswerStarted, Banner, Event, Token
 from samantha.gguf_info import GGUFError, VocabularyRangeError
 from samantha.learning import TokenChoice
-from samantha.pacing import PACING_CHOICES, StepPacer, pacer_for
+from samantha.pacing import PACING_CHOICES, SwitchablePacer
 from samantha.ui.context import PanelContext, RunParts
 from samantha.ui.inputs import InputProblem
 from samantha.ui.learning_view import (
@@ -27,6 +27,8 @@ from samantha.ui.learning_view import (
     WAITING_HINT,
     candidates_frame,
     candidates_html,
+    candidates_seed_frame,
+    colour_legend_html,
     rank_frame,
     tokens_html,
     unlikely_text,
@@ -54,36 +56,50 @@ INTRO = (
 )
 
 
+def _check_pacing(pacing: str) -> None:
+    if pacing not in PACING_CHOICES:
+        raise InputProblem(f"unknown pacing {pacing!r}: choose one of {', '.join(PACING_CHOICES)}")
+
+
 class LearningTab:
     """What one browser tab keeps for learning mode: its run's stepper, the colour toggle, the last steps shown."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stepper: StepPacer | None = None
+        self._pacer: SwitchablePacer | None = None
         self.colour = True
         self.steps: tuple[TokenChoice, ...] = ()
         self.model = ""  # the chain entry the steps came from (for the vocabulary view)
 
-    def pacer(self, pacing: str) -> Pacer | None:
+    def pacer(self, pacing: str) -> Pacer:
         """A fresh pacer for a new run: clicks made before it began must not let tokens through."""
-        if pacing not in PACING_CHOICES:
-            raise InputProblem(f"unknown pacing {pacing!r}: choose one of {', '.join(PACING_CHOICES)}")
+        _check_pacing(pacing)
         with self._lock:
-            self._stepper = StepPacer() if PACING_CHOICES[pacing] is None else None
-            return pacer_for(pacing, self._stepper)
+            self._pacer = SwitchablePacer(pacing)
+            return self._pacer
+
+    def no_pacer(self) -> None:
+        """This tab's run is not paced (learning mode off): Next token has nothing to release."""
+        with self._lock:
+            self._pacer = None
+
+    def set_pacing(self, pacing: str) -> None:
+        """The Pacing choice changed: a running answer follows it from its next token."""
+        _check_pacing(pacing)
+        with self._lock:
+            pacer = self._pacer
+        if pacer is not None:
+            pacer.set_choice(pacing)
 
     def next_token(self) -> bool:
         """Let one token through; False when this tab's run does not step token by token."""
         with self._lock:
-            stepper = self._stepper
-        if stepper is None:
-            return False
-        stepper.next_token()
-        return True
+            pacer = self._pacer
+        return pacer is not None and pacer.next_token()
 
     def close(self) -> None:
         with self._lock:
-            self._stepper = None
+            self._pacer = None
         self.steps = ()
 
 
@@ -152,19 +168,23 @@ class LearningPlugin:
                 label="Learning mode", value=False, elem_id="switch-learning", scale=1, min_width=160,
                 info="record each step's candidates (not with Fast mode)",
             ))
-            ctx.controls.add("pacing", gr.Radio(
+            pacing = ctx.controls.add("pacing", gr.Radio(
                 list(PACING_CHOICES), value="no delay", label="Pacing", elem_id="learning-pacing", scale=3,
             ))
             with gr.Column(scale=1, min_width=140):
                 next_button = gr.Button("Next token", variant="primary", elem_id="next-token")
                 colour = gr.Checkbox(label="Colour tokens by probability", value=True, elem_id="learning-colour")
         note = gr.Markdown(elem_id="learning-note")
+        # The growing answer sits right under Next token, so each click's token shows where the eye is.
+        tokens = gr.HTML(label="The answer token by token (hover a token for its candidates)",
+                         elem_id="learning-tokens")
+        gr.HTML(colour_legend_html(), padding=False, elem_id="learning-legend")
         candidates = gr.HTML(candidates_html(None, 0), elem_id="learning-candidates")
         with gr.Row():
             bars = gr.BarPlot(
-                candidates_frame(None), x="token", y="probability", color="pick", sort="-y",
+                candidates_seed_frame(), x="token", y="probability", color="pick", sort="-y",
                 tooltip=["token", "probability", "after_samplers"],
-                color_map={"picked": "#e76f51", "other": "#2a9d8f"}, x_label_angle=-45,
+                color_map={"picked": "#e76f51", "other": "#2a9d8f"}, x_label_angle=-45, y_lim=[0, None],
                 title="Candidates of the current step", label="Candidates", elem_id="learning-bars",
             )
             ranks = gr.ScatterPlot(
@@ -174,8 +194,6 @@ class LearningPlugin:
             )
         unlikely = gr.Textbox(label="Unlikely picks", lines=5, max_lines=12, interactive=False,
                               elem_id="learning-unlikely")
-        tokens = gr.HTML(label="The answer token by token (hover a token for its candidates)",
-                         elem_id="learning-tokens")
         with gr.Accordion("Vocabulary around a token", open=False, elem_id="learning-vocabulary"):
             gr.Markdown("The model's own token list (read from its file), around an id: the last picked token's "
                         "by default. The *Model card & vocabulary* tab pages through the whole of it.")
@@ -186,10 +204,10 @@ class LearningPlugin:
             vocabulary = gr.Textbox(label="id) 'piece'", lines=10, max_lines=20, interactive=False,
                                     elem_id="learning-vocab")
         self.outputs = [candidates, bars, ranks, unlikely, tokens]
-        self._wire(ctx, learning, next_button, colour, note, tokens, centre, show, vocabulary)
+        self._wire(ctx, learning, pacing, next_button, colour, note, tokens, centre, show, vocabulary)
 
-    def _wire(self, ctx: PanelContext, learning: gr.Checkbox, next_button: gr.Button, colour: gr.Checkbox,
-              note: gr.Markdown, tokens: gr.HTML, centre: gr.Number, show: gr.Button,
+    def _wire(self, ctx: PanelContext, learning: gr.Checkbox, pacing: gr.Radio, next_button: gr.Button,
+              colour: gr.Checkbox, note: gr.Markdown, tokens: gr.HTML, centre: gr.Number, show: gr.Button,
               vocabulary: gr.Textbox) -> None:
         if "fast" in ctx.controls:  # each switch is disabled while the other one is on
             fast = ctx.controls["fast"]
@@ -197,6 +215,13 @@ class LearningPlugin:
                         api_visibility="private", show_progress="hidden")
             learning.change(lambda on: gr.Checkbox(interactive=not on), [learning], [fast], queue=False,
                             api_visibility="private", show_progress="hidden")
+
+        def change_pacing(session: TabSession, pacing: str) -> None:
+            session.part(PART_KEY, LearningTab).set_pacing(pacing)
+
+        # Not queued: a running answer must see the change at its next token.
+        pacing.change(change_pacing, [ctx.session, pacing], None, queue=False, api_visibility="private",
+                      show_progress="hidden")
 
         def next_token(session: TabSession) -> str:
             if session.running and session.part(PART_KEY, LearningTab).next_token():
@@ -258,6 +283,6 @@ class LearningPlugin:
     def run_parts(self, session: TabSession, values: Mapping[str, Any]) -> RunParts:
         tab = session.part(PART_KEY, LearningTab)
         if not values.get("learning"):
-            tab.pacer("no delay")  # Next token has nothing to release in this run
+            tab.no_pacer()
             return RunParts()
         return RunParts(pacer=tab.pacer(str(values.get("pacing") or "no delay")), watcher=LearningWatcher(tab))

@@ -20,6 +20,9 @@ UNLIKELY_SHOWN = 200
 # Probabilities from 1 down to 10^-LOG_SPAN run from green through yellow to red.
 LOG_SPAN = 4.0
 PICK_MARK = "\u25b6 "
+AT_MOST = "\u2264"
+# The bar chart's colour categories: the picked token and the other candidates.
+PICK_KINDS = ("picked", "other")
 EMPTY_HINT = "Turn on learning mode and press Start: each step's candidates show here."
 WAITING_HINT = "Waiting for the first token of this answer\u2026"
 # The learning tab's look; a <style> in the tab, so the app's own CSS need not know about it.
@@ -31,6 +34,12 @@ table.candidates td:nth-child(3) { text-align: left; }
 table.candidates tr.picked { font-weight: bold; background: rgba(42, 157, 143, 0.35); }
 .token-view { white-space: pre-wrap; font-family: ui-monospace, monospace; line-height: 1.7; }
 .token-view .tok { border-radius: 3px; cursor: help; }
+/* The hue comes from the token's probability; lightness from the theme, so text stays readable on both. */
+.token-view .tok.coloured, .token-legend .swatch { background: hsl(var(--tok-hue) 75% 85%); color: #111827; }
+.dark .token-view .tok.coloured, .dark .token-legend .swatch { background: hsl(var(--tok-hue) 65% 24%);
+                                                               color: #f9fafb; }
+.token-legend { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: center; font-size: 13px; }
+.token-legend .swatch { border-radius: 3px; padding: 0 6px; font-family: ui-monospace, monospace; }
 .token-view .tok.unlikely { text-decoration: underline dotted; }
 .token-view .tok-more { opacity: 0.6; }
 </style>"""
@@ -40,7 +49,12 @@ def _after_samplers(choice: TokenChoice) -> str:
     """`; after samplers p=0.335 of 3 tokens left`, or nothing when the source cannot tell."""
     if choice.sampled_probability is None:
         return ""
-    return f"; after samplers p={choice.sampled_probability:.3f} of {choice.survivors} tokens left"
+    left = f"{choice.survivors:,} token{'' if choice.survivors == 1 else 's'}"
+    if choice.greedy:
+        # Under greedy decoding llama.cpp runs no top-k/top-p/min-p: only penalties and a grammar cut tokens,
+        # so "of 49,152 tokens left" read as if sampling had happened; say what greedy did instead.
+        return f"; greedy: the most probable of the {left} the penalties and grammar left"
+    return f"; after samplers p={choice.sampled_probability:.3f} of {left} left"
 
 
 def candidates_caption(choice: TokenChoice, step: int) -> str:
@@ -103,14 +117,28 @@ def candidates_frame(choice: TokenChoice | None) -> pd.DataFrame:
     )
 
 
+def candidates_seed_frame() -> pd.DataFrame:
+    """The bar chart's first value: one undrawable row (no probability) for each kind of bar.
+
+    Gradio's bar chart fixes its colour scale to the categories of the first value it draws and later
+    only swaps the data; started from an empty frame, every bar got no colour at all.
+    """
+    return pd.DataFrame({"token": pd.Series(["", " "], dtype=str),
+                         "probability": pd.Series([math.nan, math.nan], dtype=float),
+                         "pick": pd.Series(list(PICK_KINDS), dtype=str),
+                         "after_samplers": pd.Series([math.nan, math.nan], dtype=float)})
+
+
 def rank_frame(choices: Sequence[TokenChoice]) -> pd.DataFrame:
     """Rank-exception chart data: position in the answer and rank, for every pick that was not rank 1."""
     picks = unlikely_picks(list(choices))
+    # Typed columns: the chart takes its axis types from its first (empty) value, and an untyped empty
+    # column would make position and rank categories instead of numbers.
     return pd.DataFrame(
         {
-            "position": [position for position, _ in picks],
-            "rank": [choice.rank for _, choice in picks],
-            "token": [escape_piece(choice.text) for _, choice in picks],
+            "position": pd.Series([position for position, _ in picks], dtype="int64"),
+            "rank": pd.Series([choice.rank for _, choice in picks], dtype="int64"),
+            "token": pd.Series([escape_piece(choice.text) for _, choice in picks], dtype=str),
         }
     )
 
@@ -135,13 +163,24 @@ def unlikely_text(choices: Sequence[TokenChoice]) -> str:
     return "\n".join(lines)
 
 
-def probability_colour(probability: float) -> str:
-    """A background for a token: green when likely, through yellow, to red when improbable (log scale)."""
+def probability_hue(probability: float) -> int:
+    """A token's hue: 120 (green) when likely, through yellow, to 0 (red) when improbable (log scale)."""
     if probability <= 0 or not math.isfinite(probability):
         share = 0.0
     else:
         share = max(0.0, min(1.0, 1.0 + math.log10(probability) / LOG_SPAN))
-    return f"hsla({round(120 * share)}, 85%, 45%, 0.45)"
+    return round(120 * share)
+
+
+def colour_legend_html() -> str:
+    """What the token colours mean: one swatch per power of ten, from likely to improbable."""
+    swatches = "".join(
+        f'<span class="swatch" style="--tok-hue:{probability_hue(10.0 ** -power)}">'
+        f"p {AT_MOST if power == int(LOG_SPAN) else '='} {10.0 ** -power:g}</span>"
+        for power in range(int(LOG_SPAN) + 1)
+    )
+    return (f'<div class="token-legend" id="token-legend"><span>Token colours, by the probability the model '
+            f"gave the picked token:</span>{swatches}<span>(dotted underline: an unlikely pick)</span></div>")
 
 
 def token_title(choice: TokenChoice) -> str:
@@ -172,10 +211,10 @@ def tokens_html(choices: Sequence[TokenChoice], colour: bool = True, last: int |
     if len(shown) < len(choices):
         spans.append(f'<span class="tok-more">\u2026 {len(choices) - len(shown)} earlier tokens \u2026 </span>')
     for choice in shown:
-        style = f' style="background:{probability_colour(choice.probability)}"' if colour else ""
-        unlikely = " unlikely" if choice.unlikely else ""
+        style = f' style="--tok-hue:{probability_hue(choice.probability)}"' if colour else ""
+        classes = "tok" + (" coloured" if colour else "") + (" unlikely" if choice.unlikely else "")
         spans.append(
-            f'<span class="tok{unlikely}" title="{html.escape(token_title(choice), quote=True)}"{style}>'
+            f'<span class="{classes}" title="{html.escape(token_title(choice), quote=True)}"{style}>'
             f"{html.escape(choice.text)}</span>"
         )
     return f'<div class="token-view" data-tokens="{len(choices)}">{"".join(spans)}</div>'

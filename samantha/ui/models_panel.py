@@ -23,6 +23,7 @@ from samantha.ui.folders import (
     parent_folder,
     parse_model_list,
 )
+from samantha.ui.model_card_view import model_card_html
 
 MAX_VOCABULARY_ROWS = 5000
 DEFAULT_VOCABULARY_ROWS = 200
@@ -200,7 +201,7 @@ def render_model_card_panel(ctx: PanelContext, parts: dict[str, Any]) -> None:
     """Model card (GGUF header only, no weights loaded) and the vocabulary by id range."""
     with gr.Row():
         card_button = gr.Button("Show model card", elem_id="show-card", size="sm")
-    card = gr.Markdown(elem_id="model-card")
+    card = gr.HTML(elem_id="model-card")
     with gr.Row(equal_height=True):
         start = gr.Number(label="First token id", value=0, precision=0, minimum=0, elem_id="vocab-start")
         count = gr.Number(label=f"How many (up to {MAX_VOCABULARY_ROWS})", value=DEFAULT_VOCABULARY_ROWS,
@@ -213,7 +214,7 @@ def render_model_card_panel(ctx: PanelContext, parts: dict[str, Any]) -> None:
     def show_card(picked: str | None, chain_list: str, folder: str) -> str:
         try:
             path = model_path(picked, chain_list, folder)
-            return read_model_card(path).to_markdown()
+            return model_card_html(read_model_card(path))
         except (ValueError, OSError) as exc:  # GGUFError is a ValueError
             return f"\u26a0\ufe0f {html.escape(str(exc))}"
 

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import html
 import inspect
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import gradio as gr
 
 from samantha.ui import assets
 from samantha.ui.answer_html import answers_fragment, answers_page
+from samantha.ui.answer_so_far import AnswerSoFar, answer_code
 from samantha.ui.context import PanelContext, RunWatcher, UIPlugin, plugin_outputs, plugin_run_parts
 from samantha.ui.inputs import InputProblem, build_request
 from samantha.ui.prompt_view import NO_PROMPT, prompt_choices, prompt_text
 from samantha.ui.session import SessionBusy, TabSession
+from samantha.ui.stale_messages import clear_if_about_no_model
 from samantha.ui.streaming import ChainStream
 
 LINKS_NOT_WIRED = (
@@ -49,10 +52,12 @@ class OutputPanel:
     transcript: gr.Textbox
     copy_last: gr.Button
     copy_all: gr.Button
+    copy_code: gr.Button
     open_last: gr.Button
     open_all: gr.Button
     last_answer: gr.Textbox
     all_answers: gr.Textbox
+    last_code: gr.Textbox
     page: gr.Textbox
     answer_view: gr.HTML
     previous_now: gr.Textbox
@@ -77,10 +82,12 @@ def render_output_panel() -> OutputPanel:
     with gr.Row(elem_classes=["small-buttons"]):
         copy_last = gr.Button("Copy last answer", size="sm", elem_id="copy-last")
         copy_all = gr.Button("Copy all answers", size="sm", elem_id="copy-all")
+        copy_code = gr.Button("Copy code", size="sm", elem_id="copy-answer-code")
         open_last = gr.Button("Last answer as HTML", size="sm", elem_id="open-last")
         open_all = gr.Button("All answers as HTML", size="sm", elem_id="open-all")
     last_answer = gr.Textbox(visible=False, elem_id="last-answer")
     all_answers = gr.Textbox(visible=False, elem_id="all-answers")
+    last_code = gr.Textbox(visible=False, elem_id="last-code")
     page = gr.Textbox(visible=False, elem_id="answer-page")
     answer_view = gr.HTML(elem_id="answer-view")
     with gr.Accordion("Previous response the model sees now", open=False):
@@ -102,10 +109,12 @@ def render_output_panel() -> OutputPanel:
         transcript=transcript,
         copy_last=copy_last,
         copy_all=copy_all,
+        copy_code=copy_code,
         open_last=open_last,
         open_all=open_all,
         last_answer=last_answer,
         all_answers=all_answers,
+        last_code=last_code,
         page=page,
         answer_view=answer_view,
         previous_now=previous_now,
@@ -156,11 +165,12 @@ def wire_output_panel(
             if request.links and prepare is None:
                 raise InputProblem(LINKS_NOT_WIRED)
             hooks = [hook for plugin in plugins for hook in plugin.hooks(tab, named)]
+            so_far = AnswerSoFar()  # the copy buttons take the answer while it is written
             stream = ChainStream(
                 ctx.host, tab, control, request, text or "",
                 hooks=hooks, prepare=prepare,
                 pacer=next((part.pacer for part in parts if part.pacer is not None), None),
-                watchers=[part.watcher for part in parts if part.watcher is not None],
+                watchers=[so_far, *(part.watcher for part in parts if part.watcher is not None)],
             )
         except (InputProblem, ValueError) as exc:  # a plugin refused this run (e.g. no code runner)
             tab.end_run()
@@ -173,9 +183,10 @@ def wire_output_panel(
             raise
         watchers = [part.watcher for part in parts]
         for view in stream:
+            last = so_far.last(tab.last_answer)
             yield (
                 view.transcript, status_html(view.status, view.phase),
-                tab.last_answer, tab.all_answers_text(), tab.previous,
+                last, so_far.everything(tab.all_answers_text()), tab.previous,
                 *live_values(watchers, view.finished),
             )
 
@@ -250,9 +261,21 @@ def wire_output_panel(
 
     out.unload.click(on_unload, None, [out.status], api_name="unload_model", concurrency_limit=None)
 
+    # -- messages whose cause is gone ----------------------------------------
+    chain_list = ctx.parts["model_list"]
+    chain_list.change(clear_if_about_no_model, [out.status, chain_list], [out.status], queue=False,
+                      api_visibility="private", show_progress="hidden")
+    # A new run makes the answer shown by "Last answer as HTML" an older one.
+    # Cleared in the browser, at the click itself, before the run's first output arrives.
+    out.start.click(None, None, [out.answer_view], js="() => ''", api_visibility="private",
+                    show_progress="hidden")
+
     # -- answers: copy and open ------------------------------------
     out.copy_last.click(None, [out.last_answer], None, js=assets.COPY_JS)
     out.copy_all.click(None, [out.all_answers], None, js=assets.COPY_JS)
+    # The last-answer box holds the answer as it is written, so its code can be copied before it ends.
+    out.copy_code.click(answer_code, [out.last_answer], [out.last_code], queue=False, api_visibility="private",
+                        show_progress="hidden").then(None, [out.last_code], None, js=assets.COPY_JS)
 
     def answers_html(tab: TabSession, which: str) -> tuple[str, str]:
         entries = tab.answers

@@ -102,8 +102,9 @@ class VoiceRunWatcher:
             self._notes.append(speech_note(f"Reading {reading.title}", result))
         problem = self._tab.cues.status() if self._cues else None
         if problem and not self._cue_note_shown:
+            # A passing notice, not a line that stays under the transcript for the rest of the session.
             self._cue_note_shown = True
-            self._notes.append(f"\U0001f507 {problem}")
+            gr.Warning(f"\U0001f507 {problem}")
         if not self._notes:
             return [player, gr.skip()]
         note, self._notes = "\n\n".join(self._notes[-2:]), []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from samantha.tinymodel import grammar_for_text
 pytestmark = pytest.mark.browser
 
 RULE = "=" * 42
-SCREENSHOT_ENV = "SAMANTHA_SCREENSHOT"
 SENTENCES = (
     'root ::= "O amor é um fogo que arde no peito e ilumina o caminho." '
     '| "A vida é um rio que corre sem parar, levando-nos além do que conhecemos."\n'
@@ -68,9 +66,6 @@ def test_enter_runs_the_chain_with_banner_answer_and_stats(open_tab, tmp_path: P
     open_tab_panel(page, "tab-chain")
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(tmp_path / "screen.png"))
-    target = os.environ.get(SCREENSHOT_ENV)  # how docs/screenshot.png is made
-    if target:
-        page.screenshot(path=target)
 
 
 def test_stop_next_moves_on_and_stop_all_ends_the_chain(open_tab) -> None:  # type: ignore[no-untyped-def]
@@ -98,8 +93,11 @@ def test_clear_history_and_replace_response(open_tab) -> None:  # type: ignore[n
     field(page, "model-list").fill("tiny-chatml.gguf")
     field(page, "user-prompt").fill("Say something")
     set_grammar(page, grammar_for_text("The answer to keep."))
-    page.locator(".samantha-title").first.click()  # nothing focused: Enter anywhere starts
+    page.locator(".samantha-title").first.click()  # nothing focused: Enter starts only from a prompt input
     page.keyboard.press("Enter")
+    page.wait_for_timeout(1000)  # watching for a chain that must not start, not a speed requirement
+    assert status(page).strip() == ""
+    field(page, "system-prompt").press("Enter")
     wait_until(lambda: "Done" in status(page), "the chain to finish")
     assert "The answer to keep." in transcript(page)
     page.click("#replace-response-button")

@@ -64,7 +64,7 @@ def test_a_learning_run_fills_the_table_charts_unlikely_picks_and_token_view(app
     steps = int(re.search(r'data-step="(\d+)"', table).group(1))
     picked = int(re.search(r'data-picked="(\d+)"', table).group(1))
     # The token view holds the whole answer, one span per step, each with its candidates on hover.
-    spans = re.findall(r'<span class="tok[^"]*" title="([^"]*)" style="background:[^"]*">(.*?)</span>', tokens)
+    spans = re.findall(r'<span class="tok[^"]*" title="([^"]*)" style="--tok-hue:[^"]*">(.*?)</span>', tokens)
     assert len(spans) == steps and "".join(html.unescape(text) for _, text in spans) == ANSWER
     last_title = html.unescape(spans[-1][0]).splitlines()
     assert last_title[0].startswith(f"'{escape_piece(html.unescape(spans[-1][1]))}' id {picked}: p=")

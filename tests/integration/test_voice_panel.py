@@ -202,8 +202,8 @@ def test_stop_silences_each_answer_read_aloud_and_cues_stay_harmless(tmp_path: P
     assert "Reading answer" in note and note.count("Reading answer") == 1
     second = SpeechSynthesizer().synthesize("Second answer.", tmp_path / "second.wav", rate=175)
     assert frames(player) == frames(second.path)
-    if tab.cues.status() is not None:  # no audio device here: the cues said why, once, and nothing broke
-        assert "Audio cues are silent" in note
+    # No audio device here: the cues say why in a passing notice (a toast), not in the note under the transcript.
+    assert "Audio cues are silent" not in note
 
     stopped = Control()
     watcher = VoiceRunWatcher(tab, stopped, read_aloud=True, cues=False, voice_id=None, rate=175)

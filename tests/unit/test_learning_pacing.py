@@ -9,7 +9,7 @@ import numpy as np
 
 from samantha.backends.base import Control
 from samantha.learning import CandidateRecorder, TokenChoice, display_candidates, escape_piece, unlikely_picks
-from samantha.pacing import PACING_CHOICES, DelayPacer, StepPacer, pacer_for
+from samantha.pacing import PACING_CHOICES, DelayPacer, StepPacer, SwitchablePacer, pacer_for
 
 
 def test_recorder_top_k_probabilities_and_rank() -> None:
@@ -77,3 +77,25 @@ def test_pacer_choices() -> None:
     assert isinstance(pacer_for("1 s"), DelayPacer) and pacer_for("1 s").seconds == 1.0
     stepper = StepPacer()
     assert pacer_for("next token", stepper) is stepper
+
+
+def test_switchable_pacer_follows_a_change_at_the_next_token() -> None:
+    pacer, control = SwitchablePacer("next token"), Control()
+    waiting = threading.Thread(target=pacer.wait, args=(control,))
+    waiting.start()
+    waiting.join(timeout=0.3)
+    assert waiting.is_alive(), "a step waits for a click"
+    pacer.set_choice("no delay")  # the waiting step goes on without a click
+    waiting.join(timeout=30)
+    assert not waiting.is_alive()
+    assert not pacer.next_token(), "no step waits for clicks under no delay"
+    pacer.wait(control)  # returns at once
+    pacer.set_choice("10 s")
+    slow = threading.Thread(target=pacer.wait, args=(control,))
+    slow.start()
+    slow.join(timeout=0.3)
+    assert slow.is_alive()
+    pacer.set_choice("next token")
+    pacer.next_token()  # one click releases the step that was waiting out 10 s
+    slow.join(timeout=30)
+    assert not slow.is_alive()

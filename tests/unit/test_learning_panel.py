@@ -10,7 +10,7 @@ import pytest
 
 from samantha.events import AnswerStarted, Banner, Token
 from samantha.learning import CandidateRecorder, TokenChoice
-from samantha.pacing import DelayPacer, StepPacer
+from samantha.pacing import SwitchablePacer
 from samantha.ui.inputs import InputProblem
 from samantha.ui.learning_panel import NO_CANDIDATES, LearningPlugin, LearningTab, LearningWatcher
 from samantha.ui.learning_view import WAITING_HINT
@@ -40,13 +40,15 @@ def test_each_run_gets_the_pacer_of_its_choice_and_a_fresh_stepper() -> None:
     tab = session.part("learning", LearningTab)
     assert not tab.next_token(), "no run steps token by token"
     parts = plugin.run_parts(session, {"learning": True, "pacing": "next token"})
-    assert isinstance(parts.pacer, StepPacer) and isinstance(parts.watcher, LearningWatcher)
+    assert isinstance(parts.pacer, SwitchablePacer) and parts.pacer.stepping
+    assert isinstance(parts.watcher, LearningWatcher)
     assert tab.next_token()
     again = plugin.run_parts(session, {"learning": True, "pacing": "next token"}).pacer
-    assert isinstance(again, StepPacer) and again is not parts.pacer  # old clicks stay with the old run
+    assert isinstance(again, SwitchablePacer) and again is not parts.pacer  # old clicks stay with the old run
     delay = plugin.run_parts(session, {"learning": True, "pacing": "3 s"}).pacer
-    assert isinstance(delay, DelayPacer) and delay.seconds == 3.0 and not tab.next_token()
-    assert plugin.run_parts(session, {"learning": True, "pacing": "no delay"}).pacer is None
+    assert isinstance(delay, SwitchablePacer) and not delay.stepping and not tab.next_token()
+    tab.set_pacing("next token")  # changed while the run goes on: the running pacer follows
+    assert delay.stepping and tab.next_token()
     with pytest.raises(InputProblem, match="unknown pacing"):
         plugin.run_parts(session, {"learning": True, "pacing": "2 s"})
 

@@ -12,9 +12,10 @@ from samantha.learning import WHY_DRAW, WHY_SETTINGS, WHY_TOP, WHY_UNKNOWN, Cand
 from samantha.ui.learning_view import (
     EMPTY_HINT,
     PICK_MARK,
+    candidates_caption,
     candidates_frame,
     candidates_html,
-    probability_colour,
+    probability_hue,
     rank_frame,
     token_title,
     tokens_html,
@@ -93,19 +94,18 @@ def test_rank_chart_and_unlikely_list_hold_only_the_picks_that_were_not_rank_one
 
 
 def test_colour_runs_from_green_for_likely_to_red_for_improbable() -> None:
-    assert probability_colour(1.0).startswith("hsla(120,")
-    assert probability_colour(0.01).startswith("hsla(60,")
-    assert probability_colour(1e-4).startswith("hsla(0,") and probability_colour(1e-9).startswith("hsla(0,")
-    assert probability_colour(0.0).startswith("hsla(0,") and probability_colour(float("nan")).startswith("hsla(0,")
+    assert probability_hue(1.0) == 120 and probability_hue(0.01) == 60
+    assert probability_hue(1e-4) == 0 and probability_hue(1e-9) == 0
+    assert probability_hue(0.0) == 0 and probability_hue(float("nan")) == 0
 
 
 def test_token_view_escapes_text_colours_by_probability_and_shows_candidates_on_hover() -> None:
     choices = steps([1, 0, 4])
     view = tokens_html(choices)
-    spans = re.findall(r'<span class="(tok[^"]*)" title="([^"]*)" style="background:([^"]*)">(.*?)</span>', view)
+    spans = re.findall(r'<span class="(tok[^"]*)" title="([^"]*)" style="--tok-hue:([^"]*)">(.*?)</span>', view)
     assert [span[3] for span in spans] == [" the", "&lt;b&gt;", "&amp;"]
-    assert [span[0] for span in spans] == ["tok", "tok unlikely", "tok unlikely"]
-    assert [span[2] for span in spans] == [probability_colour(c.probability) for c in choices]
+    assert [span[0] for span in spans] == ["tok coloured", "tok coloured unlikely", "tok coloured unlikely"]
+    assert [span[2] for span in spans] == [str(probability_hue(c.probability)) for c in choices]
     title = html.unescape(spans[1][1])
     assert title == token_title(choices[1])
     assert title.splitlines()[0].startswith("'<b>' id 0: p=") and "rank 4" in title
@@ -169,3 +169,13 @@ def test_without_a_final_view_the_step_says_only_what_the_raw_logits_say() -> No
     old = {k: v for k, v in choice.to_dict().items() if k not in ("sampled_probability", "survivors", "sampled_top")}
     old["candidates"] = [{k: v for k, v in c.items() if k != "sampled_probability"} for c in old["candidates"]]
     assert TokenChoice.from_dict(old) == choice  # sessions stored before this field still open
+
+
+def test_greedy_caption_says_greedy_took_the_top_of_the_tokens_left_instead_of_a_sampling_share() -> None:
+    top = sampled_step(1, survivors=[0, 1, 2, 3, 4, 5], greedy=True)
+    assert top.greedy
+    caption = candidates_caption(top, 1)
+    assert "greedy: the most probable of the 6 tokens the penalties and grammar left" in caption
+    assert "tokens left)" not in caption
+    drawn = sampled_step(3, survivors=[1, 3], greedy=False, temperature=0.5)
+    assert not drawn.greedy and "after samplers p=0.119 of 2 tokens left" in candidates_caption(drawn, 1)

@@ -1,0 +1,43 @@
+"""The answer being written, followed token by token, so Copy last answer and Copy code work while the
+chain still runs (the session records an answer only once it has finished)."""
+
+from __future__ import annotations
+
+from samantha.events import AnswerFinished, AnswerStarted, Event, Token
+from samantha.runner.extract import extract_python
+
+
+class AnswerSoFar:
+    """Collects the current answer's tokens; `last` and `everything` fall back to the finished answers."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self.writing = False
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, AnswerStarted):
+            self._parts = []
+            self.writing = True
+        elif isinstance(event, Token) and self.writing:
+            self._parts.append(event.text)
+        elif isinstance(event, AnswerFinished):
+            self.writing = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts) if self.writing else ""
+
+    def last(self, finished_last: str) -> str:
+        """The answer being written, else the last finished one."""
+        return self.text if self.writing else finished_last
+
+    def everything(self, finished_all: str) -> str:
+        """All finished answers, then the one being written."""
+        if not self.writing:
+            return finished_all
+        return f"{finished_all}\n\n{self.text}" if finished_all else self.text
+
+
+def answer_code(answer: str) -> str:
+    """The Python of an answer, even one whose closing fence has not been written yet."""
+    return extract_python(answer)
