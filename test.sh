@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install whatever is missing (Debian packages, the Python environment, the code
 # runner's environment, the browser), then run the whole test suite.
-# Arguments go to pytest (e.g. tests/unit -k prompts). A whole run (no arguments, or SAMANTHA_COMPAT=1)
+# Arguments go to pytest (e.g. tests/unit -k prompts); a run without arguments also runs ruff and mypy
+# and fails on their findings. A whole run (no arguments, or SAMANTHA_COMPAT=1)
 # also runs the engine tests on the llama-cpp-python that Windows users without a compiler get
 # (scripts/bootstrap_compat.sh); SAMANTHA_COMPAT=0 leaves that out.
 set -euo pipefail
@@ -17,8 +18,16 @@ fi
 bash "$ROOT/scripts/bootstrap.sh" test
 cd "$ROOT"
 set +e
+lint=0
+if [ "$#" -eq 0 ]; then  # a whole run also checks the code: ruff (pyproject's rules) and mypy on samantha/
+  echo "== ruff"
+  "$ROOT/.venv/bin/python" -m ruff check samantha tests bench scripts || lint=1
+  echo "== mypy"
+  "$ROOT/.venv/bin/python" -m mypy || lint=1
+fi
 "$ROOT/.venv/bin/python" -m pytest "$@"
 status=$?
+[ "$status" -eq 0 ] && [ "$lint" -ne 0 ] && status=1
 if [ "$compat" = 1 ]; then
   if wait "$compat_pid"; then
     echo "== engine tests on llama-cpp-python $("$ROOT/.venv-compat/bin/python" -c 'import llama_cpp; print(llama_cpp.__version__)')"

@@ -88,7 +88,7 @@ def build_app(
     return demo
 
 
-def password_check(password: str):  # type: ignore[no-untyped-def]
+def password_check(password: str):
     """Gradio auth callback: any user name, this password (compared in constant time)."""
     expected = password.encode("utf-8")
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
-from typing import Any, Generator, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 from samantha.backends.base import (
     Backend,
@@ -130,7 +131,7 @@ def shuffled_order(models: Sequence[str], rng: random.Random, last: str | None =
         choices = sorted(m for m in remaining if m != last) or sorted(remaining)
         rng.shuffle(choices)
 
-        def after(pick: str) -> dict[str, int]:
+        def after(pick: str, remaining: dict[str, int] = remaining) -> dict[str, int]:
             return {m: n - (m == pick) for m, n in remaining.items() if n - (m == pick) > 0}
 
         good = [m for m in choices if _arrangeable(after(m), m)]

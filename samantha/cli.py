@@ -6,9 +6,15 @@ import argparse
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # imported when used, so `samantha --help` stays quick
+    from samantha.hub.chain_models import HubModels
+    from samantha.recipes import Recipe
+    from samantha.runner.chain_hook import CodeRunHook
 
 from samantha.app_secrets import Secrets, keep_secrets_private, take_secrets
 from samantha.backends.base import MAX_THREADS, Control, LoadOptions
@@ -193,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _recipe(args: argparse.Namespace) -> Recipe | None:  # noqa: F821
+def _recipe(args: argparse.Namespace) -> Recipe | None:
     """The --recipe named on the command line, or None; an unknown name is an input error listing the known ones."""
     if not getattr(args, "recipe", None):
         return None
@@ -205,11 +211,11 @@ def _recipe(args: argparse.Namespace) -> Recipe | None:  # noqa: F821
         raise InputError(str(exc)) from None
 
 
-def _recipe_values(args: argparse.Namespace, recipe: Recipe) -> dict[str, object]:  # noqa: F821
+def _recipe_values(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
     """The recipe's switches and counts for the options the user left at their defaults (the user's win)."""
     defaults = build_parser().parse_args(["run"])
     option_names = {"feedback_output_only": "output_only"}
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for key, value in recipe.chain.items():
         option = option_names.get(key, key)
         if getattr(args, option) == getattr(defaults, option):
@@ -484,7 +490,7 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-def _hub_models(args: argparse.Namespace, token: str | None) -> "HubModels":  # noqa: F821
+def _hub_models(args: argparse.Namespace, token: str | None) -> HubModels:
     from samantha.hub.chain_models import HubModels
 
     return HubModels(models_folder(args.models_dir), keep_files=args.keep_downloads, token=token)
@@ -512,7 +518,7 @@ def _code_hooks(args: argparse.Namespace, settings: ChainSettings) -> tuple[Code
         raise
 
 
-def _code_hook(args: argparse.Namespace, settings: ChainSettings, workdir: Path) -> "CodeRunHook":  # noqa: F821
+def _code_hook(args: argparse.Namespace, settings: ChainSettings, workdir: Path) -> CodeRunHook:
     """The code runner for one `samantha run`; bad runner settings are input errors."""
     from samantha.runner import CodeRunner, RunLimits, RunnerError, RunnerNotFound, find_environment
     from samantha.runner.chain_hook import CodeRunHook
@@ -538,8 +544,8 @@ def runner_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print("samantha: give either --profile or --packages, not both", file=err)
         return EXIT_BAD_INPUT
     try:
-        profile = None if args.packages else (args.profile or DEFAULT_PROFILE)
-        packages = tuple(args.packages) if args.packages else profile_packages(profile)
+        profile = None if args.packages else str(args.profile or DEFAULT_PROFILE)
+        packages = tuple(args.packages) if profile is None else profile_packages(profile)
     except RunnerError as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT

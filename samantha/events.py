@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from samantha.learning import TokenChoice
 
@@ -142,6 +142,7 @@ class ChainFinished:
     answers: int
 
 
-Event = Union[
-    ChainStarted, Banner, AnswerStarted, Token, AnswerFinished, Downloading, ModelLoaded, Notice, ChainError, CodeRan, ChainFinished
-]
+Event = (
+    ChainStarted | Banner | AnswerStarted | Token | AnswerFinished | Downloading | ModelLoaded | Notice | ChainError
+    | CodeRan | ChainFinished
+)

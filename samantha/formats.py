@@ -11,9 +11,9 @@ markers are control tokens.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Sequence
 
 import jinja2
 import jinja2.sandbox

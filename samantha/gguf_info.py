@@ -172,7 +172,7 @@ class _Cursor:
     def value(self, vtype: int, key: str) -> Value:
         fmt = _SCALAR_FORMATS.get(vtype)
         if fmt is not None:
-            return self.scalar(fmt, f"metadata {key!r}")  # type: ignore[no-any-return]
+            return self.scalar(fmt, f"metadata {key!r}")
         if vtype == GGUFValueType.STRING:
             return self.string(f"metadata {key!r}")
         if vtype == GGUFValueType.ARRAY:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from samantha.settings import SAMPLING_KEYS, SettingsError, coerce_setting
 

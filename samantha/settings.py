@@ -57,7 +57,7 @@ class Sampling:
     stop: tuple[str, ...] = ()
     reset_model: bool = False
 
-    def with_values(self, values: dict[str, Any]) -> "Sampling":
+    def with_values(self, values: dict[str, Any]) -> Sampling:
         """Return a copy with `values` (already validated) applied."""
         return replace(self, **values)
 

@@ -52,7 +52,7 @@ def sweep_leftovers(base: Path | None = None, prefixes: Iterable[str] = PREFIXES
     """Remove the folders of apps that are gone; return them. Folders without an owner note (made by
     another program, or an older Samantha) and other users' folders are left alone."""
     root = Path(base) if base is not None else Path(tempfile.gettempdir())
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(root.iterdir())
     except OSError:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -63,7 +63,7 @@ def broken_model(model_dir: Path, tiny_model: Path) -> Path:
 
 
 @pytest.fixture
-def llama_backend() -> Iterator["LlamaProcessBackend"]:  # noqa: F821
+def llama_backend() -> Iterator[LlamaProcessBackend]:  # noqa: F821
     from samantha.backends.llama_process import LlamaProcessBackend
 
     backend = LlamaProcessBackend()

@@ -7,8 +7,9 @@ the exact prompt text), streams pieces of text, and stops when asked.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Union
+from typing import Protocol
 
 from samantha.formats import Message, TemplateInfo
 from samantha.learning import TokenChoice
@@ -53,7 +54,7 @@ class Control:
         return self._all
 
     @property
-    def step_stop(self) -> "StepStop":
+    def step_stop(self) -> StepStop:
         """Set by Stop/next or Stop all: what a tool working for the current step (the code runner) polls."""
         return StepStop(self)
 
@@ -130,7 +131,7 @@ class Piece:
 
     text: str
     token_id: int = -1
-    choice: "TokenChoice | None" = None  # learning mode: the candidates of this step
+    choice: TokenChoice | None = None  # learning mode: the candidates of this step
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ class Backend(Protocol):
     def count_tokens(self, text: str) -> int:
         ...
 
-    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
+    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Piece | Generated]:
         """Stream pieces, then one Generated; raise PromptTooLong before generating if it cannot fit."""
         ...
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Callable, Iterator, Union
+from typing import Any
 
 from samantha.backends.base import (
     BackendError,
@@ -370,7 +371,7 @@ class LlamaProcessBackend:
             raise BackendError(reply[2])
         return int(reply[1])
 
-    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
+    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Piece | Generated]:
         """The answer; a crash in the first answer with repacking on reloads without it and answers again."""
         key, info, options = self._loaded, self._info, self._effective
         first_with_repack, self._repack_unproven = self._repack_unproven, False
@@ -390,14 +391,14 @@ class LlamaProcessBackend:
         for out in self._generate(request, control):
             yield self._with_notices(out)
 
-    def _with_notices(self, out: Union[Piece, Generated]) -> Union[Piece, Generated]:
+    def _with_notices(self, out: Piece | Generated) -> Piece | Generated:
         """The end of an answer carries what the backend has to tell the user (once)."""
         if isinstance(out, Generated) and self._notices:
             out = replace(out, notices=out.notices + tuple(self._notices))
             self._notices.clear()
         return out
 
-    def _generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
+    def _generate(self, request: GenerationRequest, control: Control) -> Iterator[Piece | Generated]:
         if self._conn is None or self._loaded is None:
             raise BackendError("no model is loaded")
         path = self._loaded[0]

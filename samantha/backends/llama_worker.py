@@ -24,10 +24,11 @@ import re
 import signal
 import tempfile
 import time
-from multiprocessing.connection import Connection
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -86,7 +86,7 @@ class ServerModels:
 
 
 def _context_length(entry: Mapping[str, Any]) -> int:
-    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+    meta: Mapping[str, Any] = entry["meta"] if isinstance(entry.get("meta"), dict) else {}
     for value in (entry.get("max_model_len"), entry.get("context_length"), meta.get("n_ctx"), meta.get("n_ctx_train")):
         if isinstance(value, int) and value > 0:
             return value

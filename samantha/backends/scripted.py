@@ -6,9 +6,9 @@ no reload for the same model and options, Stop honoured between pieces).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Callable, Iterator, Union
 
 from samantha.backends.base import (
     BackendError,
@@ -50,7 +50,7 @@ class ScriptedBackend:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Union[Piece, Generated]]:
+    def generate(self, request: GenerationRequest, control: Control) -> Iterator[Piece | Generated]:
         assert self._loaded is not None, "generate before load"
         model = self._loaded[0]
         n_ctx = self._loaded[1].n_ctx or self.n_ctx_train

@@ -38,6 +38,8 @@ class HistoryError(ValueError):
     """A history request cannot be met (unknown session, bad search); the message says why."""
 
 
+SQLITE_FULL = 13  # sqlite's own error code for a full disk (sqlite3.SQLITE_FULL, missing from some typings)
+
 def out_of_space(exc: BaseException) -> bool:
     """Whether a database or file error means the disk (or the user's quota, or a file-size limit) is full."""
     import errno
@@ -45,7 +47,7 @@ def out_of_space(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
     if isinstance(exc, sqlite3.Error):
-        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+        return getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL or "disk is full" in str(exc)
     return False
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generator
 
 from samantha.backends.base import BackendError, Cancelled, Control
 from samantha.events import Downloading, Event, Notice

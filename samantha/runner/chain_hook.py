@@ -27,7 +27,7 @@ def code_ran_event(result: RunResult, *, hide_view: bool = False) -> CodeRan:
         ended_by=result.ended_by,
         seconds=result.seconds,
         is_error=is_error(result),
-        view_html=view.html if view else "",
+        view_html=(view.html or "") if view else "",
         images=tuple(str(p) for p in result.images),
         notes=tuple(result.notes),
     )

@@ -252,7 +252,7 @@ def _run_tool(command: Sequence[str], environment: RunnerEnvironment, workdir: P
                                  errors="replace", **new_group_options())
     except OSError as error:
         raise RunnerError(f"{label} could not start: {error}") from error
-    tree = ProcessTree(popen)  # type: ignore[arg-type]
+    tree = ProcessTree(popen)
     handle = processes.track(tree) if processes is not None else None
     timer = threading.Timer(timeout, tree.kill)
     timer.start()

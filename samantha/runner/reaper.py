@@ -50,7 +50,7 @@ def _descendants(root: int) -> list[int]:
 
 def _reap() -> list[tuple[int, int]]:
     """Collect every child that ended: (pid, wait status) pairs."""
-    ended = []
+    ended: list[tuple[int, int]] = []
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)

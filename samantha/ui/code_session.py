@@ -21,8 +21,8 @@ from samantha.runner import (
     default_environment_dir,
     find_environment,
 )
-from samantha.temp_folders import CODE_PREFIX, make_owned_folder
 from samantha.runner.environment import RunnerMissing
+from samantha.temp_folders import CODE_PREFIX, make_owned_folder
 from samantha.ui.code_view import environment_problem, environment_ready
 
 PART_KEY = "code"

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Protocol, TypeVar
 
 import gradio as gr
 
@@ -27,13 +28,16 @@ from samantha.ui.session import TabSession
 VOCABULARY_READERS_KEPT = 2
 
 
+C = TypeVar("C", bound=gr.components.Component)
+
 class Controls:
     """Input components by name; a Start handler receives their values as one dict."""
 
     def __init__(self) -> None:
         self._items: dict[str, gr.components.Component] = {}
 
-    def add(self, name: str, component: gr.components.Component) -> gr.components.Component:
+    def add(self, name: str, component: C) -> C:
+        """Register `component` under `name`; returns it with its own type (a Textbox stays a Textbox)."""
         if name in self._items:
             raise ValueError(f"a control named {name!r} is already registered")
         self._items[name] = component
@@ -110,8 +114,15 @@ class UIPlugin(Protocol):
         """ChainSettings fields this feature sets from the controls' values (e.g. run_code)."""
         ...
 
-    def hooks(self, session: TabSession, values: Mapping[str, Any]) -> list[AnswerHook]:
+    def hooks(self, session: TabSession, values: Mapping[str, Any]) -> Sequence[AnswerHook]:
         """AnswerHooks for this run of this tab."""
+        ...
+
+
+class EventSink(Protocol):
+    """Sees every chain event of a run, in order."""
+
+    def apply(self, event: Event) -> None:
         ...
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from samantha.events import Downloading
 from samantha.hub import DEFAULT_FIRST_RUN_LINKS, RepoFile

@@ -7,8 +7,9 @@ on page load. Later features plug in as UIPlugin tabs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import gradio as gr
 

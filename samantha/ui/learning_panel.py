@@ -207,10 +207,11 @@ class LearningPlugin:
         self._wire(ctx, learning, pacing, next_button, colour, note, tokens, centre, show, vocabulary)
 
     def _wire(self, ctx: PanelContext, learning: gr.Checkbox, pacing: gr.Radio, next_button: gr.Button,
-              colour: gr.Checkbox, note: gr.Markdown, tokens: gr.HTML, centre: gr.Number, show: gr.Button,
+              colour: gr.Checkbox, note: gr.Markdown, tokens: gr.HTML, centre: gr.Textbox, show: gr.Button,
               vocabulary: gr.Textbox) -> None:
         if "fast" in ctx.controls:  # each switch is disabled while the other one is on
             fast = ctx.controls["fast"]
+            assert isinstance(fast, gr.Checkbox)
             fast.change(lambda on: gr.Checkbox(interactive=not on), [fast], [learning], queue=False,
                         api_visibility="private", show_progress="hidden")
             learning.change(lambda on: gr.Checkbox(interactive=not on), [learning], [fast], queue=False,

@@ -7,11 +7,11 @@ response the model sees), so two tabs never touch each other's chain.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from samantha.backends.base import Control
-
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ class TabSession:
         self._previous = ""  # the previous response the model sees now (changes with feedback)
         self._parts: dict[str, Any] = {}  # features' own per-tab objects (code runner, token stepper)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> "TabSession":
+    def __deepcopy__(self, memo: dict[int, Any]) -> TabSession:
         return self
 
     # -- running -----------------------------------------------------------

@@ -13,15 +13,15 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 from samantha.backends.base import Control
 from samantha.chain import AnswerHook, ModelPreparer, Pacer, run_chain
 from samantha.events import AnswerFinished, ChainStarted, Event
 from samantha.prompts import parse_previous
 from samantha.template_probe import TEMPLATE_ADDED_KEY
-from samantha.ui.context import RunWatcher
+from samantha.ui.context import EventSink
 from samantha.ui.host import ModelHost
 from samantha.ui.inputs import RunRequest
 from samantha.ui.session import AnswerEntry, TabSession
@@ -84,7 +84,7 @@ def _chain_worker(
     hooks: list[AnswerHook],
     prepare: ModelPreparer | None,
     pacer: Pacer | None,
-    out: "queue.Queue[object]",
+    out: queue.Queue[object],
 ) -> None:
     """The worker thread: wait for the model host, run the chain (which downloads linked models itself)."""
     try:
@@ -130,7 +130,7 @@ class ChainStream:
         hooks: Iterable[AnswerHook] = (),
         prepare: ModelPreparer | None = None,
         pacer: Pacer | None = None,
-        watchers: Iterable[RunWatcher] = (),
+        watchers: Iterable[EventSink] = (),
         interval: float = UPDATE_INTERVAL_SECONDS,
     ) -> None:
         self._host = host

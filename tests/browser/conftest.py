@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import shutil
 import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -88,7 +89,7 @@ def running_app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator["object"]:
+def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package to run browser tests")
     from playwright.sync_api import sync_playwright
@@ -102,7 +103,7 @@ def browser() -> Iterator["object"]:
 
 
 @pytest.fixture
-def open_tab(browser, running_app: RunningApp) -> Iterator[Callable[[], "object"]]:  # type: ignore[no-untyped-def]
+def open_tab(browser, running_app: RunningApp) -> Iterator[Callable[[], object]]:  # type: ignore[no-untyped-def]
     """Opens the app in a new tab (its own session) and waits until the page has loaded its settings."""
     contexts = []
     # Every test starts from the same remembered settings, whatever the last one changed.

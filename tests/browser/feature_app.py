@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import shutil
 import socket
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ui_pages import WAIT_MS
 

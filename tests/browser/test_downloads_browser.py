@@ -3,8 +3,9 @@ the model list, repo listings, gated repos and the token, first-run links, Stop 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from feature_app import FeatureApp, open_feature_tab, serve_app

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from ui_pages import (
     ENDLESS_GRAMMAR,
-    make_pdf,
     field,
+    make_pdf,
     open_tab_panel,
     set_grammar,
     set_number,

@@ -5,8 +5,9 @@ prompt and presses Start, Stop all silencing the speech, and the message when no
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from feature_app import FeatureApp, open_feature_tab, serve_app

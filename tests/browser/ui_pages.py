@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 WAIT_MS = 120_000
 # An answer that never ends by itself (only max_tokens, n_ctx or Stop end it).

@@ -146,7 +146,7 @@ def test_next_token_stepping_produces_exactly_one_token_per_click(tiny_model: Pa
         _wait_for(lambda: len(tokens) == 1)
         for clicks in range(1, 4):
             stepper.next_token()
-            _wait_for(lambda: len(tokens) == 1 + clicks)
+            _wait_for(lambda clicks=clicks: len(tokens) == 1 + clicks)
             time.sleep(0.3)
             assert len(tokens) == 1 + clicks, "no token may come without a click"
         control.stop_next()  # releases the waiting step at once

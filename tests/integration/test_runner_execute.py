@@ -287,4 +287,4 @@ def test_a_relative_runner_path_works_from_the_codes_own_folder(environment: Run
 
 def test_code_that_cannot_be_saved_is_a_clear_error(runner: CodeRunner) -> None:
     with pytest.raises(RunnerError, match="cannot be saved as UTF-8"):
-        runner.run("print('a\\udcff')".encode().decode("unicode_escape"))
+        runner.run(b"print('a\\udcff')".decode("unicode_escape"))

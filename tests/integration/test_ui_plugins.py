@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import gradio as gr
 import pytest

@@ -8,8 +8,9 @@ from __future__ import annotations
 import shutil
 import socket
 import wave
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 import pytest
@@ -177,7 +178,7 @@ def test_without_a_model_or_microphone_the_panel_says_what_is_missing_and_how_to
     except Exception:  # noqa: BLE001 - no microphone here (as on CI): the message must say so
         assert "No microphone" in str(problem.value) and "page's microphone" in str(problem.value)
     else:
-        getattr(source, "close")()
+        source.close()
     tab.close()
 
 

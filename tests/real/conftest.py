@@ -6,8 +6,8 @@ Each test module loads each model once (module-scoped backends) and asks for sho
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

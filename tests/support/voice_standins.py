@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import wave
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 

@@ -6,12 +6,23 @@ import random
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from samantha.backends.base import Control, LoadOptions
 from samantha.backends.scripted import ScriptedBackend
 from samantha.chain import HookOutcome, plan_steps, run_chain, shuffled_order
-from samantha.events import AnswerFinished, AnswerStarted, Banner, ChainError, ChainFinished, ChainStarted, Notice, Token
+from samantha.events import (
+    AnswerFinished,
+    AnswerStarted,
+    Banner,
+    ChainError,
+    ChainFinished,
+    ChainStarted,
+    Notice,
+    Token,
+)
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings, Sampling
 

@@ -158,5 +158,5 @@ def test_a_template_that_fails_while_rendering_is_a_clear_error(template: str) -
 
 def test_template_cannot_reach_python_internals() -> None:
     evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
-    with pytest.raises(Exception):
+    with pytest.raises(FormatError):
         render([Message("user", "Hi")], "auto", TemplateInfo(evil))

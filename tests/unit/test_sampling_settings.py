@@ -8,7 +8,13 @@ import re
 import numpy as np
 import pytest
 
-from samantha.sampling import RANDOM_RANGES, TailFreeProcessor, draw_random_hyperparameters, tail_free_mask, tfs_is_active
+from samantha.sampling import (
+    RANDOM_RANGES,
+    TailFreeProcessor,
+    draw_random_hyperparameters,
+    tail_free_mask,
+    tfs_is_active,
+)
 from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings, coerce_setting, parse_stop
 
 

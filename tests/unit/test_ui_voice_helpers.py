@@ -3,8 +3,8 @@ and the per-tab command queue (stand-in recogniser and microphone: no devices, n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pytest
