@@ -25,6 +25,7 @@ from samantha.backends.base import (
     Piece,
     WorkerDied,
 )
+from samantha.backends.read_ahead import read_ahead
 from samantha.backends.threads import threads_warning
 from samantha.events import (
     AnswerFinished,
@@ -217,6 +218,7 @@ class _ChainRun:
     failed_models: set[str] = field(default_factory=set)
     finish: str = "done"
     worker_deaths: int = 0
+    next_model: str | None = None  # the chain entry of the step after this one
     answer_index: int = 0
     told: set[str] = field(default_factory=set)  # notices already shown in this run (each is shown once)
     params_rng: random.Random = field(init=False)
@@ -274,7 +276,10 @@ def run_chain(
         return
 
     group: tuple[int, int, str, int] | None = None
-    for step in steps:
+    upcoming = next(steps, None)
+    while upcoming is not None:
+        step, upcoming = upcoming, next(steps, None)
+        run.next_model = upcoming.model if upcoming is not None else None
         if control.all_stopped:
             run.finish = "stopped"
             break
@@ -317,6 +322,8 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         return
     if not info.reused:
         yield ModelLoaded(step.model, info.load_seconds, reused=False)
+    if run.next_model is not None and run.next_model != step.model:
+        read_ahead(run.next_model)  # while this model answers, the next one's file comes off the disk
 
     user_text = final_item_text(step.item, run.answers) if step.item.is_final else step.item.text
     messages = build_messages(run.system, run.previous, user_text)

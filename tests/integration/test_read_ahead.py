@@ -47,3 +47,28 @@ def test_a_model_file_is_in_the_page_cache_after_reading_ahead(tmp_path: Path) -
 def test_nothing_is_read_for_remote_entries_and_missing_files(tmp_path: Path) -> None:
     assert read_ahead("openai+http://127.0.0.1:8080/v1#m") is None
     assert read_ahead(str(tmp_path / "missing.gguf")) is None
+
+
+def test_the_chain_reads_the_next_model_ahead_once_the_current_one_is_loaded(
+    tiny_model: Path, tiny_model_b: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from samantha.backends.base import Control
+    from samantha.backends.llama_process import LlamaProcessBackend
+    from samantha.chain import run_chain
+    from samantha.events import ModelLoaded
+    from samantha.settings import ChainSettings, Sampling
+
+    happened: list[str] = []
+    monkeypatch.setattr("samantha.chain.read_ahead", lambda ref: happened.append(f"read ahead {Path(ref).name}"))
+    settings = ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt="one\ntwo",
+                             sampling=Sampling(n_ctx=256, max_tokens=3))
+    backend = LlamaProcessBackend()
+    try:
+        for event in run_chain(settings, backend, Control()):
+            if isinstance(event, ModelLoaded):
+                happened.append(f"loaded {Path(event.model).name}")
+    finally:
+        backend.close()
+    a, b = tiny_model.name, tiny_model_b.name
+    # B is read while A answers its last item (after A's load), once; nothing follows B.
+    assert happened == [f"loaded {a}", f"read ahead {b}", f"loaded {b}"]
