@@ -1,4 +1,4 @@
-"""The chain loop (SPEC §3): ([models] -> respond -> ([prompts] x responses)) x loops.
+"""The chain loop: ([models] -> respond -> ([prompts] x responses)) x loops.
 
 `plan_steps` decides what runs in which order (pure, so `--dry-run` shows it);
 `run_chain` runs the plan against a backend and yields typed events.

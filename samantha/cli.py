@@ -100,7 +100,7 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
                      help="a ready-made chain from prompts/recipes (its prompts, switches and settings; options given "
                           "here win); --recipe list shows them")
     run.add_argument("--language", default="en", choices=("en", "pt"), help="the language of the recipe's prompts")
-    run.add_argument("--prompt", default=None, metavar="TEXT", help="the user prompt list (SPEC §2 syntax)")
+    run.add_argument("--prompt", default=None, metavar="TEXT", help="the user prompt list (one item per line, or items split by $$$; see the README)")
     run.add_argument("--prompt-file", metavar="FILE", help="read the user prompt list from a TXT file")
     run.add_argument("--system", default="", metavar="TEXT", help="system prompt; parts separated by $$$")
     run.add_argument("--system-file", metavar="FILE")

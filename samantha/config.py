@@ -24,7 +24,7 @@ APP_NAME = "samantha"
 
 
 def default_models_dir() -> Path:
-    """The user's Downloads folder (SPEC §1), or the home folder when there is none."""
+    """The user's Downloads folder, or the home folder when there is none."""
     try:
         downloads = Path(platformdirs.user_downloads_dir())
     except (OSError, KeyError, ValueError):

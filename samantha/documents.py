@@ -1,4 +1,4 @@
-"""Reading TXT and PDF files into the text inputs (SPEC §2, loading helpers).
+"""Reading TXT and PDF files into the text inputs (the loading helpers).
 
 Every failure is a DocumentError whose message names the file and says what to
 do, so the UI can show it and keep working.

@@ -355,7 +355,7 @@ def _human_count(n: int) -> str:
 
 @dataclass(frozen=True)
 class ModelCard:
-    """What the UI shows about a model file, read without loading weights (SPEC §1)."""
+    """What the UI shows about a model file, read without loading weights."""
 
     path: Path
     file_name: str

@@ -1,4 +1,4 @@
-"""Learning mode (SPEC §4): how each token is chosen, from the raw logits of every step.
+"""Learning mode: how each token is chosen, from the raw logits of every step.
 
 `CandidateRecorder` is a llama-cpp-python logits processor placed first in the
 sampler chain, so it sees the model's raw logits for the current step only:

@@ -1,4 +1,4 @@
-"""Learning mode's pacing (SPEC §4): a delay between tokens, or one token per "Next token" click.
+"""Learning mode's pacing: a delay between tokens, or one token per "Next token" click.
 
 A pacer belongs to one session; Stop/next and Stop all release a waiting step at once.
 """

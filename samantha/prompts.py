@@ -1,4 +1,4 @@
-"""The prompt grammar of the three text inputs (SPEC §2), as pure functions.
+"""The prompt grammar of the three text inputs, as pure functions.
 
 User prompt list:
 - items are separated by `$$$` when the text contains it, otherwise by lines;

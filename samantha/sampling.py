@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from samantha.settings import Sampling
 
-# SPEC §3: ranges for "Random hyperparameters".
+# Ranges for "Random hyperparameters", as in the original program.
 RANDOM_RANGES: dict[str, tuple[float, float]] = {
     "temperature": (0.1, 1.0),
     "tfs_z": (0.1, 1.0),
@@ -97,7 +97,7 @@ def _listed(words: list[str]) -> str:
 
 
 def draw_random_hyperparameters(rng: random.Random) -> dict[str, float]:
-    """Draw one set of values in the SPEC ranges, rounded so they can be shown and typed back."""
+    """Draw one set of values in the ranges above, rounded so they can be shown and typed back."""
     return {key: round(rng.uniform(low, high), 2) for key, (low, high) in RANDOM_RANGES.items()}
 
 

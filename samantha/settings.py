@@ -1,6 +1,6 @@
 """Plain settings objects shared by the engine, the CLI and the UI.
 
-Sampling defaults are the original program's deterministic ones (SPEC §4), so a
+Sampling defaults are the original program's deterministic ones, so a
 fresh install gives the same answer every time until the user asks otherwise.
 """
 
@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-# Keys an item may set in its leading `{...}` block (SPEC §2) and `--set` takes.
+# Keys an item may set in its leading `{...}` block and `--set` takes.
 SAMPLING_KEYS = (
     "max_tokens",
     "temperature",
@@ -171,7 +171,7 @@ MAX_REPEATS = 1_000_000
 
 @dataclass(frozen=True)
 class ChainSettings:
-    """Everything one chain run needs besides the models' own files (SPEC §3)."""
+    """Everything one chain run needs besides the models' own files."""
 
     models: tuple[str, ...] = ()
     prompt: str = ""

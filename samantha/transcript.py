@@ -1,4 +1,4 @@
-"""How events read as text: the banner and stats lines of SPEC §3, shared by the CLI and the UI."""
+"""How events read as text: the banner and stats lines, shared by the CLI and the UI."""
 
 from __future__ import annotations
 

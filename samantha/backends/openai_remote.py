@@ -105,7 +105,7 @@ def _models_from(body: Any, base_url: str) -> ServerModels:
 
 
 def merged_turns(messages: tuple[Message, ...]) -> list[dict[str, str]]:
-    """Chat turns for the API: the system parts joined into one leading system turn (SPEC §2)."""
+    """Chat turns for the API: the system parts joined into one leading system turn."""
     system = "\n\n".join(m.content for m in messages if m.role == "system")
     turns = [{"role": "system", "content": system}] if system else []
     return turns + [{"role": m.role, "content": m.content} for m in messages if m.role != "system"]

@@ -1,4 +1,4 @@
-"""Run the Python that models write, in a separate environment (SPEC §5).
+"""Run the Python that models write, in a separate environment.
 
 Usage, one runner per session::
 

@@ -1,4 +1,4 @@
-"""Code execution inside the chain (SPEC §5): run each answer's Python and feed the output back.
+"""Code execution inside the chain: run each answer's Python and feed the output back.
 
 Plugged into `run_chain(hooks=[...])`; the chain itself knows nothing of runners.
 """

@@ -1,4 +1,4 @@
-"""Run code in the runner environment: one subprocess per run, limited in time and output (SPEC §5).
+"""Run code in the runner environment: one subprocess per run, limited in time and output.
 
 A `CodeRunner` belongs to one session: it holds the session's working folder,
 its limits and the `ProcessManager` that Close Python empties.

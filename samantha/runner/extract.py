@@ -1,4 +1,4 @@
-"""Find the Python a model wrote in its answer (SPEC §5).
+"""Find the Python a model wrote in its answer.
 
 Uses a CommonMark parser so fences inside lists, `~~~` fences and an answer cut
 off before its closing fence behave the way a Markdown viewer shows them.

@@ -1,4 +1,4 @@
-"""What a run's result means for the user and for the chain (SPEC §3, §5).
+"""What a run's result means for the user and for the chain.
 
 The view helpers turn output into HTML that is safe to put in the app's page:
 everything the code printed is shown inside one `<iframe sandbox srcdoc=...>`,
@@ -140,7 +140,7 @@ def _height(text: str) -> int:
 
 
 def build_view(result: RunResult, *, allow_scripts: bool = False) -> OutputView | None:
-    """The output view of a run, or None when it printed nothing and drew nothing (SPEC §5)."""
+    """The output view of a run, or None when it printed nothing and drew nothing."""
     stdout, stderr = result.stdout.strip("\n"), result.stderr.strip("\n")
     printed = bool(stdout.strip() or stderr.strip())
     if not printed and not result.images:

@@ -1,4 +1,4 @@
-"""Starting, tracking and ending the processes the runner starts (SPEC §5 "Close Python").
+"""Starting, tracking and ending the processes the runner starts ("Close Python" ends them all).
 
 Every process starts in its own process group / session, so a whole tree can
 be ended: psutil finds the descendants on every platform, and on POSIX the

@@ -1,4 +1,4 @@
-"""Answers as rendered HTML pages (the "open as HTML" buttons, SPEC §3).
+"""Answers as rendered HTML pages (the "open as HTML" buttons).
 
 Markdown is rendered with raw HTML switched off: a model's answer is untrusted
 text, so any HTML in it shows as text instead of running in the page. Images

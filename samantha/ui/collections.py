@@ -1,4 +1,4 @@
-"""Prompt collections (SPEC §2): example prompts kept in TXT files, re-read on every use.
+"""Prompt collections: example prompts kept in TXT files, re-read on every use.
 
 Items are separated by a line that holds only `$-$-$`, so an item can span
 lines and use the prompt-list syntax (`$$$`, `[...]`, `{...}`) freely.

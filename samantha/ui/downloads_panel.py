@@ -1,4 +1,4 @@
-"""Downloads (SPEC §1): hub links as chain members, a progress bar, repo listings, the token and first-run links.
+"""Downloads: hub links as chain members, a progress bar, repo listings, the token and first-run links.
 
 The link field itself belongs to the models panel; this plugin hands the chain a
 HubModels preparer (so each link downloads when the chain reaches it), shows the

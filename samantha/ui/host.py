@@ -1,6 +1,6 @@
 """The one model host all tabs share: one backend, one chain at a time, first come first served.
 
-Only one model fits in memory at once (SPEC §1), so a tab that presses Start while
+Only one model fits in memory at once, so a tab that presses Start while
 another tab's chain runs waits in line; it can still be stopped while it waits.
 """
 

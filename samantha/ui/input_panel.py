@@ -1,4 +1,4 @@
-"""The three text inputs (SPEC §2) with their TXT/PDF loaders, and the prompt collections."""
+"""The three text inputs with their TXT/PDF loaders, and the prompt collections."""
 
 from __future__ import annotations
 

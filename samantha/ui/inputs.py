@@ -18,7 +18,7 @@ from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings, parse_stop
 from samantha.ui.folders import ModelFolderError, ModelListError, list_models, parse_model_list, resolve_models
 
-# Sampling controls on the page, in the order SPEC §4 lists them.
+# Sampling controls on the page, in the order the original program's manual lists them.
 NUMBER_KEYS = (
     "n_ctx",
     "max_tokens",
@@ -131,7 +131,7 @@ def hub_links(links: str) -> str:
 
 
 def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
-    """The chain's model references; when the list is empty, the download links are the models (SPEC §1)."""
+    """The chain's model references; when the list is empty, the download links are the models."""
     folder = str(values.get("models_dir") or "")
     entries = parse_model_list(str(values.get("model_list") or ""))
     if entries:

@@ -1,4 +1,4 @@
-"""Learning mode in the page (SPEC §4): the switch, pacing and Next token, and what each step shows while it runs.
+"""Learning mode in the page: the switch, pacing and Next token, and what each step shows while it runs.
 
 The engine records each step's candidates (samantha.learning) and waits between
 tokens through a Pacer (samantha.pacing); this panel turns the switch and the

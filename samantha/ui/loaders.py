@@ -1,4 +1,4 @@
-"""Loading helpers (SPEC §2): TXT into any text input, PDF into the user prompt, save the prompt to TXT.
+"""Loading helpers: TXT into any text input, PDF into the user prompt, save the prompt to TXT.
 
 A file that cannot be used gives a warning on the page and leaves the field as it was.
 """

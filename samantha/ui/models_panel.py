@@ -1,5 +1,5 @@
 """The Models panel: model folder (typed or browsed, remembered), the chain's model list, download links,
-and the model card / vocabulary view (SPEC §1)."""
+and the model card / vocabulary view."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chain switches and counts (SPEC §3), prompt format, sampling (SPEC §4) and the Advanced settings."""
+"""Chain switches and counts , prompt format, sampling and the Advanced settings."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ FORMAT_CHOICES = [
     ("USER: / ASSISTANT: (Vicuna, Capybara)", "user-assistant"),
     ("Raw completion (text as is)", "raw"),
 ]
-# (key, label, minimum, maximum, step, help) for the sliders of SPEC §4.
+# (key, label, minimum, maximum, step, help) for the sampling sliders.
 SLIDERS = (
     ("temperature", "temperature", 0.0, 2.0, 0.05, "0 = always the most likely token (deterministic)"),
     ("tfs_z", "tfs_z", 0.0, 1.0, 0.01, "tail-free sampling: cut the long tail; 0 = deterministic, 1 = off"),

@@ -1,4 +1,4 @@
-"""Voice and sound (SPEC §6): read aloud into a player in the page, offline voice commands, audio cues.
+"""Voice and sound: read aloud into a player in the page, offline voice commands, audio cues.
 
 Read aloud: pyttsx3 writes speech to a WAV file (in a child process) that the
 page plays and offers for download, so it works when the browser is not on the

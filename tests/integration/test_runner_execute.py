@@ -1,4 +1,4 @@
-"""Running code in a real runner venv: output, limits, kills, figures, secrets (SPEC §5)."""
+"""Running code in a real runner venv: output, limits, kills, figures, secrets."""
 
 from __future__ import annotations
 

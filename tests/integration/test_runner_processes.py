@@ -1,4 +1,4 @@
-"""Detached programs (servers, apps) and launchers from a real runner venv (SPEC §5)."""
+"""Detached programs (servers, apps) and launchers from a real runner venv."""
 
 from __future__ import annotations
 

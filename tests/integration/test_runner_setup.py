@@ -1,4 +1,4 @@
-"""Creating the runner environment with the real venv module and pip (SPEC §5, `samantha runner setup`)."""
+"""Creating the runner environment with the real venv module and pip (`samantha runner setup`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chain logic (SPEC §3) on the scripted backend; the real engine is covered in tests/integration."""
+"""Chain logic on the scripted backend; the real engine is covered in tests/integration."""
 
 from __future__ import annotations
 

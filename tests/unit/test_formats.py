@@ -1,4 +1,4 @@
-"""Prompt formats of SPEC §7, checked against exact prompt strings."""
+"""Prompt formats, checked against exact prompt strings."""
 
 from __future__ import annotations
 

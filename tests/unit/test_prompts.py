@@ -1,4 +1,4 @@
-"""The prompt grammar of SPEC §2, including every **fix**, and a fuzz test."""
+"""The prompt grammar, including each fix of the original program's bugs, and a fuzz test."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Extraction of Python blocks from a model's answer (SPEC §5)."""
+"""Extraction of Python blocks from a model's answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Voice-command parsing (SPEC §6): wake words as whole words, both languages, accents and case ignored."""
+"""Voice-command parsing: wake words as whole words, both languages, accents and case ignored."""
 
 from __future__ import annotations
 

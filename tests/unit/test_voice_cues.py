@@ -1,4 +1,4 @@
-"""Audio cues (SPEC §6): real tones as samples and WAV bytes; silent and harmless without a device."""
+"""Audio cues: real tones as samples and WAV bytes; silent and harmless without a device."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the voice says for a Markdown answer: only words, no symbols, code or URLs (SPEC §6)."""
+"""What the voice says for a Markdown answer: only words, no symbols, code or URLs."""
 
 from __future__ import annotations
 
