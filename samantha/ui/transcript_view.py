@@ -1,4 +1,4 @@
-"""Turns chain events into the running transcript text and a one-line status .
+"""Turns chain events into the running transcript text and a one-line status.
 
 Uses the same banner and stats lines as the CLI (samantha.transcript); errors
 and notices become marked lines so they stay in the transcript's history.

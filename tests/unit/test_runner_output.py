@@ -1,4 +1,4 @@
-"""Output view and chain helpers of the code runner ."""
+"""Output view and chain helpers of the code runner."""
 
 from __future__ import annotations
 
