@@ -1,4 +1,4 @@
-"""Chain switches and counts , prompt format, sampling and the Advanced settings."""
+"""Chain switches and counts, prompt format, sampling and the Advanced settings."""
 
 from __future__ import annotations
 
