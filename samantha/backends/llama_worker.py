@@ -279,6 +279,12 @@ class Worker:
             self._serve()
         except (BrokenPipeError, ConnectionResetError, EOFError):
             return  # the app closed the pipe (it ended, or dropped an answer it no longer wants): just end
+        finally:
+            # llama.cpp keeps the log callback's address: once this worker (and its callback) is gone, a later
+            # log line in the same process would jump into freed memory. Give llama-cpp-python its own back.
+            from llama_cpp._logger import llama_log_callback
+
+            self.llama_cpp.llama_log_set(llama_log_callback, ctypes.c_void_p(0))
 
     def _serve(self) -> None:
         while True:
