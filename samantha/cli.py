@@ -594,7 +594,7 @@ def _dispatch(args: argparse.Namespace, secrets: Secrets) -> int:
     if args.command == "models":
         return models_command(args, sys.stdout, sys.stderr, secrets.environ())
     if args.command == "history":
-        return history_command(args, sys.stdout, sys.stderr, secrets.hf_token)
+        return history_command(args, sys.stdout, sys.stderr, secrets.hf_token, secrets.environ())
     if args.command == "voice":
         from samantha.voice import voice_setup
 

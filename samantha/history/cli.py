@@ -8,13 +8,13 @@ from __future__ import annotations
 import argparse
 import signal
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from samantha.backends.base import Control, LoadOptions
 from samantha.code_workdir import CodeWorkdir, code_workdir, finish_code_workdir
-from samantha.config import default_models_dir
 from samantha.events import ChainError, Notice
 from samantha.history.db import HistoryDB, HistoryError, default_db_path
 from samantha.history.export import FORMATS, export_session
@@ -150,8 +150,13 @@ def _preview(text: str | None) -> str:
     return flat.replace("\n", "\n    ")
 
 
-def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO, hf_token: str | None) -> int:
-    from samantha.backends.llama_process import LlamaProcessBackend
+def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO, hf_token: str | None,
+           environ: Mapping[str, str] | None) -> int:
+    """Run a stored session again with what `samantha run` uses: local files and remote servers through the
+    router (keys from `environ`), links downloaded into the app's model folder."""
+    from samantha.backends.openai_remote import OpenAIRemoteBackend
+    from samantha.backends.router import RouterBackend
+    from samantha.config import ConfigStore
     from samantha.hub.chain_models import HubModels
 
     stored = db.session(args.id)
@@ -159,14 +164,14 @@ def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO, hf
         info = dict(stored.run_info)
         info["load_options"] = {**(info.get("load_options") or {}), "n_threads": args.threads}
         stored = replace(stored, run_info=info)
-    backend = LlamaProcessBackend()
+    backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(environ=environ))
     control = Control()
     report = RerunReport(args.id, None)
     workdir, hooks = _rerun_code_hooks(stored, args.runner, report)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda signum, frame: control.stop_all())
     try:
-        for event in rerun_events(db, stored, backend, control, prepare=HubModels(default_models_dir(), token=hf_token),
+        for event in rerun_events(db, stored, backend, control, prepare=HubModels(ConfigStore().load().resolved_models_dir(), token=hf_token),
                                   report=report, code_hooks=hooks):
             if isinstance(event, (ChainError, Notice)):
                 print(f"samantha: {event.message}", file=err)
@@ -217,8 +222,10 @@ def _rerun_code_hooks(stored: Any, runner: str | None, report: RerunReport) -> t
     return workdir, [hook]
 
 
-def history_command(args: argparse.Namespace, out: TextIO, err: TextIO, hf_token: str | None = None) -> int:
-    """`samantha history ...`; `hf_token` (taken out of the environment at start) is for a rerun's downloads."""
+def history_command(args: argparse.Namespace, out: TextIO, err: TextIO, hf_token: str | None = None,
+                    environ: Mapping[str, str] | None = None) -> int:
+    """`samantha history ...`; `hf_token` and `environ` (the secrets taken out of the environment at start)
+    are for a rerun's downloads and remote servers."""
     try:
         with HistoryDB() as db:
             command = args.history_command
@@ -232,7 +239,7 @@ def history_command(args: argparse.Namespace, out: TextIO, err: TextIO, hf_token
             if command == "compare":
                 return _compare(db, args, out)
             if command == "rerun":
-                return _rerun(db, args, out, err, hf_token)
+                return _rerun(db, args, out, err, hf_token, environ)
             if command == "delete":
                 if not db.delete_session(args.id):
                     raise HistoryError(f"there is no stored session #{args.id}")
