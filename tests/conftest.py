@@ -71,3 +71,24 @@ def llama_backend() -> Iterator[LlamaProcessBackend]:  # noqa: F821
         yield backend
     finally:
         backend.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for every browser test of the run (browser/ and real/): Playwright's sync API
+    cannot be started twice in one process."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "browser"))
+    from ui_pages import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

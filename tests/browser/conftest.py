@@ -14,17 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-from ui_pages import WAIT_MS
+from ui_pages import CHROMIUM, WAIT_MS
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -86,20 +76,6 @@ def running_app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     finally:
         demo.close()
         host.close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package to run browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -99,7 +99,7 @@ def test_the_pages_microphone_records_a_command_that_starts_the_chain(
     browser: Any, app: FeatureApp, tmp_path: Path
 ) -> None:
     """Chromium's fake microphone plays the recorded commands into the page's recorder."""
-    from conftest import CHROMIUM, CHROMIUM_ARGS
+    from ui_pages import CHROMIUM, CHROMIUM_ARGS
 
     recording = speak_to_wav(tmp_path / "clip.wav", [f"OK, {HEARD_PROMPT}?", "Samantha close"])
     fake_microphone = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS
+from ui_pages import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 

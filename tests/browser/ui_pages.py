@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+# Debian's Chromium, started headless as root with no network of its own (the test machines have none).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 WAIT_MS = 120_000
 # An answer that never ends by itself (only max_tokens, n_ctx or Stop end it).

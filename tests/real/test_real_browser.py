@@ -12,7 +12,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "browser"))
 from ui_pages import WAIT_MS, field, open_tab_panel, set_number, status, transcript, wait_until  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 RULE = "=" * 42
 pytestmark = pytest.mark.browser
 
@@ -44,19 +43,16 @@ def starter_app(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(scope="module")
-def page(starter_app: str) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package to run browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        tab.set_default_timeout(WAIT_MS)
-        tab.goto(starter_app)
-        tab.wait_for_selector("#start-button")
+def page(browser, starter_app: str) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    tab.goto(starter_app)
+    tab.wait_for_selector("#start-button")
+    try:
         yield tab
-        browser.close()
+    finally:
+        context.close()
 
 
 def test_start_with_no_model_chosen_streams_the_starter_models_answer(page) -> None:  # type: ignore[no-untyped-def]

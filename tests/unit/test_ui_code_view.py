@@ -134,7 +134,7 @@ def test_the_environment_check_reports_a_usable_interpreter_and_a_missing_folder
         environment_for(str(tmp_path / "nowhere"))
     # Start refuses from the chain side of the page: the message names the control, not "the settings" or "above".
     message = str(refused.value)
-    assert "in the Code tab's 'Code runner environment' field" in message
+    assert "Code runner environment" in message and "Check and use" in message
     assert "the settings" not in message and "above" not in message and "--runner" not in message
 
 
