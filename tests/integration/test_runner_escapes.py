@@ -129,7 +129,7 @@ from samantha.runner.containment import Containment
 
 manager = ProcessManager(Containment(reaper={reaper!r}, bwrap={bwrap!r}))
 runner = CodeRunner(find_environment({python!r}), Path({folder!r}), processes=manager)
-runner.start_detached({code!r})
+runner.start_detached({code!r} + "time.sleep(600)\\n")  # keeps running: a program that exits takes its daemon along
 run = runner.run({code!r} + "time.sleep(600)\\n", timeout=600)  # never returns: the app is killed first
 """
 
@@ -141,9 +141,14 @@ def test_programs_and_their_daemons_end_when_the_app_is_killed(mode: Containment
     # One detached program and one running program, each with a daemon: two daemons in all.
     script = APP.format(reaper=mode.reaper, bwrap=mode.bwrap, python=str(environment.python), folder=str(tmp_path / "app-session"),
                         code=daemon_code(tag, ""))
-    app = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    app_log = tmp_path / "app.log"
+    with app_log.open("wb") as log:
+        app = subprocess.Popen([sys.executable, "-c", script], start_new_session=True, stdout=log, stderr=log)
     try:
-        assert wait_for(lambda: len(processes_tagged(tag)) == 2), "both daemons should start"
+        started = wait_for(lambda: len(processes_tagged(tag)) == 2)
+        assert started, (f"both daemons should start; found {len(processes_tagged(tag))}, app "
+                         f"{'running' if app.poll() is None else f'ended ({app.returncode})'}: "
+                         f"{app_log.read_text(errors='replace')[-2000:]}")
         os.kill(app.pid, signal.SIGKILL)  # no clean-up code of the app runs
         app.wait(WAIT)
         assert wait_for(lambda: not processes_tagged(tag)), "daemons outlived the app"
