@@ -226,7 +226,12 @@ def create_private(path: Path) -> None:
     if os.name == "nt":
         return  # the user's profile folder is private already
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        # O_EXCL: an existing file is never opened here. Closing any descriptor of a file drops every
+        # POSIX lock this process holds on it, so opening and closing the database while another
+        # connection of this process has it open would let a third process checkpoint and delete the
+        # write-ahead log under that connection, which corrupts the database.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
         if path.stat().st_mode & 0o077:
             os.chmod(path, 0o600)
     except OSError:

@@ -305,6 +305,31 @@ def test_the_data_folder_and_database_are_private_to_the_user(tmp_path: Path) ->
     assert old.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX advisory locks")
+def test_opening_the_database_twice_in_one_process_keeps_the_first_connections_lock(tmp_path: Path) -> None:
+    """Page, recorder and rerun each open the database; a second opening must not drop the first one's lock.
+
+    POSIX drops all of a process's locks on a file when any of its descriptors is closed. If opening
+    the database opened and closed the file, another process could then take it exclusively and
+    delete the write-ahead log under the first connection: "database disk image is malformed".
+    """
+    path = tmp_path / "history.sqlite3"
+    first = HistoryDB(path)
+    try:
+        first.start_session(source="cli", settings={}, run_info={}, seed=None, steps=0, items=())
+        HistoryDB(path).close()
+        other = subprocess.run(
+            [sys.executable, "-c",
+             "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0); "
+             "print(c.execute('PRAGMA journal_mode = DELETE').fetchone()[0])", str(path)],
+            capture_output=True, text=True, timeout=60)
+        # Still open here, so another process cannot switch the log off (which needs the file alone).
+        assert other.stdout.strip() != "delete", other.stdout + other.stderr
+        assert first.list_sessions()
+    finally:
+        first.close()
+
+
 def test_search_pages_over_every_matching_session_with_a_snippet_each(tmp_path: Path) -> None:
     """Matches are found as session ids first; snippets are made only for the page shown."""
     from samantha.events import AnswerRecord
