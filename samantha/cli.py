@@ -32,6 +32,7 @@ from samantha.events import (
     Token,
 )
 from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
+from samantha.model_ref import RefKind, kind_of
 from samantha.pacing import DelayPacer
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.remote_cli import (
@@ -313,7 +314,7 @@ def _run_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
              ("previous response file", args.previous_file), ("grammar file", args.grammar_file),
              ("links file", args.urls_file)]
     inputs = [(what, Path(path)) for what, path in named if path]
-    inputs += [("model file", Path(model)) for model in args.model if "://" not in model]
+    inputs += [("model file", Path(model)) for model in args.model if kind_of(model) is RefKind.FILE]
     from samantha.history.db import default_db_path
 
     return inputs + [("history database", default_db_path())]
@@ -370,10 +371,11 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
                   "(tiny, for trying things out)", file=err)
         if args.model and (args.url or args.urls_file):
             print("samantha: both --model and links were given: the model list wins (as in the UI)", file=err)
-        folders = [m for m in args.model if "://" not in m and Path(m).is_dir()]
+        files = [m for m in args.model if kind_of(m) is RefKind.FILE]
+        folders = [m for m in files if Path(m).is_dir()]
         if folders:
             raise InputError("a folder is not a model file: " + ", ".join(folders) + " (name a .gguf file in it)")
-        missing = [m for m in args.model if "://" not in m and not Path(m).is_file()]
+        missing = [m for m in files if not Path(m).is_file()]
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
         session = _session_file(args.save, settings, args) if args.save else None

@@ -12,7 +12,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from samantha.backends.openai_refs import RemoteRefError, is_remote_ref, parse_ref, server_url
+from samantha.backends.openai_refs import RemoteRefError, server_url
+from samantha.model_ref import ModelRefError, parse_model_ref
 
 KEY_HELP = (
     "the environment variable that holds the API key for openai+http(s):// models "
@@ -52,16 +53,12 @@ def api_key_from(args: argparse.Namespace, environ: Mapping[str, str] | None = N
 
 
 def check_remote_models(models: Sequence[str]) -> None:
-    """Every openai+ entry must parse, before anything runs."""
+    """Every model entry (remote ones, hub links and files alike) must parse, before anything runs."""
     for model in models:
-        if model.lower().startswith("openai+") and not is_remote_ref(model):
-            raise RemoteInputError(f"{model}: a remote model is openai+http://HOST:PORT/v1#MODEL "
-                                   "(or openai+https://…); other protocols are not supported")
-        if is_remote_ref(model):
-            try:
-                parse_ref(model)
-            except RemoteRefError as exc:
-                raise RemoteInputError(str(exc)) from None
+        try:
+            parse_model_ref(model)
+        except ModelRefError as exc:
+            raise RemoteInputError(str(exc)) from None
 
 
 def models_command(args: argparse.Namespace, out: TextIO, err: TextIO,

@@ -17,6 +17,7 @@ from samantha.backends.base import LoadOptions
 from samantha.events import AnswerFinished, Banner, ChainError, ChainFinished, ChainStarted, CodeRan, Event, Notice
 from samantha.history.db import HistoryDB, HistoryError, StoredItem, out_of_space, space_advice
 from samantha.history.fingerprint import fingerprint
+from samantha.model_ref import RefKind, kind_of
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings
 from samantha.transcript import code_run_text
@@ -49,7 +50,7 @@ def stored_settings(settings: ChainSettings) -> ChainSettings:
     models = []
     for ref in settings.models:
         path = Path(ref).expanduser()
-        models.append(str(path.resolve()) if "://" not in ref and path.is_file() else ref)
+        models.append(str(path.resolve()) if kind_of(ref) is RefKind.FILE and path.is_file() else ref)
     return replace(settings, models=tuple(models))
 
 
@@ -156,7 +157,7 @@ class Recorder:
     def _model_row(self, ref: str, name: str) -> int | None:
         """The model's row; a local file is fingerprinted once per run (and again if it changed), a remote model not."""
         path = Path(ref).expanduser()
-        local = "://" not in ref and path.is_file()
+        local = kind_of(ref) is RefKind.FILE and path.is_file()
         key: tuple[str, int, int] = (ref, 0, 0)
         if local:
             stat = path.stat()
