@@ -16,14 +16,14 @@ from enum import Enum
 from pathlib import PurePath, PureWindowsPath
 from typing import Final
 
-from samantha.backends.openai_refs import API as OPENAI_API
 from samantha.backends.openai_refs import EXAMPLE as REMOTE_EXAMPLE
 from samantha.backends.openai_refs import RemoteRef, RemoteRefError, server_url
+from samantha.backends.routes import FILE_ROUTE, ROUTES, remote_apis
 from samantha.hub.errors import HubError
 from samantha.hub.links import ModelLink, looks_like_hub_file, parse_link
 
 # API styles of remote entries (`<api>+http://...`) that this app has a backend for.
-REMOTE_APIS: Final = frozenset({OPENAI_API})
+REMOTE_APIS: Final = remote_apis(ROUTES)
 
 FORMS: Final = (
     "A model entry is a model file (a.gguf, models/a.gguf, /models/a.gguf, C:\\models\\a.gguf), "
@@ -37,7 +37,7 @@ _WINDOWS_PATH: Final = re.compile(r"^(?:[a-z]:|\\\\)", re.IGNORECASE)
 
 
 class RefKind(str, Enum):
-    FILE = "file"
+    FILE = FILE_ROUTE
     HUB = "hub"
     REMOTE = "remote"
 

@@ -1,17 +1,15 @@
 """One Backend for chains that mix local files and remote servers, routed by a table.
 
 Each chain entry is parsed once (samantha.model_ref) and its route ("file", or a remote entry's API
-style such as "openai" in `openai+http://...`) picks the backend from the table, the way httpx mounts
-transports by URL pattern: a new backend is one more entry. The local model stays loaded while a remote
+style such as "openai" in `openai+http://...`) picks the backend from the table (backends/routes.py),
+the way httpx mounts transports by URL pattern: a new backend is one more entry. The local model stays loaded while a remote
 model answers (it costs no memory here), so a chain that alternates the two does not reload; only one
 local model is ever in memory, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from types import MappingProxyType
-from typing import Final
+from collections.abc import Iterator, Mapping
 
 from samantha.backends.base import (
     Backend,
@@ -24,29 +22,8 @@ from samantha.backends.base import (
     Piece,
 )
 from samantha.backends.openai_refs import API as OPENAI_API
-from samantha.model_ref import ModelRefError, RefKind, parse_model_ref
-
-BackendFactory = Callable[[], Backend]
-
-
-def _local_backend() -> Backend:
-    from samantha.backends.llama_process import LlamaProcessBackend
-
-    return LlamaProcessBackend()
-
-
-def _remote_backend() -> Backend:
-    from samantha.backends.openai_remote import OpenAIRemoteBackend
-
-    return OpenAIRemoteBackend()
-
-
-# Route -> how to make its backend. Hub links have no route: the chain downloads them into files first.
-ROUTES: Final[Mapping[str, BackendFactory]] = MappingProxyType({
-    RefKind.FILE.value: _local_backend,
-    OPENAI_API: _remote_backend,
-})
-_NOT_APIS: Final = frozenset(kind.value for kind in RefKind)
+from samantha.backends.routes import FILE_ROUTE, ROUTES, BackendFactory, remote_apis
+from samantha.model_ref import ModelRefError, parse_model_ref
 
 
 class RouterBackend:
@@ -54,13 +31,13 @@ class RouterBackend:
 
     def __init__(
         self,
-        local: BackendFactory = _local_backend,
-        remote: BackendFactory = _remote_backend,
+        local: BackendFactory = ROUTES[FILE_ROUTE],
+        remote: BackendFactory = ROUTES[OPENAI_API],
         *,
         routes: Mapping[str, BackendFactory] | None = None,
     ) -> None:
         """`local` and `remote` replace the table's file and openai entries; `routes` adds or replaces any."""
-        self._routes = {**ROUTES, RefKind.FILE.value: local, OPENAI_API: remote, **(routes or {})}
+        self._routes = {**ROUTES, FILE_ROUTE: local, OPENAI_API: remote, **(routes or {})}
         self._backends: dict[str, Backend] = {}
         self._current: Backend | None = None
 
@@ -73,12 +50,12 @@ class RouterBackend:
     def load(self, ref: str, options: LoadOptions, control: Control) -> ModelInfo:
         self._current = None
         try:
-            parsed = parse_model_ref(ref, apis=self._routes.keys() - _NOT_APIS)
+            parsed = parse_model_ref(ref, apis=remote_apis(self._routes))
         except ModelRefError as exc:
             raise BackendError(str(exc)) from None
         if parsed.route not in self._routes:
-            raise BackendError(f"{ref} is a Hugging Face link: it is downloaded before it loads, and this run has "
-                               "no downloader (give it a model folder, or download the file first)")
+            raise BackendError(f"{ref} is a Hugging Face link: it is downloaded before it loads, and this run "
+                               "has no downloader; download the file and name it instead")
         target = self.backend(parsed.route)
         info = target.load(ref, options, control)
         self._current = target
