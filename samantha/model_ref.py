@@ -4,7 +4,8 @@ Every part that must tell these apart (the model list, the link field, the comma
 the downloader, history) asks `parse_model_ref` instead of testing the string itself: the old tests
 disagreed (`"://" in ref` called `ftp://x` a remote model, the router called it a local file), and a
 Windows path such as `C:\\models\\a.gguf` looked like the hub's short form `<repo>:<file>`. Parsing is
-pure text work: it never looks at the disk or the network, so the same entry is the same kind everywhere.
+pure text work: it never looks at the disk or the network, so the same entry is the same kind everywhere
+(a local file named like `<repo>:<file>` is written `./<repo>:<file>`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from samantha.hub.links import ModelLink, looks_like_hub_file, parse_link
 REMOTE_APIS: Final = remote_apis(ROUTES)
 
 FORMS: Final = (
-    "A model entry is a model file (a.gguf, models/a.gguf, /models/a.gguf, C:\\models\\a.gguf), "
+    "A model entry is a model file (a.gguf, models/a.gguf, /models/a.gguf, C:\\models\\a.gguf, "
+    "./name:with-colon.gguf), "
     "a Hugging Face link (https://huggingface.co/<owner>/<model>/resolve/main/<file>.gguf, "
     "or <owner>/<model>:<file>.gguf), or a model on a server (" + REMOTE_EXAMPLE + ")"
 )
@@ -34,6 +36,8 @@ FORMS: Final = (
 _SCHEME: Final = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 # `C:\...`, `C:/...`, `C:name` and `\\server\share\...`: Windows paths, never hub links or URLs.
 _WINDOWS_PATH: Final = re.compile(r"^(?:[a-z]:|\\\\)", re.IGNORECASE)
+# `./a:b.gguf`, `../a.gguf`, `~/a.gguf`, `/a.gguf`: written as paths (no hub repo starts so), whatever follows.
+_PATH_START: Final = re.compile(r"^(?:\.{1,2}[\\/]|~|/)")
 
 
 class RefKind(str, Enum):
@@ -95,7 +99,7 @@ def parse_model_ref(text: str, *, endpoint: str | None = None,
     entry = text.strip()
     if not entry:
         raise ModelRefError(f"empty model entry. {FORMS}")
-    if _WINDOWS_PATH.match(entry):
+    if _WINDOWS_PATH.match(entry) or _PATH_START.match(entry):
         return ModelRef(entry, RefKind.FILE, path=entry)
     scheme_match = _SCHEME.match(entry)
     if scheme_match is not None:

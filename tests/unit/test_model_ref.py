@@ -35,6 +35,9 @@ def public_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     ("D:a.gguf", "D:a.gguf", "a.gguf"),
     ("\\\\server\\share\\a.gguf", "\\\\server\\share\\a.gguf", "a.gguf"),
     ("./owner/model:v2.gguf", "./owner/model:v2.gguf", "model:v2.gguf"),  # ./ makes a look-alike a path
+    ("./a:b.gguf", "./a:b.gguf", "a:b.gguf"),
+    ("../models/a.gguf", "../models/a.gguf", "a.gguf"),
+    ("/x/o/m:f.gguf", "/x/o/m:f.gguf", "m:f.gguf"),
     ("owner/model", "owner/model", "model"),  # a repo without a file is no hub link: a (missing) relative file
 ])
 def test_files_absolute_relative_and_windows(text: str, path: str, name: str) -> None:
@@ -157,3 +160,11 @@ def test_the_router_names_entries_it_cannot_run() -> None:
         router.load("o/m:f.gguf", LoadOptions(), Control())
     with pytest.raises(BackendError, match="does not read ftp://"):
         router.load("ftp://host/a.gguf", LoadOptions(), Control())
+
+
+def test_the_command_line_names_a_malformed_entry_before_the_run() -> None:
+    from samantha.remote_cli import RemoteInputError, check_remote_models
+
+    check_remote_models(["a.gguf", "o/m:f.gguf", GOOD_REMOTE])
+    with pytest.raises(RemoteInputError, match="does not read ftp://"):  # it used to reach the router as a file
+        check_remote_models(["a.gguf", "ftp://host/a.gguf"])
