@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from samantha.backends.openai_refs import RemoteRefError, is_remote_ref, parse_ref, server_url
+from samantha.errors import SamanthaError
 
 KEY_HELP = (
     "the environment variable that holds the API key for openai+http(s):// models "
@@ -20,7 +21,7 @@ KEY_HELP = (
 )
 
 
-class RemoteInputError(ValueError):
+class RemoteInputError(SamanthaError, ValueError):
     """A remote entry or key option the CLI cannot use; the message says what to fix."""
 
 
@@ -69,7 +70,6 @@ def models_command(args: argparse.Namespace, out: TextIO, err: TextIO,
     """`samantha models list-remote URL`: one chain entry per line, then the server kind on stderr.
 
     `environ` is where API keys are looked up (the app's secrets are no longer in os.environ)."""
-    from samantha.backends.openai_errors import RemoteError
     from samantha.backends.openai_refs import make_ref
     from samantha.backends.openai_remote import OpenAIRemoteBackend
 
@@ -80,10 +80,7 @@ def models_command(args: argparse.Namespace, out: TextIO, err: TextIO,
         print(f"samantha: {exc}", file=err)
         return 2
     try:
-        listing = backend.list_models(base, backend.api_key(base))
-    except RemoteError as exc:
-        print(f"samantha: {exc}", file=err)
-        return 1
+        listing = backend.list_models(base, backend.api_key(base))  # a RemoteError is said by cli.main
     finally:
         backend.close()
     for model in listing.models:

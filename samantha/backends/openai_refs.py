@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from samantha.errors import SamanthaError
+
 PREFIX = "openai+"
 EXAMPLE = "openai+http://127.0.0.1:8080/v1#model-name"
 
 
-class RemoteRefError(ValueError):
+class RemoteRefError(SamanthaError, ValueError):
     """A remote chain entry or server address that cannot be used; the message shows the right form."""
 
 

@@ -12,6 +12,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from samantha.errors import SamanthaError
+
 MODEL_SUFFIX = ".gguf"
 # Stop scanning subfolders after this many files seen: a Downloads tree can be huge.
 MAX_FILES_SCANNED = 50_000
@@ -20,11 +22,11 @@ SKIP_MARK = "---"
 _SPLIT_PART_RE = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 
 
-class ModelFolderError(ValueError):
+class ModelFolderError(SamanthaError, ValueError):
     """The model folder cannot be used; the message says why and what to do."""
 
 
-class ModelListError(ValueError):
+class ModelListError(SamanthaError, ValueError):
     """The chain's model list names something that cannot be run."""
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from samantha.backends.base import MAX_THREADS, LoadOptions
 from samantha.backends.openai_refs import is_remote_ref
 from samantha.chain import single_pairing_problem
+from samantha.errors import SamanthaError
 from samantha.hub import HubError, parse_links
 from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings, parse_stop
@@ -38,7 +39,7 @@ SWITCHES = ("feedback", "cumulative", "single", "reset", "shuffle", "random_para
 NO_MODEL_CHOSEN = "no model chosen"
 
 
-class InputProblem(ValueError):
+class InputProblem(SamanthaError, ValueError):
     """A control holds something the chain cannot run with."""
 
 
