@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from samantha.errors import SamanthaError, user_message
+
 if TYPE_CHECKING:  # imported when used, so `samantha --help` stays quick
     from samantha.hub.chain_models import HubModels
     from samantha.recipes import Recipe
@@ -62,7 +64,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl+C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a tool killed by a closed pipe reports
 
 
-class InputError(Exception):
+class InputError(SamanthaError):
     """Bad command-line input; the message says what to fix."""
 
 
@@ -551,17 +553,13 @@ def runner_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except RunnerError as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
-    try:
-        environment = create_environment(
-            Path(args.path) if args.path else None,
-            packages,
-            base_python=args.python,
-            on_output=lambda line: print(line, file=out, flush=True),
-            profile=profile,
-        )
-    except RunnerError as exc:
-        print(f"samantha: {exc}", file=err)
-        return EXIT_CHAIN_ERRORS
+    environment = create_environment(  # a RunnerError is said by main
+        Path(args.path) if args.path else None,
+        packages,
+        base_python=args.python,
+        on_output=lambda line: print(line, file=out, flush=True),
+        profile=profile,
+    )
     print(f"runner environment ready: {environment.python}", file=out)
     return 0
 
@@ -586,6 +584,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `samantha history show 3 | head`: the reader has what it wanted
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except SamanthaError as exc:  # the one place a Samantha error no command answered becomes words; bugs keep
+        print(f"samantha: {user_message(exc)}", file=sys.stderr)  # their traceback
+        return EXIT_CHAIN_ERRORS
 
 
 def _dispatch(args: argparse.Namespace, secrets: Secrets) -> int:

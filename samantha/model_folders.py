@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from samantha.errors import SamanthaError
 from samantha.model_ref import ModelRefError, parse_model_ref
 
 MODEL_SUFFIX = ".gguf"
@@ -22,11 +23,11 @@ SKIP_MARK = "---"
 _SPLIT_PART_RE = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 
 
-class ModelFolderError(ValueError):
+class ModelFolderError(SamanthaError, ValueError):
     """The model folder cannot be used; the message says why and what to do."""
 
 
-class ModelListError(ValueError):
+class ModelListError(SamanthaError, ValueError):
     """The chain's model list names something that cannot be run."""
 
 

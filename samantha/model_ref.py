@@ -20,6 +20,7 @@ from typing import Final
 from samantha.backends.openai_refs import EXAMPLE as REMOTE_EXAMPLE
 from samantha.backends.openai_refs import RemoteRef, RemoteRefError, server_url
 from samantha.backends.routes import FILE_ROUTE, ROUTES, remote_apis
+from samantha.errors import SamanthaError
 from samantha.hub.errors import HubError
 from samantha.hub.links import ModelLink, looks_like_hub_file, parse_link
 
@@ -46,7 +47,7 @@ class RefKind(str, Enum):
     REMOTE = "remote"
 
 
-class ModelRefError(ValueError):
+class ModelRefError(SamanthaError, ValueError):
     """A chain entry that names no model Samantha can run; the message says what is wrong and shows a good one.
 
     `kind` is what the entry is written as (a `x+http://` entry is meant as a remote model), None when unclear.

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from samantha.backends.openai_refs import RemoteRefError, server_url
+from samantha.errors import SamanthaError
 from samantha.model_ref import ModelRefError, parse_model_ref
 
 KEY_HELP = (
@@ -21,7 +22,7 @@ KEY_HELP = (
 )
 
 
-class RemoteInputError(ValueError):
+class RemoteInputError(SamanthaError, ValueError):
     """A remote entry or key option the CLI cannot use; the message says what to fix."""
 
 
@@ -66,7 +67,6 @@ def models_command(args: argparse.Namespace, out: TextIO, err: TextIO,
     """`samantha models list-remote URL`: one chain entry per line, then the server kind on stderr.
 
     `environ` is where API keys are looked up (the app's secrets are no longer in os.environ)."""
-    from samantha.backends.openai_errors import RemoteError
     from samantha.backends.openai_refs import make_ref
     from samantha.backends.openai_remote import OpenAIRemoteBackend
 
@@ -77,10 +77,7 @@ def models_command(args: argparse.Namespace, out: TextIO, err: TextIO,
         print(f"samantha: {exc}", file=err)
         return 2
     try:
-        listing = backend.list_models(base, backend.api_key(base))
-    except RemoteError as exc:
-        print(f"samantha: {exc}", file=err)
-        return 1
+        listing = backend.list_models(base, backend.api_key(base))  # a RemoteError is said by cli.main
     finally:
         backend.close()
     for model in listing.models:

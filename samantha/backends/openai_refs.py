@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from samantha.errors import SamanthaError
+
 API = "openai"  # the API style named before the + of an entry
 PREFIX = API + "+"
 EXAMPLE = "openai+http://127.0.0.1:8080/v1#model-name"
 
 
-class RemoteRefError(ValueError):
+class RemoteRefError(SamanthaError, ValueError):
     """A remote chain entry or server address that cannot be used; the message shows the right form."""
 
 

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from samantha.backends.base import Control, LoadOptions
 from samantha.code_workdir import CodeWorkdir, code_workdir, finish_code_workdir
+from samantha.errors import SamanthaError
 from samantha.events import ChainError, Notice
 from samantha.history.db import HistoryDB, HistoryError, default_db_path
 from samantha.history.export import FORMATS, export_session
@@ -72,7 +73,7 @@ def run_recorder(no_history: bool, settings: ChainSettings, grammar: str | None,
         return None
     try:
         db = HistoryDB()
-    except (HistoryError, sqlite3.Error, OSError, RuntimeError) as exc:
+    except (HistoryError, sqlite3.Error, OSError) as exc:
         print(f"samantha: warning: this run is not recorded in the history: {exc}", file=err)
         return None
     return Recorder(db, settings, source="cli", info=RunInfo(grammar=grammar, load_options=load_options))
@@ -247,7 +248,7 @@ def history_command(args: argparse.Namespace, out: TextIO, err: TextIO, hf_token
                 return 0
     except BrokenPipeError:
         raise  # the reader went away (`| head`): the command line ends quietly
-    except (HistoryError, OSError, sqlite3.Error, RuntimeError) as exc:
+    except (SamanthaError, OSError, sqlite3.Error) as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
     return EXIT_BAD_INPUT

@@ -12,6 +12,7 @@ from typing import Any
 
 from samantha.backends.base import MAX_THREADS, LoadOptions
 from samantha.chain import single_pairing_problem
+from samantha.errors import SamanthaError
 from samantha.hub import HubError, parse_links
 from samantha.model_folders import ModelFolderError, ModelListError, list_models, parse_model_list, resolve_models
 from samantha.model_ref import ModelRefError, RefKind, kind_of, parse_model_ref
@@ -38,7 +39,7 @@ SWITCHES = ("feedback", "cumulative", "single", "reset", "shuffle", "random_para
 NO_MODEL_CHOSEN = "no model chosen"
 
 
-class InputProblem(ValueError):
+class InputProblem(SamanthaError, ValueError):
     """A control holds something the chain cannot run with."""
 
 
