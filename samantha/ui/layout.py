@@ -14,10 +14,10 @@ from typing import Any
 import gradio as gr
 
 from samantha.config import ConfigStore
+from samantha.model_host import ModelHost
 from samantha.ui import assets
 from samantha.ui.context import PanelContext, UIPlugin, render_live
 from samantha.ui.help import render_help
-from samantha.ui.host import ModelHost
 from samantha.ui.input_panel import render_collections, render_inputs
 from samantha.ui.models_panel import folder_note, render_model_card_panel, render_models_panel
 from samantha.ui.output_panel import render_output_panel, wire_output_panel

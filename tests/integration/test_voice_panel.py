@@ -21,8 +21,8 @@ from samantha.backends.base import Control
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.config import ConfigStore
 from samantha.events import AnswerFinished, AnswerRecord, AnswerStarted
+from samantha.model_host import ModelHost
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
-from samantha.ui.host import ModelHost
 from samantha.ui.voice_panel import VoicePlugin
 from samantha.ui.voice_tab import ListenProblem, VoiceTab, open_server_microphone, vosk_recognizer
 from samantha.ui.voice_watcher import VoiceRunWatcher
