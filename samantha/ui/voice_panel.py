@@ -1,4 +1,4 @@
-"""Voice and sound: read aloud into a player in the page, offline voice commands, audio cues.
+"""The Voice tab and its live parts by the transcript: read aloud, offline voice commands, audio cues.
 
 Read aloud: pyttsx3 writes speech to a WAV file (in a child process) that the
 page plays and offers for download, so it works when the browser is not on the
@@ -13,16 +13,21 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from samantha.backends.base import Control
 from samantha.chain import AnswerHook
+from samantha.events import AnswerFinished, AnswerStarted, Event
 from samantha.ui.context import PanelContext, RunParts
 from samantha.ui.session import TabSession
-from samantha.ui.voice_helpers import ACTION_BUTTONS, LANGUAGES, pick_voice, prompt_speech_text, voice_choices
-from samantha.ui.voice_tab import (
+from samantha.ui.voice_view import ACTION_BUTTONS, LANGUAGES, pick_voice, speech_note, voice_choices
+from samantha.voice.errors import SynthesisCancelled, VoiceError
+from samantha.voice.session import (
     CommandStep,
     ListenProblem,
     MicrophoneOpener,
@@ -31,10 +36,9 @@ from samantha.ui.voice_tab import (
     open_server_microphone,
     vosk_recognizer,
 )
-from samantha.ui.voice_watcher import VoiceRunWatcher, player_update, speech_note
-from samantha.voice.errors import SynthesisCancelled, VoiceError
+from samantha.voice.speech_text import prompt_speech_text
 from samantha.voice.status import voice_status
-from samantha.voice.tts import SpeechEngineInfo, SpeechSynthesizer
+from samantha.voice.tts import SpeechEngineInfo, SpeechResult, SpeechSynthesizer
 from samantha.voice.voice_setup import default_vosk_dir
 
 PART_KEY = "voice"
@@ -99,6 +103,91 @@ def _rate(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return min(MAX_RATE, max(MIN_RATE, rate)) if rate else None
+
+
+@dataclass(frozen=True)
+class _Reading:
+    title: str
+    silenced: int  # the tab's silence count when the answer finished
+    future: Future[SpeechResult]
+
+
+def player_update(result: SpeechResult) -> Any:
+    """The player showing (and, with autoplay, playing) a speech file."""
+    return gr.update(value=str(result.path), visible=True)
+
+
+class VoiceRunWatcher:
+    """The voice panel's RunWatcher; outputs: the speech player and the voice status line."""
+
+    def __init__(
+        self,
+        tab: VoiceTab,
+        control: Control,
+        *,
+        read_aloud: bool,
+        cues: bool,
+        voice_id: str | None,
+        rate: int | None,
+    ) -> None:
+        self._tab = tab
+        self._control = control
+        self._read_aloud = read_aloud
+        self._cues = cues
+        self._voice_id = voice_id
+        self._rate = rate
+        self._executor: ThreadPoolExecutor | None = None
+        self._readings: list[_Reading] = []
+        self._notes: list[str] = []
+        self._cue_note_shown = False
+        tab.cues.enabled = cues
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, AnswerStarted):
+            if self._cues:
+                self._tab.cues.start()
+        elif isinstance(event, AnswerFinished):
+            if self._cues:
+                self._tab.cues.end()
+            record = event.record
+            if self._read_aloud and record.finish_reason != "cancelled" and record.answer.strip():
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samantha-read-aloud")
+                title = f"answer {record.model_position}) {record.model_name}, item {record.item_number}"
+                future = self._executor.submit(self._tab.speak, record.answer, self._voice_id, self._rate)
+                self._readings.append(_Reading(title, self._tab.silenced, future))
+
+    def view(self, finished: bool) -> list[Any]:
+        if self._control.all_stopped and any(not r.future.done() for r in self._readings):
+            self._tab.synth.stop()
+        if finished and self._readings:
+            wait([r.future for r in self._readings])
+        if finished and self._executor is not None:
+            self._executor.shutdown(wait=False)
+        player: Any = gr.skip()
+        done = [r for r in self._readings if r.future.done()]
+        self._readings = [r for r in self._readings if not r.future.done()]
+        for reading in done:
+            try:
+                result = reading.future.result()
+            except SynthesisCancelled:
+                continue
+            except VoiceError as exc:
+                self._notes.append(f"\u26a0\ufe0f Could not read {reading.title} aloud: {exc}")
+                continue
+            if self._control.all_stopped or reading.silenced != self._tab.silenced:
+                continue  # Stop / next or Stop all came after this answer: stay silent
+            player = player_update(result)
+            self._notes.append(speech_note(f"Reading {reading.title}", result))
+        problem = self._tab.cues.status() if self._cues else None
+        if problem and not self._cue_note_shown:
+            # A passing notice, not a line that stays under the transcript for the rest of the session.
+            self._cue_note_shown = True
+            gr.Warning(f"\U0001f507 {problem}")
+        if not self._notes:
+            return [player, gr.skip()]
+        note, self._notes = "\n\n".join(self._notes[-2:]), []
+        return [player, note]
 
 
 class VoicePlugin:

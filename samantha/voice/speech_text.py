@@ -14,6 +14,9 @@ from typing import Literal
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from samantha.prompts import SEPARATOR as ITEM_SEPARATOR
+from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_item_settings
+
 CodeBlocks = Literal["announce", "skip"]
 
 CODE_BLOCK_PHRASE = "Code block."
@@ -133,3 +136,21 @@ def _units(text: str, max_chars: int) -> list[str]:
             for word in clause.split():
                 units.extend(word[i : i + max_chars] for i in range(0, len(word), max_chars))
     return [unit for unit in units if unit]
+
+
+def prompt_speech_text(prompt: str) -> str:
+    """The user prompt as it should be read: its active items in order, without `$$$`, `---` items or `{...}`."""
+    text = prompt or ""
+    raw_items = text.split(ITEM_SEPARATOR) if ITEM_SEPARATOR in text else text.splitlines()
+    spoken: list[str] = []
+    for number, raw in enumerate(raw_items, start=1):
+        item = raw.strip()
+        if not item or item.startswith(SKIP_MARK):
+            continue
+        try:
+            _, item = parse_item_settings(item, number)
+        except PromptSyntaxError:
+            pass  # a malformed settings block is read as typed; Start reports it
+        if item:
+            spoken.append(item)
+    return "\n\n".join(spoken)

@@ -23,9 +23,8 @@ from samantha.config import ConfigStore
 from samantha.events import AnswerFinished, AnswerRecord, AnswerStarted
 from samantha.model_host import ModelHost
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
-from samantha.ui.voice_panel import VoicePlugin
-from samantha.ui.voice_tab import ListenProblem, VoiceTab, open_server_microphone, vosk_recognizer
-from samantha.ui.voice_watcher import VoiceRunWatcher
+from samantha.ui.voice_panel import VoicePlugin, VoiceRunWatcher
+from samantha.voice.session import ListenProblem, VoiceTab, open_server_microphone, vosk_recognizer
 from samantha.voice.speech_text import speakable_text
 from samantha.voice.tts import SpeechSynthesizer
 from tests.support.voice_standins import ScriptedVoice, fake_vosk_model, speak_to_wav

@@ -9,19 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from samantha.ui.voice_helpers import (
-    ACTION_BUTTONS,
-    clip_pcm,
-    missing_parts_message,
-    page_action,
-    pcm_chunks,
-    pick_voice,
-    prompt_speech_text,
-    voice_choices,
-)
-from samantha.ui.voice_tab import ListenProblem, VoiceTab
+from samantha.ui.voice_view import ACTION_BUTTONS, pick_voice, voice_choices
 from samantha.voice.commands import Command, CommandKind, parse_command
 from samantha.voice.errors import AudioDeviceError, VoiceModelError
+from samantha.voice.session import ListenProblem, VoiceTab, missing_parts_message, page_action
+from samantha.voice.sources import clip_pcm, pcm_chunks
+from samantha.voice.speech_text import prompt_speech_text
 from samantha.voice.tts import Voice
 
 
