@@ -14,8 +14,7 @@ from typing import Literal
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from samantha.prompts import SEPARATOR as ITEM_SEPARATOR
-from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_item_settings
+from samantha.prompts import PromptSyntaxError, parse_prompt_list
 
 CodeBlocks = Literal["announce", "skip"]
 
@@ -139,18 +138,18 @@ def _units(text: str, max_chars: int) -> list[str]:
 
 
 def prompt_speech_text(prompt: str) -> str:
-    """The user prompt as it should be read: its active items in order, without `$$$`, `---` items or `{...}`."""
-    text = prompt or ""
-    raw_items = text.split(ITEM_SEPARATOR) if ITEM_SEPARATOR in text else text.splitlines()
-    spoken: list[str] = []
-    for number, raw in enumerate(raw_items, start=1):
-        item = raw.strip()
-        if not item or item.startswith(SKIP_MARK):
-            continue
-        try:
-            _, item = parse_item_settings(item, number)
-        except PromptSyntaxError:
-            pass  # a malformed settings block is read as typed; Start reports it
-        if item:
-            spoken.append(item)
-    return "\n\n".join(spoken)
+    """The user prompt as it is read aloud: the items the chain will ask, in the order it asks them.
+
+    Uses the chain's own parser (prompts.py), so what is read is what runs: a `[...]`
+    prefix that spans lines is read once, before the items, and `$$$`, `---` items
+    and `{...}` settings are not read. A prompt whose settings are malformed is read
+    as typed (Start reports the mistake).
+    """
+    if not (prompt or "").strip():
+        return ""
+    try:
+        items = parse_prompt_list(prompt)
+    except PromptSyntaxError:
+        return prompt.strip()
+    prefix = items[0].prefix if items else ""
+    return "\n\n".join([prefix, *(item.body for item in items)] if prefix else [item.body for item in items])

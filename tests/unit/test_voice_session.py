@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from samantha.prompts import parse_prompt_list
 from samantha.ui.voice_view import ACTION_BUTTONS, pick_voice, voice_choices
 from samantha.voice.commands import Command, CommandKind, parse_command
 from samantha.voice.errors import AudioDeviceError, VoiceModelError
@@ -48,6 +49,15 @@ def test_the_prompt_is_read_without_its_list_syntax() -> None:
     assert prompt_speech_text("{temperature=0.5} First item\n--- skipped\n\nSecond item") == "First item\n\nSecond item"
     assert prompt_speech_text("one $$$ --- two $$$ three") == "one\n\nthree"
     assert prompt_speech_text("   ") == ""
+
+
+def test_the_prompt_is_read_the_way_the_chain_splits_it() -> None:
+    """A `[...]` prefix over two lines is one block for the chain: read once, first, without its brackets
+    (split by lines, it was read as two items, "[Answer in one word." and "Be polite.]")."""
+    prompt = "[Answer in one word.\nBe polite.]\nCapital of France?\nCapital of Spain?"
+    items = parse_prompt_list(prompt)
+    assert [item.body for item in items] == ["Capital of France?", "Capital of Spain?"]
+    assert prompt_speech_text(prompt) == "Answer in one word.\nBe polite.\n\nCapital of France?\n\nCapital of Spain?"
 
 
 def test_voices_are_offered_by_label_and_the_remembered_one_wins() -> None:
