@@ -61,8 +61,10 @@ def build_blocks(
                            starter=starter)
         with gr.Row(equal_height=False):
             gr.Markdown(f"# {assets.APP_TITLE}\nChain open GGUF models on your CPU", elem_classes=["samantha-title"])
-            sounds = gr.Checkbox(label="Click sounds", value=True, elem_id=assets.SOUNDS_CHECKBOX_ID,
+            # The one switch for every sound: clicks in the page and the tones as answers start and end.
+            sounds = gr.Checkbox(label="Sounds", value=True, elem_id=assets.SOUNDS_CHECKBOX_ID,
                                  scale=0, min_width=140)
+            ctx.parts["sounds"] = sounds
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, min_width=380, elem_id="input-column"):
                 with gr.Accordion("Models", open=True, elem_id="models-panel"):

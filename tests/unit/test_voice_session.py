@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from samantha.prompts import parse_prompt_list
-from samantha.ui.voice_view import ACTION_BUTTONS, pick_voice, voice_choices
+from samantha.ui.voice_view import (
+    ACTION_BUTTONS,
+    BROWSER_MIC_ABSENT,
+    BROWSER_MIC_PRESENT,
+    listen_controls,
+    pick_voice,
+    voice_choices,
+)
 from samantha.voice.commands import Command, CommandKind, parse_command
 from samantha.voice.errors import AudioDeviceError, VoiceModelError
 from samantha.voice.session import ListenProblem, VoiceTab, missing_parts_message, page_action
@@ -121,3 +128,30 @@ def test_a_submit_without_words_does_not_start(tmp_path: Path) -> None:
     tab._commands.put(Command(CommandKind.SUBMIT, ""))
     step = tab.next_step()
     assert step.action == "" and step.prompt is None
+
+
+def test_each_way_of_listening_is_off_when_it_cannot_work_and_the_status_says_why() -> None:
+    missing_model = "No English voice-command model in /models. Run `samantha voice setup`."
+    no_mic = "No microphone (audio input device) was found on this computer."
+    off = listen_controls([missing_model], None, BROWSER_MIC_PRESENT)
+    assert (off.listen, off.page_mic) == (False, False)
+    assert "cannot listen yet" in off.message and missing_model in off.message
+
+    server = listen_controls([], no_mic, BROWSER_MIC_PRESENT)  # a server without a microphone, a browser with one
+    assert (server.listen, server.page_mic) == (False, True)
+    assert f"**Start listening** is off: {no_mic}" in server.message
+
+    browser = listen_controls([], None, BROWSER_MIC_ABSENT)
+    assert (browser.listen, browser.page_mic) == (True, False)
+    assert "this browser reports no microphone" in browser.message
+
+    ready = listen_controls([], None, "")  # the browser has not answered yet: its recorder stays on
+    assert (ready.listen, ready.page_mic) == (True, True) and "ready" in ready.message
+
+
+def test_device_messages_are_sentences_without_portaudios_words() -> None:
+    from samantha.voice.audio_device import _no_device_message
+
+    for kind in ("input", "output"):
+        message = _no_device_message(kind, "Error querying device -1")
+        assert "Error querying device" not in message and message.endswith(".")
