@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from samantha.app import build_app, serve
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.config import ConfigStore
-from samantha.ui.host import ModelHost
+from samantha.model_host import ModelHost
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",

@@ -23,12 +23,12 @@ from starlette.middleware import Middleware
 from samantha.app_secrets import PASSWORD_ENV, Secrets
 from samantha.config import ConfigStore
 from samantha.errors import SamanthaError
+from samantha.model_host import ModelHost
+from samantha.prompt_collections import default_prompts_dir
 from samantha.temp_folders import FILES_PREFIX, make_owned_folder, sweep_leftovers
 from samantha.ui import assets
-from samantha.ui.collections import default_prompts_dir
 from samantha.ui.context import UIPlugin
 from samantha.ui.features import standard_plugins
-from samantha.ui.host import ModelHost
 from samantha.ui.layout import build_blocks
 from samantha.web_guard import LoginLimiter, WebGuard, allowed_hosts, is_loopback
 

@@ -46,13 +46,12 @@ class AppConfig:
 
     models_dir: str = ""  # empty = the Downloads folder
     include_subfolders: bool = False
-    click_sounds: bool = True
+    click_sounds: bool = True  # the one Sounds switch: clicks in the page and the tones as answers start and end
     runner_python: str = ""  # the code runner's venv folder or interpreter; empty = the default folder
     vosk_dir: str = ""  # voice-command models (Vosk); empty = the folder `samantha voice setup` fills
     speech_voice: str = ""  # read-aloud voice id; empty = the engine's default
     speech_rate: int = 0  # read-aloud words per minute; 0 = the engine's default
     read_aloud: bool = False
-    sound_cues: bool = True
 
     def resolved_models_dir(self) -> Path:
         return Path(self.models_dir).expanduser() if self.models_dir else default_models_dir()

@@ -76,7 +76,7 @@ def session_events(session: StoredSession) -> list[Event]:
 def transcript_text(session: StoredSession, *, prompts: bool = False) -> str:
     """The transcript as the page showed it (banners, answers, stats lines, code output, notices, errors);
     `prompts` adds the exact prompt each model saw before its answer."""
-    from samantha.ui.transcript_view import TranscriptWriter  # pure text, no Gradio
+    from samantha.transcript_writer import TranscriptWriter  # pure text, no Gradio
 
     writer = TranscriptWriter(fast=True, show_prompts=prompts)
     for event in session_events(session):

@@ -43,15 +43,17 @@ from samantha.runner import (
 from samantha.runner.chain_hook import CodeRunHook, code_ran_event
 from samantha.runner.environment import RunnerMissing
 from samantha.runner.launchers import SQLITE_SUFFIXES
+from samantha.runner.workspace import CodeTab, locate_environment
 from samantha.ui import assets
-from samantha.ui.code_session import PART_KEY, CodeTab, check_environment, locate_environment
 from samantha.ui.code_view import (
     DEFAULT_TIME_LIMIT,
     NOT_A_SANDBOX,
     PACKAGE_HEADERS,
+    PART_KEY,
     PROCESS_HEADERS,
     RUNNING,
     address_links,
+    check_environment,
     environment_problem,
     figure_paths,
     install_progress,

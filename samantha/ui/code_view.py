@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from samantha.events import CodeRan
-from samantha.runner import SETUP_COMMAND, ProcessInfo, RunnerEnvironment
+from samantha.runner import SETUP_COMMAND, ProcessInfo, RunnerEnvironment, RunnerError, default_environment_dir
+from samantha.runner.environment import RunnerMissing
+from samantha.runner.workspace import locate_environment
 
 NOT_A_SANDBOX = (
     "\u26a0\ufe0f **This is not a sandbox.** Code runs as a normal program on this computer, with your user's "
@@ -21,6 +23,7 @@ NOT_A_SANDBOX = (
 )
 PROCESS_HEADERS = ["id", "program", "address", "state", "started"]
 DEFAULT_TIME_LIMIT = 60.0
+PART_KEY = "code"  # the TabSession part that holds the tab's CodeTab
 RUNNING = "\u23f3 Running\u2026 (Stop or Stop all ends it at once)"
 
 
@@ -169,3 +172,14 @@ def install_progress(lines: Sequence[str], done: bool, profile: str) -> str:
     if done:
         return f"\u2705 Profile **{profile}** installed."
     return f"\u23f3 Installing profile **{profile}** ({len(lines)} line(s) of installer output)\u2026 {last[:160]}"
+
+
+def check_environment(location: str) -> tuple[RunnerEnvironment | None, str]:
+    """The environment at `location` if its interpreter starts, and the status line saying so or what to do."""
+    try:
+        environment = locate_environment(location)
+        version = environment.version()
+    except RunnerError as exc:
+        missing = isinstance(exc, RunnerMissing)
+        return None, environment_problem(str(exc), location, default_environment_dir(), missing=missing)
+    return environment, environment_ready(environment, version)

@@ -22,7 +22,7 @@ from samantha.chain import AnswerHook, ModelPreparer, Pacer
 from samantha.config import ConfigStore
 from samantha.events import Event
 from samantha.gguf_info import VocabularyReader
-from samantha.ui.host import ModelHost
+from samantha.model_host import ModelHost
 from samantha.ui.session import TabSession
 
 VOCABULARY_READERS_KEPT = 2

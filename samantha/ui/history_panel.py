@@ -25,12 +25,12 @@ from samantha.history.grid import GRID_FORMATS, GROUPINGS, build_grid, export_gr
 from samantha.history.recorder import Recorder, RunInfo, stored_settings
 from samantha.history.replay import session_events
 from samantha.history.rerun import same_marks
+from samantha.transcript_writer import TranscriptWriter
 from samantha.ui.context import PanelContext, RunParts, UIPlugin
 from samantha.ui.history_view import FEATURE_SWITCHES, control_values, grid_html, session_choices
 from samantha.ui.inputs import NUMBER_KEYS, SWITCHES, build_request
 from samantha.ui.session import TabSession
 from samantha.ui.stale_messages import hidden_files
-from samantha.ui.transcript_view import TranscriptWriter
 
 PART_KEY = "history"
 LISTED = 50

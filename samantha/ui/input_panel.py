@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from samantha.ui.collections import SYSTEM_COLLECTION, USER_COLLECTION, item_label, read_collection
+from samantha.prompt_collections import SYSTEM_COLLECTION, USER_COLLECTION, item_label, read_collection
 from samantha.ui.context import PanelContext
 from samantha.ui.loaders import PDF_PER_PAGE, PDF_WHOLE, load_pdf_into_prompt, save_prompt_file, text_loader
 

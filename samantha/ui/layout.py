@@ -14,10 +14,10 @@ from typing import Any
 import gradio as gr
 
 from samantha.config import ConfigStore
+from samantha.model_host import ModelHost
 from samantha.ui import assets
 from samantha.ui.context import PanelContext, UIPlugin, render_live
 from samantha.ui.help import render_help
-from samantha.ui.host import ModelHost
 from samantha.ui.input_panel import render_collections, render_inputs
 from samantha.ui.models_panel import folder_note, render_model_card_panel, render_models_panel
 from samantha.ui.output_panel import render_output_panel, wire_output_panel
@@ -61,8 +61,10 @@ def build_blocks(
                            starter=starter)
         with gr.Row(equal_height=False):
             gr.Markdown(f"# {assets.APP_TITLE}\nChain open GGUF models on your CPU", elem_classes=["samantha-title"])
-            sounds = gr.Checkbox(label="Click sounds", value=True, elem_id=assets.SOUNDS_CHECKBOX_ID,
+            # The one switch for every sound: clicks in the page and the tones as answers start and end.
+            sounds = gr.Checkbox(label="Sounds", value=True, elem_id=assets.SOUNDS_CHECKBOX_ID,
                                  scale=0, min_width=140)
+            ctx.parts["sounds"] = sounds
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, min_width=380, elem_id="input-column"):
                 with gr.Accordion("Models", open=True, elem_id="models-panel"):

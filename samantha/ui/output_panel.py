@@ -15,8 +15,8 @@ from typing import Any
 
 import gradio as gr
 
+from samantha.answer_html import answers_fragment, answers_page
 from samantha.ui import assets
-from samantha.ui.answer_html import answers_fragment, answers_page
 from samantha.ui.answer_so_far import AnswerSoFar, answer_code
 from samantha.ui.context import PanelContext, RunWatcher, UIPlugin, plugin_outputs, plugin_run_parts
 from samantha.ui.inputs import InputProblem, build_request

@@ -18,8 +18,9 @@ from samantha.recipes import (
     list_recipes,
     load_recipe,
 )
+from samantha.runner.workspace import CodeTab
 from samantha.settings import Sampling
-from samantha.ui.code_session import PART_KEY, CodeTab
+from samantha.ui.code_view import PART_KEY
 from samantha.ui.context import PanelContext
 from samantha.ui.session import TabSession
 

@@ -21,13 +21,13 @@ from samantha.backends.base import Control
 from samantha.chain import AnswerHook, ModelPreparer, Pacer, run_chain
 from samantha.errors import SamanthaError, user_message
 from samantha.events import AnswerFinished, ChainStarted, Event
+from samantha.model_host import ModelHost
 from samantha.prompts import parse_previous
 from samantha.template_probe import TEMPLATE_ADDED_KEY
+from samantha.transcript_writer import TranscriptWriter
 from samantha.ui.context import EventSink
-from samantha.ui.host import ModelHost
 from samantha.ui.inputs import RunRequest
 from samantha.ui.session import AnswerEntry, TabSession
-from samantha.ui.transcript_view import TranscriptWriter
 
 UPDATE_INTERVAL_SECONDS = 0.1
 # The page re-renders the whole transcript on each update: send it at most this many characters a second,

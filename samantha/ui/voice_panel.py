@@ -1,4 +1,4 @@
-"""Voice and sound: read aloud into a player in the page, offline voice commands, audio cues.
+"""The Voice tab and its live parts by the transcript: read aloud, offline voice commands, audio cues.
 
 Read aloud: pyttsx3 writes speech to a WAV file (in a child process) that the
 page plays and offers for download, so it works when the browser is not on the
@@ -12,17 +12,30 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from samantha.backends.base import Control
 from samantha.chain import AnswerHook
+from samantha.events import AnswerFinished, AnswerStarted, Event
 from samantha.ui.context import PanelContext, RunParts
 from samantha.ui.session import TabSession
-from samantha.ui.voice_helpers import ACTION_BUTTONS, LANGUAGES, pick_voice, prompt_speech_text, voice_choices
-from samantha.ui.voice_tab import (
+from samantha.ui.voice_view import (
+    ACTION_BUTTONS,
+    LANGUAGES,
+    ListenControls,
+    listen_controls,
+    pick_voice,
+    speech_note,
+    voice_choices,
+)
+from samantha.voice.errors import SynthesisCancelled, VoiceError
+from samantha.voice.session import (
     CommandStep,
     ListenProblem,
     MicrophoneOpener,
@@ -31,10 +44,9 @@ from samantha.ui.voice_tab import (
     open_server_microphone,
     vosk_recognizer,
 )
-from samantha.ui.voice_watcher import VoiceRunWatcher, player_update, speech_note
-from samantha.voice.errors import SynthesisCancelled, VoiceError
-from samantha.voice.status import voice_status
-from samantha.voice.tts import SpeechEngineInfo, SpeechSynthesizer
+from samantha.voice.speech_text import prompt_speech_text
+from samantha.voice.status import microphone_problem, model_problems
+from samantha.voice.tts import SpeechEngineInfo, SpeechResult, SpeechSynthesizer
 from samantha.voice.voice_setup import default_vosk_dir
 
 PART_KEY = "voice"
@@ -61,6 +73,19 @@ ACT_JS = """
   if (button) button.click();
 }
 """ % json.dumps(ACTION_BUTTONS)
+# The page records with the browser's microphone, so the browser is asked whether it has one.
+BROWSER_MIC_JS = """
+async () => {
+  const media = navigator.mediaDevices;
+  if (!media || !media.enumerateDevices) return "absent";
+  try {
+    const devices = await media.enumerateDevices();
+    return devices.some((device) => device.kind === "audioinput") ? "present" : "absent";
+  } catch (error) {
+    return "";
+  }
+}
+"""
 # Stop / next and Stop all silence the page's speech.
 PAUSE_JS = """
 () => {
@@ -101,11 +126,102 @@ def _rate(value: Any) -> int | None:
     return min(MAX_RATE, max(MIN_RATE, rate)) if rate else None
 
 
+@dataclass(frozen=True)
+class _Reading:
+    title: str
+    silenced: int  # the tab's silence count when the answer finished
+    future: Future[SpeechResult]
+
+
+def player_update(result: SpeechResult) -> Any:
+    """The player showing (and, with autoplay, playing) a speech file."""
+    return gr.update(value=str(result.path), visible=True)
+
+
+class VoiceRunWatcher:
+    """The voice panel's RunWatcher; outputs: the sound status, the speech player, the line under the transcript.
+
+    Why the tones are silent is said once, in the Voice tab's sound status (and a passing notice), never in the
+    line under the transcript.
+    """
+
+    def __init__(
+        self,
+        tab: VoiceTab,
+        control: Control,
+        *,
+        read_aloud: bool,
+        cues: bool,
+        voice_id: str | None,
+        rate: int | None,
+    ) -> None:
+        self._tab = tab
+        self._control = control
+        self._read_aloud = read_aloud
+        self._cues = cues
+        self._voice_id = voice_id
+        self._rate = rate
+        self._executor: ThreadPoolExecutor | None = None
+        self._readings: list[_Reading] = []
+        self._notes: list[str] = []
+        self._cue_note_shown = False
+        tab.cues.enabled = cues
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, AnswerStarted):
+            if self._cues:
+                self._tab.cues.start()
+        elif isinstance(event, AnswerFinished):
+            if self._cues:
+                self._tab.cues.end()
+            record = event.record
+            if self._read_aloud and record.finish_reason != "cancelled" and record.answer.strip():
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samantha-read-aloud")
+                title = f"answer {record.model_position}) {record.model_name}, item {record.item_number}"
+                future = self._executor.submit(self._tab.speak, record.answer, self._voice_id, self._rate)
+                self._readings.append(_Reading(title, self._tab.silenced, future))
+
+    def view(self, finished: bool) -> list[Any]:
+        if self._control.all_stopped and any(not r.future.done() for r in self._readings):
+            self._tab.synth.stop()
+        if finished and self._readings:
+            wait([r.future for r in self._readings])
+        if finished and self._executor is not None:
+            self._executor.shutdown(wait=False)
+        player: Any = gr.skip()
+        done = [r for r in self._readings if r.future.done()]
+        self._readings = [r for r in self._readings if not r.future.done()]
+        for reading in done:
+            try:
+                result = reading.future.result()
+            except SynthesisCancelled:
+                continue
+            except VoiceError as exc:
+                self._notes.append(f"\u26a0\ufe0f Could not read {reading.title} aloud: {exc}")
+                continue
+            if self._control.all_stopped or reading.silenced != self._tab.silenced:
+                continue  # Stop / next or Stop all came after this answer: stay silent
+            player = player_update(result)
+            self._notes.append(speech_note(f"Reading {reading.title}", result))
+        problem = self._tab.cues.status() if self._cues else None
+        sound_status: Any = gr.skip()
+        if problem and not self._cue_note_shown:
+            self._cue_note_shown = True
+            gr.Warning(f"\U0001f507 {problem}")
+            sound_status = f"\U0001f507 {problem}"
+        if not self._notes:
+            return [sound_status, player, gr.skip()]
+        note, self._notes = "\n\n".join(self._notes[-2:]), []
+        return [sound_status, player, note]
+
+
 class VoicePlugin:
     """Voice and sound as a UIPlugin (with the LivePlugin extras: a player and a status line by the transcript).
 
     `recognizers` and `microphone` are the real Vosk model and sounddevice microphone unless a caller (a test,
-    another recogniser) passes its own.
+    another recogniser) passes its own; `microphone_check` says why that microphone cannot be used (None: it can),
+    by default the system's default input device for the real microphone, and nothing for one passed in.
     """
 
     title = "Voice"
@@ -115,9 +231,13 @@ class VoicePlugin:
         *,
         recognizers: RecognizerFactory = vosk_recognizer,
         microphone: MicrophoneOpener = open_server_microphone,
+        microphone_check: Callable[[], str | None] | None = None,
     ) -> None:
         self._recognizers = recognizers
         self._microphone = microphone
+        if microphone_check is None:
+            microphone_check = microphone_problem if microphone is open_server_microphone else _no_problem
+        self._microphone_check = microphone_check
         self._catalog = VoiceCatalog()
         self._speech_dir = Path(".")
         self._player: gr.Audio | None = None
@@ -142,7 +262,6 @@ class VoicePlugin:
             self.render_live(ctx)
         player, note = self._player, self._note
         assert player is not None and note is not None
-        self.outputs = [player, note]
         prompt = ctx.controls["prompt"]
 
         gr.Markdown(INTRO)
@@ -165,10 +284,12 @@ class VoicePlugin:
                 label="Read each answer aloud", value=False, elem_id="read-aloud",
                 info="each finished answer is spoken in the player; Stop / next silences it",
             ))
-            cues = ctx.controls.add("sound_cues", gr.Checkbox(
-                label="Sound cues", value=True, elem_id="sound-cues",
-                info="a short tone on this computer's speakers when each answer starts and ends",
-            ))
+        # The page's one Sounds switch also plays a tone on this computer's speakers as each answer starts and ends.
+        sounds = ctx.parts.get("sounds")
+        if sounds is not None:
+            ctx.controls.add("sound_cues", sounds)
+        sound_status = gr.Markdown(elem_id="voice-sound-status")
+        self.outputs = [sound_status, player, note]  # the Start API's last two: the player and its line
 
         with gr.Accordion("Voice commands", open=True, elem_id="voice-commands"):
             gr.Markdown(COMMANDS_HELP)
@@ -186,6 +307,7 @@ class VoicePlugin:
             page_mic = gr.Audio(sources=["microphone"], type="numpy", label="Or speak through this page's microphone",
                                 elem_id="voice-page-mic")
             action = gr.Textbox(visible=False, elem_id="voice-action")
+            browser_mic = gr.Textbox(visible=False, elem_id="voice-browser-mic")
             timer = gr.Timer(POLL_SECONDS, active=False)
 
         # -- read aloud -------------------------------------------------------
@@ -238,9 +360,15 @@ class VoicePlugin:
             value = (text or "").strip()
             return Path(value).expanduser() if value else default_vosk_dir()
 
-        def status_text(text: str | None, lang: str) -> str:
-            found = voice_status(model_dir(text), [LANGUAGES.get(lang, "en")])
-            return found.message.replace("\n- ", "\n\n- ") if not found.ready else found.message
+        def availability(text: str | None, lang: str, browser: str | None) -> ListenControls:
+            language_code = LANGUAGES.get(lang, "en")
+            return listen_controls(model_problems(model_dir(text), [language_code]), self._microphone_check(),
+                                   browser or "")
+
+        def show_controls(text: str | None, lang: str, browser: str | None) -> tuple[Any, Any, str]:
+            """Turn off each listening control that cannot work and say why in the status line."""
+            found = availability(text, lang, browser)
+            return gr.Button(interactive=found.listen), gr.Audio(interactive=found.page_mic), found.message
 
         def step_outputs(step: CommandStep) -> tuple[Any, ...]:
             return (
@@ -307,11 +435,18 @@ class VoicePlugin:
 
         def on_check(text: str, lang: str) -> str:
             ctx.config.update(vosk_dir=(text or "").strip())
-            return status_text(text, lang)
+            return availability(text, lang, "").message
 
-        check.click(on_check, [folder, language], [listen_status], api_name="voice_check")
-        folder.submit(on_check, [folder, language], [listen_status], api_visibility="private")
-        language.input(on_check, [folder, language], [listen_status], api_visibility="private")
+        availability_targets = [listen, page_mic, listen_status]
+        check.click(on_check, [folder, language], [listen_status], api_name="voice_check").then(
+            None, None, [browser_mic], js=BROWSER_MIC_JS).then(
+            show_controls, [folder, language, browser_mic], availability_targets, api_visibility="private")
+        folder.submit(on_check, [folder, language], [listen_status], api_visibility="private").then(
+            show_controls, [folder, language, browser_mic], availability_targets, api_visibility="private")
+        # A new folder or language is checked at once: a folder that holds the model turns listening back on.
+        for changed in (folder.change, language.change):
+            changed(show_controls, [folder, language, browser_mic], availability_targets, api_visibility="private",
+                    show_progress="hidden")
 
         # -- remembered settings ------------------------------------------------
         voice.input(lambda v: ctx.config.update(speech_voice=v or ""), [voice], None, api_visibility="private",
@@ -321,14 +456,14 @@ class VoicePlugin:
         read_aloud.input(lambda on: ctx.config.update(read_aloud=bool(on)), [read_aloud], None,
                          api_visibility="private", queue=False)
 
-        def remember_cues(tab: TabSession, on: bool) -> None:
-            ctx.config.update(sound_cues=bool(on))
+        def retry_cues(tab: TabSession, on: bool) -> None:
             if on:
                 self.voice_tab(tab).cues.reset()  # a device plugged in since is tried again
 
-        cues.input(remember_cues, [ctx.session, cues], None, api_visibility="private", queue=False)
+        if sounds is not None:
+            sounds.input(retry_cues, [ctx.session, sounds], None, api_visibility="private", queue=False)
 
-        def on_load() -> tuple[Any, ...]:
+        def on_load(browser: str | None) -> tuple[Any, ...]:
             config = ctx.config.load()
             folder_text = config.vosk_dir or str(default_vosk_dir())
             try:
@@ -342,12 +477,14 @@ class VoicePlugin:
                 picker = gr.Dropdown(choices=choices, value=pick_voice(choices, config.speech_voice, info.default_voice))
                 speed = _rate(config.speech_rate) or _rate(info.default_rate) or DEFAULT_RATE
                 engine_note = f"Speech engine: {info.driver}, {len(choices)} voice(s) installed."
-            return (picker, speed, engine_note, config.read_aloud, config.sound_cues, folder_text,
-                    status_text(folder_text, "English"))
+            return (picker, speed, engine_note, config.read_aloud, folder_text,
+                    *show_controls(folder_text, "English", browser))
 
-        gr.on(triggers=None, fn=on_load, inputs=None,
-              outputs=[voice, rate, engine, read_aloud, cues, folder, listen_status],
-              api_visibility="private", show_progress="hidden")
+        # The browser answers first, so every later check (this one, and each change of folder) knows its microphone.
+        gr.on(triggers=None, fn=None, js=BROWSER_MIC_JS, outputs=[browser_mic], api_visibility="private",
+              show_progress="hidden").then(
+            on_load, [browser_mic], [voice, rate, engine, read_aloud, folder, *availability_targets],
+            api_visibility="private", show_progress="hidden")
 
     # -- chain ----------------------------------------------------------------
     def chain_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -366,3 +503,8 @@ class VoicePlugin:
             voice_state, session.control, read_aloud=read_aloud, cues=cues,
             voice_id=values.get("voice") or None, rate=_rate(values.get("speech_rate")),
         ))
+
+
+def _no_problem() -> str | None:
+    """The check for a microphone passed in by the caller: it is taken to be there."""
+    return None

@@ -7,11 +7,13 @@ there is no device of the asked kind (servers, containers, CI).
 
 from __future__ import annotations
 
+import logging
 import sys
 from types import ModuleType
 from typing import Any, Literal
 
 DeviceKind = Literal["input", "output"]
+LOG = logging.getLogger(__name__)
 
 
 def portaudio_hint() -> str:
@@ -51,12 +53,14 @@ def default_device(kind: DeviceKind) -> dict[str, Any]:
 
 
 def _no_device_message(kind: DeviceKind, detail: object) -> str:
+    """A sentence a user can act on; PortAudio's own words ("Error querying device -1") go to the log only."""
+    LOG.info("no default audio %s device: %s", kind, detail)
     if kind == "input":
         return (
-            f"No microphone (audio input device) was found ({detail}). "
+            "No microphone (audio input device) was found on this computer. "
             "Connect a microphone, allow this program to use it in the system's privacy settings, and try again."
         )
     return (
-        f"No speakers or headphones (audio output device) were found ({detail}). "
-        "Connect an output device, or let the browser play the sounds instead."
+        "No speakers or headphones (audio output device) were found on this computer. "
+        "Connect an output device to hear the tones."
     )

@@ -148,7 +148,8 @@ class CuePlayer:
             self._fail(f"Audio cues are silent: {exc}")
             return False
         except Exception as exc:  # noqa: BLE001 - PortAudioError and friends while opening the stream
-            self._fail(f"Audio cues are silent: the output device could not play ({exc}).")
+            LOG.info("the output device could not play a cue: %s", exc)  # PortAudio's words, for the log only
+            self._fail("Audio cues are silent: the speakers or headphones could not play a tone.")
             return False
         return True
 

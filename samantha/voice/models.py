@@ -76,6 +76,15 @@ def find_vosk_model(model_dir: str | Path, language: str) -> Path | None:
     return candidates[0] if candidates else None
 
 
+LANGUAGE_NAMES = {"en": "English", "pt": "Portuguese"}
+
+
+def missing_model_message(model_dir: str | Path, language: str) -> str:
+    """The one sentence for a language without its model: what is missing and how to add it."""
+    name = LANGUAGE_NAMES.get(language, language)
+    return f"No {name} voice-command model in {Path(model_dir)}. {manual_install_hint(model_dir, language)}"
+
+
 def manual_install_hint(model_dir: str | Path, language: str) -> str:
     """What to run or download so `language` has a model in `model_dir`."""
     info = _check_language(language)

@@ -13,6 +13,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from samantha.voice.audio_device import default_device, import_sounddevice
 from samantha.voice.errors import AudioDeviceError
 
@@ -146,3 +149,25 @@ class MicrophoneSource:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def clip_pcm(data: npt.NDArray[np.generic]) -> bytes:
+    """A recorded clip (int or float samples, mono or several channels) as 16-bit mono little-endian PCM."""
+    samples = np.asarray(data)
+    if samples.ndim == 2:
+        samples = samples.astype(np.float64).mean(axis=1)
+    elif samples.ndim != 1:
+        raise ValueError(f"a clip must hold one or more channels of samples, not an array of shape {samples.shape}")
+    if np.issubdtype(samples.dtype, np.floating):
+        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+        scale = 32767.0 if peak <= 1.0 else 1.0  # floats in [-1, 1], or already on the 16-bit scale
+        samples = np.clip(np.round(samples * scale), -32768, 32767)
+    elif samples.dtype.itemsize > 2 and np.issubdtype(samples.dtype, np.signedinteger):
+        samples = samples >> (8 * samples.dtype.itemsize - 16)  # 32-bit PCM keeps its top 16 bits
+    return np.asarray(samples).astype("<i2").tobytes()
+
+
+def pcm_chunks(pcm: bytes, chunk_frames: int = 4000) -> list[bytes]:
+    """16-bit PCM cut into chunks of `chunk_frames` frames, as the listening loop takes them."""
+    size = 2 * chunk_frames
+    return [pcm[start:start + size] for start in range(0, len(pcm), size)]

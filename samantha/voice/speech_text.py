@@ -14,6 +14,8 @@ from typing import Literal
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from samantha.prompts import PromptSyntaxError, parse_prompt_list
+
 CodeBlocks = Literal["announce", "skip"]
 
 CODE_BLOCK_PHRASE = "Code block."
@@ -133,3 +135,21 @@ def _units(text: str, max_chars: int) -> list[str]:
             for word in clause.split():
                 units.extend(word[i : i + max_chars] for i in range(0, len(word), max_chars))
     return [unit for unit in units if unit]
+
+
+def prompt_speech_text(prompt: str) -> str:
+    """The user prompt as it is read aloud: the items the chain will ask, in the order it asks them.
+
+    Uses the chain's own parser (prompts.py), so what is read is what runs: a `[...]`
+    prefix that spans lines is read once, before the items, and `$$$`, `---` items
+    and `{...}` settings are not read. A prompt whose settings are malformed is read
+    as typed (Start reports the mistake).
+    """
+    if not (prompt or "").strip():
+        return ""
+    try:
+        items = parse_prompt_list(prompt)
+    except PromptSyntaxError:
+        return prompt.strip()
+    prefix = items[0].prefix if items else ""
+    return "\n\n".join([prefix, *(item.body for item in items)] if prefix else [item.body for item in items])

@@ -10,9 +10,7 @@ from types import MappingProxyType
 
 from samantha.voice.audio_device import default_device
 from samantha.voice.errors import AudioDeviceError
-from samantha.voice.models import LANGUAGES, find_vosk_model, manual_install_hint
-
-LANGUAGE_NAMES = {"en": "English", "pt": "Portuguese"}
+from samantha.voice.models import LANGUAGE_NAMES, LANGUAGES, find_vosk_model, missing_model_message
 
 
 @dataclass(frozen=True)
@@ -42,25 +40,37 @@ class VoiceStatus:
         return "Voice commands are not available:\n" + "\n".join(f"- {problem}" for problem in self.problems)
 
 
+def model_problems(model_dir: str | Path, languages: Iterable[str] = LANGUAGES) -> list[str]:
+    """What recognition lacks for `languages`, besides a microphone: the vosk package and each model."""
+    problems: list[str] = []
+    if importlib.util.find_spec("vosk") is None:
+        problems.append("The vosk package is not installed. Run: pip install vosk")
+    problems.extend(missing_model_message(model_dir, language) for language in languages
+                    if find_vosk_model(model_dir, language) is None)
+    return problems
+
+
+def microphone_problem() -> str | None:
+    """Why this computer's default microphone cannot be used (None when there is one)."""
+    try:
+        default_device("input")
+    except AudioDeviceError as exc:
+        return str(exc)
+    return None
+
+
 def voice_status(model_dir: str | Path, languages: Iterable[str] = LANGUAGES) -> VoiceStatus:
     """Check the vosk package, the model for each language in `model_dir`, and a microphone."""
-    problems: list[str] = []
-    vosk_installed = importlib.util.find_spec("vosk") is not None
-    if not vosk_installed:
-        problems.append("The vosk package is not installed. Run: pip install vosk")
-    models: dict[str, Path | None] = {}
-    for language in languages:
-        models[language] = found = find_vosk_model(model_dir, language)
-        if found is None:
-            name = LANGUAGE_NAMES.get(language, language)
-            problems.append(f"No {name} voice-command model in {Path(model_dir)}. {manual_install_hint(model_dir, language)}")
+    languages = tuple(languages)
+    problems = model_problems(model_dir, languages)
+    models: dict[str, Path | None] = {language: find_vosk_model(model_dir, language) for language in languages}
     microphone: str | None = None
     try:
         microphone = str(default_device("input").get("name") or "default input")
     except AudioDeviceError as exc:
         problems.append(str(exc))
     return VoiceStatus(
-        vosk_installed=vosk_installed,
+        vosk_installed=importlib.util.find_spec("vosk") is not None,
         models=MappingProxyType(models),
         microphone=microphone,
         problems=tuple(problems),

@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Any
 
 from samantha.voice.errors import VoiceModelError, VoskUnavailableError
-from samantha.voice.models import find_vosk_model, is_vosk_model, manual_install_hint
+from samantha.voice.models import find_vosk_model, is_vosk_model, missing_model_message
 from samantha.voice.sources import VOSK_SAMPLE_RATE
 
 
@@ -50,7 +50,7 @@ class VoskRecognizer:
         """The recogniser for `language` ("en" or "pt") from the model folder setting."""
         path = find_vosk_model(model_dir, language)
         if path is None:
-            raise VoiceModelError(f"No '{language}' voice-command model in {Path(model_dir)}. {manual_install_hint(model_dir, language)}")
+            raise VoiceModelError(missing_model_message(model_dir, language))
         return cls(path, sample_rate)
 
     def feed(self, chunk: bytes) -> str | None:

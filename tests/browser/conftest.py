@@ -59,8 +59,8 @@ def running_app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     from samantha.app import build_app, serve
     from samantha.backends.llama_process import LlamaProcessBackend
     from samantha.config import ConfigStore
-    from samantha.ui.collections import default_prompts_dir
-    from samantha.ui.host import ModelHost
+    from samantha.model_host import ModelHost
+    from samantha.prompt_collections import default_prompts_dir
 
     prompts = tmp_path_factory.mktemp("prompts")
     for item in default_prompts_dir().glob("*.txt"):

@@ -37,8 +37,8 @@ def serve_app(models: Path, work: Path, plugins: Sequence[Any]) -> Iterator[Feat
     from samantha.app import build_app, serve
     from samantha.backends.llama_process import LlamaProcessBackend
     from samantha.config import ConfigStore
-    from samantha.ui.collections import default_prompts_dir
-    from samantha.ui.host import ModelHost
+    from samantha.model_host import ModelHost
+    from samantha.prompt_collections import default_prompts_dir
 
     prompts = work / "prompts"
     prompts.mkdir(parents=True, exist_ok=True)

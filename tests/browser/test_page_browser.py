@@ -250,11 +250,16 @@ def test_a_silent_sound_cue_device_is_a_passing_notice_not_a_line_under_the_tran
     probe.start()
     if probe.status() is None:
         pytest.skip("this machine has an audio output device: the cues play instead of failing")
-    app.config.update(sound_cues=True)
     page = feature_tab()
+    page.locator("#click-sounds input").check()  # the one Sounds switch also plays the answer tones
     field(page, "model-list").fill("tiny-chatml.gguf")
     field(page, "user-prompt").fill("{max_tokens=3} hello")
     page.click("#start-button")
     wait_until(lambda: "Audio cues are silent" in toast_text(page), "the notice that the cues are silent")
     wait_until(lambda: "Done" in status(page), "the run")
     assert "Audio cues are silent" not in page.locator("#voice-note").inner_text()
+    # Said once where it belongs, the Voice tab's sound status, as a sentence: PortAudio's words stay in the log.
+    open_feature_tab(page, "Voice")
+    sound_status = page.locator("#voice-sound-status").inner_text()
+    assert "Audio cues are silent: No speakers or headphones" in sound_status
+    assert "Error querying device" not in page.locator("body").inner_text()

@@ -24,8 +24,8 @@ def remote(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     from samantha.app import build_app, serve
     from samantha.backends.router import RouterBackend
     from samantha.config import ConfigStore
-    from samantha.ui.collections import default_prompts_dir
-    from samantha.ui.host import ModelHost
+    from samantha.model_host import ModelHost
+    from samantha.prompt_collections import default_prompts_dir
 
     work = tmp_path_factory.mktemp("remote-app")
     server = start_server(ui_models / "tiny-other.gguf", work / "server.log", alias="big-one")

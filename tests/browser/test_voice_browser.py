@@ -1,6 +1,7 @@
 """The voice panel in headless Chromium against the real app (real llama.cpp, real eSpeak NG): read the last
 answer into a playable audio element, a spoken command (recorded speech, recogniser stand-in) that fills the
-prompt and presses Start, Stop all silencing the speech, and the message when no Vosk model is there."""
+prompt and presses Start, Stop all silencing the speech, listening controls that cannot work turned off with the
+reason drawn next to them, and one switch for sounds."""
 
 from __future__ import annotations
 
@@ -84,15 +85,57 @@ def test_a_spoken_command_fills_the_prompt_and_presses_start(feature_tab: Any, a
     wait_until(lambda: "Stopped listening (close command)" in listen_status.inner_text(), "the close command")
 
 
-def test_without_a_vosk_model_the_panel_says_what_is_missing(feature_tab: Any, tmp_path: Path) -> None:
+def recorder_buttons(page: Any) -> int:
+    """How many Record buttons the page's microphone shows (none while it is turned off)."""
+    return int(page.locator("#voice-page-mic button", has_text="Record").count())
+
+
+def test_without_a_vosk_model_listening_is_off_and_the_panel_says_what_is_missing(
+        feature_tab: Any, tmp_path: Path) -> None:
     page = feature_tab()
     empty = tmp_path / "no-models"
     use_vosk_folder(page, empty)
-    page.click("#voice-listen")
     listen_status = page.locator("#voice-listen-status")
-    wait_until(lambda: "cannot listen yet" in listen_status.inner_text(), "the missing-model message")
+    wait_until(lambda: str(empty) in listen_status.inner_text(), "the status of the new folder")
     text = listen_status.inner_text()
-    assert f"No 'en' voice-command model in {empty}" in text and "samantha voice setup" in text
+    assert "cannot listen yet" in text
+    assert f"No English voice-command model in {empty}" in text and "samantha voice setup" in text
+    assert page.locator("#voice-listen").is_disabled()
+    assert recorder_buttons(page) == 0  # the page's recorder is off too: it needs the model as well
+
+    use_vosk_folder(page, fake_vosk_model(tmp_path / "vosk"))  # the model arrives: both come back
+    wait_until(lambda: page.locator("#voice-listen").is_enabled(), "Start listening to be on again")
+    assert "cannot listen yet" not in listen_status.inner_text()
+
+
+def test_a_browser_without_a_microphone_turns_the_pages_recorder_off_and_says_why(
+        browser: Any, app: FeatureApp, tmp_path: Path) -> None:
+    """The page records with the browser's microphone, so the browser's answer decides, not the server's devices."""
+    app.config.update(models_dir=str(app.models.resolve()), click_sounds=False)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script("navigator.mediaDevices.enumerateDevices = async () => [];")  # no microphone here
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(app.url)
+        page.wait_for_selector("#start-button")
+        use_vosk_folder(page, fake_vosk_model(tmp_path / "vosk"))
+        listen_status = page.locator("#voice-listen-status")
+        wait_until(lambda: "this browser reports no microphone" in listen_status.inner_text(), "the reason")
+        assert "The page's microphone is off" in listen_status.inner_text()
+        assert recorder_buttons(page) == 0
+        assert page.locator("#voice-listen").is_enabled()  # this computer's microphone (a stand-in) still listens
+    finally:
+        context.close()
+
+
+def test_one_switch_for_sounds(feature_tab: Any) -> None:
+    """Clicks in the page and the tones as answers start and end: one "Sounds" switch, none in the Voice tab."""
+    page = feature_tab()
+    open_feature_tab(page, "Voice")
+    labels = page.locator("label:has(input[type=checkbox])").all_inner_texts()
+    assert [label.strip() for label in labels if "sound" in label.lower()] == ["Sounds"]
+    assert page.locator("#sound-cues").count() == 0
 
 
 def test_the_pages_microphone_records_a_command_that_starts_the_chain(

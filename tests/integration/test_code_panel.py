@@ -17,10 +17,10 @@ from runner_env import runner_environment
 from samantha.app import build_app, serve
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.config import ConfigStore
+from samantha.model_host import ModelHost
 from samantha.runner import RunnerEnvironment
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
 from samantha.ui.code_panel import CodePlugin
-from samantha.ui.host import ModelHost
 
 WAIT = 120.0
 CODE = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nprint(6 * 7)"

@@ -25,7 +25,7 @@ from samantha.history.replay import transcript_text
 from samantha.history.rerun import rerun_session, same_marks
 from samantha.settings import ChainSettings, Sampling
 from samantha.tinymodel import grammar_for_text
-from samantha.ui.transcript_view import TranscriptWriter
+from samantha.transcript_writer import TranscriptWriter
 
 ANSWER = "Stored words stay."
 PROMPT = "first question\nsecond question"

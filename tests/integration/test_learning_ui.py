@@ -18,9 +18,9 @@ from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.config import ConfigStore
 from samantha.gguf_info import VocabularyReader
 from samantha.learning import escape_piece
+from samantha.model_host import ModelHost
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
 from samantha.ui.features import standard_plugins
-from samantha.ui.host import ModelHost
 from samantha.ui.learning_panel import BOTH_ON, LearningPlugin
 
 ANSWER = "zebra"

@@ -11,8 +11,8 @@ from gradio_client import Client
 from samantha.app import build_app, serve
 from samantha.backends.router import RouterBackend
 from samantha.config import ConfigStore
+from samantha.model_host import ModelHost
 from samantha.tinymodel import grammar_for_text
-from samantha.ui.host import ModelHost
 from samantha.ui.remote_panel import RemotePlugin
 from tests.support.llama_server import API_KEY, LlamaServer, free_port, start_server
 

@@ -20,9 +20,9 @@ gradio_client = pytest.importorskip("gradio_client")
 from samantha.app import build_app, serve  # noqa: E402
 from samantha.backends.llama_process import LlamaProcessBackend  # noqa: E402
 from samantha.config import ConfigStore  # noqa: E402
+from samantha.model_host import ModelHost  # noqa: E402
 from samantha.settings import Sampling  # noqa: E402
 from samantha.tinymodel import SMOLLM2_DEFAULT_SYSTEM, SMOLLM2_TEMPLATE, grammar_for_text, write_tiny_gguf  # noqa: E402
-from samantha.ui.host import ModelHost  # noqa: E402
 
 WAIT_SECONDS = 120.0
 FORCED = "Love is a fire that burns in the chest."

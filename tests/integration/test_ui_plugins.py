@@ -18,9 +18,9 @@ from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import HookOutcome
 from samantha.config import ConfigStore
 from samantha.events import AnswerRecord, Notice
+from samantha.model_host import ModelHost
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.context import PanelContext
-from samantha.ui.host import ModelHost
 from samantha.ui.session import TabSession
 
 

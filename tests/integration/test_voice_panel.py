@@ -21,11 +21,10 @@ from samantha.backends.base import Control
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.config import ConfigStore
 from samantha.events import AnswerFinished, AnswerRecord, AnswerStarted
+from samantha.model_host import ModelHost
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
-from samantha.ui.host import ModelHost
-from samantha.ui.voice_panel import VoicePlugin
-from samantha.ui.voice_tab import ListenProblem, VoiceTab, open_server_microphone, vosk_recognizer
-from samantha.ui.voice_watcher import VoiceRunWatcher
+from samantha.ui.voice_panel import VoicePlugin, VoiceRunWatcher
+from samantha.voice.session import ListenProblem, VoiceTab, open_server_microphone, vosk_recognizer
 from samantha.voice.speech_text import speakable_text
 from samantha.voice.tts import SpeechSynthesizer
 from tests.support.voice_standins import ScriptedVoice, fake_vosk_model, speak_to_wav
@@ -164,7 +163,7 @@ def test_without_a_model_or_microphone_the_panel_says_what_is_missing_and_how_to
     empty = tmp_path / "no-models"
     message, _ = client.predict(text=str(empty), lang="English", api_name="/voice_listen")
     assert "cannot listen yet" in message
-    assert f"No 'en' voice-command model in {empty}" in message and "samantha voice setup" in message
+    assert f"No English voice-command model in {empty}" in message and "samantha voice setup" in message
     status = client.predict(text=str(empty), lang="Português", api_name="/voice_check")
     assert f"No Portuguese voice-command model in {empty}" in status and "vosk-model-small-pt-0.3.zip" in status
 
@@ -199,7 +198,7 @@ def test_stop_silences_each_answer_read_aloud_and_cues_stay_harmless(tmp_path: P
     tab.silence()  # Stop / next while the first answer is being read: it is not played
     watcher.apply(_finished("cut short", finish_reason="cancelled"))  # a stopped answer is not read
     watcher.apply(_finished("Second answer."))
-    player, note = watcher.view(finished=True)
+    _, player, note = watcher.view(finished=True)
     assert "Reading answer" in note and note.count("Reading answer") == 1
     second = SpeechSynthesizer().synthesize("Second answer.", tmp_path / "second.wav", rate=175)
     assert frames(player) == frames(second.path)
@@ -210,6 +209,6 @@ def test_stop_silences_each_answer_read_aloud_and_cues_stay_harmless(tmp_path: P
     watcher = VoiceRunWatcher(tab, stopped, read_aloud=True, cues=False, voice_id=None, rate=175)
     watcher.apply(_finished("Never heard."))
     stopped.stop_all()
-    player, _ = watcher.view(finished=True)
+    _, player, _ = watcher.view(finished=True)
     assert player == gr.skip()  # Stop all: nothing more is read in this run
     tab.close()

@@ -15,9 +15,9 @@ from runner_env import runner_environment
 
 from samantha.app import LaunchError, build_app, serve
 from samantha.config import ConfigStore
+from samantha.model_host import ModelHost
 from samantha.runner import RunnerEnvironment
 from samantha.ui.code_panel import CodePlugin
-from samantha.ui.host import ModelHost
 from samantha.web_guard import FREE_LOGIN_FAILURES
 
 EVIL = "evil.example"

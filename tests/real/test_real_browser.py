@@ -27,8 +27,8 @@ def starter_app(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     from samantha.app import build_app, serve
     from samantha.backends.llama_process import LlamaProcessBackend
     from samantha.config import ConfigStore
+    from samantha.model_host import ModelHost
     from samantha.ui.features import standard_plugins
-    from samantha.ui.host import ModelHost
 
     host = ModelHost(LlamaProcessBackend)
     empty = tmp_path_factory.mktemp("no-models-yet")

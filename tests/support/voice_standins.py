@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from samantha.voice.errors import VoiceModelError
-from samantha.voice.models import find_vosk_model, manual_install_hint
+from samantha.voice.models import find_vosk_model, missing_model_message
 from samantha.voice.sources import wav_chunks, wav_sample_rate
 
 ESPEAK = shutil.which("espeak-ng")
@@ -84,8 +84,7 @@ class ScriptedVoice:
 
     def recognizer(self, language: str, model_dir: Path, sample_rate: int) -> UtteranceScript:
         if find_vosk_model(model_dir, language) is None:
-            raise VoiceModelError(f"No '{language}' voice-command model in {model_dir}. "
-                                  f"{manual_install_hint(model_dir, language)}")
+            raise VoiceModelError(missing_model_message(model_dir, language))
         recogniser = UtteranceScript(self.script, sample_rate)
         self.recognisers.append(recogniser)
         return recogniser

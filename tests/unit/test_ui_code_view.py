@@ -12,11 +12,12 @@ import pytest
 
 from samantha.events import AnswerFinished, AnswerRecord, CodeRan, Notice
 from samantha.runner import ProcessInfo, RunnerEnvironment
+from samantha.runner.workspace import CodeTab
 from samantha.ui.code_panel import CodeWatcher, environment_for, run_view
-from samantha.ui.code_session import CodeTab, check_environment
 from samantha.ui.code_view import (
     NOT_A_SANDBOX,
     address_links,
+    check_environment,
     environment_problem,
     figure_paths,
     parse_time_limit,

@@ -10,6 +10,7 @@ import pytest
 from samantha.events import Banner, CodeRan, Downloading
 from samantha.hub import DEFAULT_FIRST_RUN_LINKS, RepoFile
 from samantha.transcript import code_run_text
+from samantha.transcript_writer import TranscriptWriter
 from samantha.ui.download_view import (
     duration_text,
     file_choices,
@@ -21,7 +22,6 @@ from samantha.ui.download_view import (
 )
 from samantha.ui.downloads_panel import DownloadWatcher
 from samantha.ui.inputs import InputProblem, active_links, chain_models
-from samantha.ui.transcript_view import TranscriptWriter
 
 LINK = "https://huggingface.co/r/m/resolve/main/m-Q4_K_M.gguf?download=true"
 

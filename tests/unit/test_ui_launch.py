@@ -11,7 +11,7 @@ from samantha.app import LaunchError, build_app, is_loopback, launch, password_c
 from samantha.backends.scripted import ScriptedBackend
 from samantha.cli import build_parser, models_folder, parse_command_line
 from samantha.config import ConfigStore
-from samantha.ui.host import ModelHost
+from samantha.model_host import ModelHost
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])

@@ -24,13 +24,13 @@ from samantha.events import (
     Notice,
     Token,
 )
+from samantha.model_host import ModelHost
 from samantha.settings import ChainSettings
 from samantha.transcript import banner_text, start_separator, stats_line
-from samantha.ui.host import ModelHost
+from samantha.transcript_writer import ERROR_MARK, NOTICE_MARK, TranscriptWriter
 from samantha.ui.inputs import RunRequest
 from samantha.ui.session import AnswerEntry, SessionBusy, TabSession
 from samantha.ui.streaming import ChainStream, Throttle
-from samantha.ui.transcript_view import ERROR_MARK, NOTICE_MARK, TranscriptWriter
 
 WAIT = 30.0
 

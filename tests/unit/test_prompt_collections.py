@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from samantha.prompts import parse_prompt_list, parse_system
-from samantha.ui.collections import (
+from samantha.prompt_collections import (
     SYSTEM_COLLECTION,
     USER_COLLECTION,
     default_prompts_dir,
@@ -13,6 +12,7 @@ from samantha.ui.collections import (
     read_collection,
     split_collection,
 )
+from samantha.prompts import parse_prompt_list, parse_system
 
 
 def test_split_on_separator_lines_only() -> None:

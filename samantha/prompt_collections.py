@@ -20,7 +20,7 @@ _SEPARATOR_LINE_RE = re.compile(r"^[ \t]*\$-\$-\$[ \t]*$", re.MULTILINE)
 
 def default_prompts_dir() -> Path:
     """The `prompts/` folder next to the package (the repository or an unpacked release)."""
-    return Path(__file__).resolve().parents[2] / "prompts"
+    return Path(__file__).resolve().parents[1] / "prompts"
 
 
 def split_collection(text: str) -> list[str]:

@@ -9,19 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from samantha.ui.voice_helpers import (
+from samantha.prompts import parse_prompt_list
+from samantha.ui.voice_view import (
     ACTION_BUTTONS,
-    clip_pcm,
-    missing_parts_message,
-    page_action,
-    pcm_chunks,
+    BROWSER_MIC_ABSENT,
+    BROWSER_MIC_PRESENT,
+    listen_controls,
     pick_voice,
-    prompt_speech_text,
     voice_choices,
 )
-from samantha.ui.voice_tab import ListenProblem, VoiceTab
 from samantha.voice.commands import Command, CommandKind, parse_command
 from samantha.voice.errors import AudioDeviceError, VoiceModelError
+from samantha.voice.session import ListenProblem, VoiceTab, missing_parts_message, page_action
+from samantha.voice.sources import clip_pcm, pcm_chunks
+from samantha.voice.speech_text import prompt_speech_text
 from samantha.voice.tts import Voice
 
 
@@ -55,6 +56,15 @@ def test_the_prompt_is_read_without_its_list_syntax() -> None:
     assert prompt_speech_text("{temperature=0.5} First item\n--- skipped\n\nSecond item") == "First item\n\nSecond item"
     assert prompt_speech_text("one $$$ --- two $$$ three") == "one\n\nthree"
     assert prompt_speech_text("   ") == ""
+
+
+def test_the_prompt_is_read_the_way_the_chain_splits_it() -> None:
+    """A `[...]` prefix over two lines is one block for the chain: read once, first, without its brackets
+    (split by lines, it was read as two items, "[Answer in one word." and "Be polite.]")."""
+    prompt = "[Answer in one word.\nBe polite.]\nCapital of France?\nCapital of Spain?"
+    items = parse_prompt_list(prompt)
+    assert [item.body for item in items] == ["Capital of France?", "Capital of Spain?"]
+    assert prompt_speech_text(prompt) == "Answer in one word.\nBe polite.\n\nCapital of France?\n\nCapital of Spain?"
 
 
 def test_voices_are_offered_by_label_and_the_remembered_one_wins() -> None:
@@ -118,3 +128,30 @@ def test_a_submit_without_words_does_not_start(tmp_path: Path) -> None:
     tab._commands.put(Command(CommandKind.SUBMIT, ""))
     step = tab.next_step()
     assert step.action == "" and step.prompt is None
+
+
+def test_each_way_of_listening_is_off_when_it_cannot_work_and_the_status_says_why() -> None:
+    missing_model = "No English voice-command model in /models. Run `samantha voice setup`."
+    no_mic = "No microphone (audio input device) was found on this computer."
+    off = listen_controls([missing_model], None, BROWSER_MIC_PRESENT)
+    assert (off.listen, off.page_mic) == (False, False)
+    assert "cannot listen yet" in off.message and missing_model in off.message
+
+    server = listen_controls([], no_mic, BROWSER_MIC_PRESENT)  # a server without a microphone, a browser with one
+    assert (server.listen, server.page_mic) == (False, True)
+    assert f"**Start listening** is off: {no_mic}" in server.message
+
+    browser = listen_controls([], None, BROWSER_MIC_ABSENT)
+    assert (browser.listen, browser.page_mic) == (True, False)
+    assert "this browser reports no microphone" in browser.message
+
+    ready = listen_controls([], None, "")  # the browser has not answered yet: its recorder stays on
+    assert (ready.listen, ready.page_mic) == (True, True) and "ready" in ready.message
+
+
+def test_device_messages_are_sentences_without_portaudios_words() -> None:
+    from samantha.voice.audio_device import _no_device_message
+
+    for kind in ("input", "output"):
+        message = _no_device_message(kind, "Error querying device -1")
+        assert "Error querying device" not in message and message.endswith(".")

@@ -1,4 +1,4 @@
-"""Answers as rendered HTML pages (the "open as HTML" buttons).
+"""Answers exported as HTML: a fragment for the page and a standalone document (the "open as HTML" buttons).
 
 Markdown is rendered with raw HTML switched off: a model's answer is untrusted
 text, so any HTML in it shows as text instead of running in the page. Images
@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
-from samantha.ui.session import AnswerEntry
+
+class TitledText(Protocol):
+    """One answer to export: its heading and its Markdown (the page's AnswerEntry is one)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
 
 PAGE_STYLE = """
 body { font: 16px/1.6 system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 52rem; margin: 2rem auto;
@@ -58,7 +67,7 @@ def render_markdown(text: str) -> str:
     return _renderer().render(text)
 
 
-def answers_fragment(entries: Sequence[AnswerEntry]) -> str:
+def answers_fragment(entries: Sequence[TitledText]) -> str:
     """The answers as HTML sections, each titled with its model and item."""
     renderer = _renderer()
     parts = []
@@ -69,7 +78,7 @@ def answers_fragment(entries: Sequence[AnswerEntry]) -> str:
     return "\n".join(parts)
 
 
-def answers_page(entries: Sequence[AnswerEntry], title: str) -> str:
+def answers_page(entries: Sequence[TitledText], title: str) -> str:
     """A standalone HTML document of the answers, for a new browser tab."""
     return (
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"

@@ -11,7 +11,7 @@ import queue
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +19,11 @@ import numpy as np
 import numpy.typing as npt
 
 from samantha.errors import SamanthaError
-from samantha.ui.voice_helpers import clip_pcm, describe, missing_parts_message, page_action, pcm_chunks
 from samantha.voice.commands import Command, CommandKind, parse_command
 from samantha.voice.cues import CuePlayer
 from samantha.voice.errors import AudioDeviceError, VoiceError
 from samantha.voice.listener import Recognizer, VoiceListener
-from samantha.voice.sources import VOSK_SAMPLE_RATE, MicrophoneSource
+from samantha.voice.sources import VOSK_SAMPLE_RATE, MicrophoneSource, clip_pcm, pcm_chunks
 from samantha.voice.tts import SpeechResult, SpeechSynthesizer
 from samantha.voice.vosk_recognizer import VoskRecognizer
 
@@ -34,6 +33,45 @@ SPEECH_FILES_KEPT = 6  # older speech files of a tab are deleted (the page has c
 RecognizerFactory = Callable[[str, Path, int], Recognizer]
 # Opens the server's microphone: the audio chunks and their sample rate; raises AudioDeviceError.
 MicrophoneOpener = Callable[[], tuple[Iterable[bytes], int]]
+
+
+# What the page does for a command: "start", "stop_next", "stop_all", "read_last", "clear".
+_KIND_ACTIONS: dict[CommandKind, str] = {
+    CommandKind.SUBMIT: "start",
+    CommandKind.STOP: "stop_next",
+    CommandKind.NEXT: "stop_next",
+    CommandKind.STOP_ALL: "stop_all",
+    CommandKind.READ: "read_last",
+    CommandKind.CLEAR: "clear",
+}
+
+
+def page_action(command: Command) -> str:
+    """The page action for a command ("" for close, which only ends listening)."""
+    return _KIND_ACTIONS.get(command.kind, "")
+
+
+def describe(command: Command) -> str:
+    """A short line for the page saying what a heard command did."""
+    if command.kind is CommandKind.SUBMIT:
+        return f"Prompt submitted: {command.text!r}" if command.text else "Heard the wake word without a prompt."
+    return {
+        CommandKind.CLOSE: "Stopped listening (close command).",
+        CommandKind.STOP: "Stop / next.",
+        CommandKind.NEXT: "Stop / next.",
+        CommandKind.STOP_ALL: "Stop all.",
+        CommandKind.READ: "Reading the last answer aloud.",
+        CommandKind.CLEAR: "History cleared.",
+    }[command.kind]
+
+
+def missing_parts_message(problems: Sequence[str], *, microphone_missing: bool = False) -> str:
+    """Markdown for the page: each missing piece with how to add it (the messages of the voice package)."""
+    lines = ["**Voice commands cannot listen yet:**", *(f"- {problem}" for problem in problems)]
+    if microphone_missing:
+        lines.append("- Without a microphone on this computer, record with the page's microphone below "
+                     "(the browser asks for permission); it needs the model too.")
+    return "\n".join(lines)
 
 
 def vosk_recognizer(language: str, model_dir: Path, sample_rate: int) -> Recognizer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from samantha.ui.answer_html import answers_fragment, answers_page, render_markdown
+from samantha.answer_html import answers_fragment, answers_page, render_markdown
 from samantha.ui.output_panel import status_html
 from samantha.ui.session import AnswerEntry
 

@@ -1,6 +1,6 @@
-"""What one browser tab keeps for code execution: its working folder and every process it started.
+"""A code workspace: one working folder and every process started in it, ended and deleted together.
 
-One CodeTab per TabSession (`TabSession.part`): Run code, the chain's auto-run,
+The page keeps one CodeTab per browser tab (`TabSession.part`): Run code, the chain's auto-run,
 detached programs and JupyterLab all use its working folder and its
 ProcessManager, so Close Python ends all of them, and closing the tab (or
 stopping the app) ends them and deletes the folder.
@@ -12,20 +12,11 @@ import shutil
 import weakref
 from pathlib import Path
 
-from samantha.runner import (
-    CodeRunner,
-    ProcessManager,
-    RunLimits,
-    RunnerEnvironment,
-    RunnerError,
-    default_environment_dir,
-    find_environment,
-)
-from samantha.runner.environment import RunnerMissing
+from samantha.runner.environment import RunnerEnvironment, find_environment
+from samantha.runner.execute import CodeRunner, RunLimits
+from samantha.runner.processes import ProcessManager
 from samantha.temp_folders import CODE_PREFIX, make_owned_folder
-from samantha.ui.code_view import environment_problem, environment_ready
 
-PART_KEY = "code"
 FOLDER_PREFIX = CODE_PREFIX
 
 
@@ -72,13 +63,3 @@ def locate_environment(location: str) -> RunnerEnvironment:
     """
     return find_environment(location.strip() or None)
 
-
-def check_environment(location: str) -> tuple[RunnerEnvironment | None, str]:
-    """The environment at `location` if its interpreter starts, and the status line saying so or what to do."""
-    try:
-        environment = locate_environment(location)
-        version = environment.version()
-    except RunnerError as exc:
-        missing = isinstance(exc, RunnerMissing)
-        return None, environment_problem(str(exc), location, default_environment_dir(), missing=missing)
-    return environment, environment_ready(environment, version)
