@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app
+from feature_app import open_feature_tab
 from ui_pages import field, set_grammar, status, transcript, wait_until
 
 from samantha.hub import DEFAULT_FIRST_RUN_LINKS
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
 from samantha.ui.downloads_panel import DownloadsPlugin
+from tests.support.app_server import RunningApp, serve_app
 
 pytest_plugins = ["tests.support.fake_hub"]  # the fake_hub fixture
 pytestmark = pytest.mark.browser
@@ -24,7 +25,7 @@ RULE = "=" * 42
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     with serve_app(ui_models, tmp_path_factory.mktemp("downloads-app"), [DownloadsPlugin()]) as running:
         yield running
 
