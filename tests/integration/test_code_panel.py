@@ -14,9 +14,9 @@ from gradio_client import Client
 from runner_env import runner_environment
 
 from samantha.runner import RunnerEnvironment
-from samantha.tinymodel import grammar_for_text, write_tiny_gguf
+from samantha.tinymodel import grammar_for_text
 from samantha.ui.code_panel import CodePlugin
-from tests.support.app_server import serve_app
+from tests.support.app_server import serve_tiny_app
 
 WAIT = 120.0
 CODE = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nprint(6 * 7)"
@@ -30,10 +30,8 @@ def environment() -> RunnerEnvironment:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("code-models")
-    write_tiny_gguf(folder / "tiny.gguf", seed=1, name="tiny")
-    with serve_app(folder, tmp_path_factory.mktemp("code-app"), [CodePlugin()]) as running:
-        yield running.url, folder
+    with serve_tiny_app(tmp_path_factory, [CodePlugin()]) as running:
+        yield running.url, running.models
 
 
 def start_values(folder: Path, answer: str, **code: Any) -> dict[str, Any]:

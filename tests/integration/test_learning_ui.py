@@ -14,20 +14,18 @@ from gradio_client import Client
 
 from samantha.gguf_info import VocabularyReader
 from samantha.learning import escape_piece
-from samantha.tinymodel import grammar_for_text, write_tiny_gguf
+from samantha.tinymodel import grammar_for_text
 from samantha.ui.features import standard_plugins
 from samantha.ui.learning_panel import BOTH_ON, LearningPlugin
-from tests.support.app_server import serve_app
+from tests.support.app_server import serve_tiny_app
 
 ANSWER = "zebra"
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("learning-models")
-    write_tiny_gguf(folder / "tiny.gguf", seed=1, name="tiny")
-    with serve_app(folder, tmp_path_factory.mktemp("learning-app"), [LearningPlugin()]) as running:
-        yield running.url, folder
+    with serve_tiny_app(tmp_path_factory, [LearningPlugin()]) as running:
+        yield running.url, running.models
 
 
 def start(client: Client, folder: Path, **changes: Any) -> tuple[Any, ...]:

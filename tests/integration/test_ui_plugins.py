@@ -17,7 +17,7 @@ from samantha.events import AnswerRecord, Notice
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.context import PanelContext
 from samantha.ui.session import TabSession
-from tests.support.app_server import serve_app
+from tests.support.app_server import serve_tiny_app
 
 
 class ShoutHook:
@@ -46,13 +46,9 @@ class ShoutPlugin:
 
 @pytest.fixture(scope="module")
 def plugin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, ShoutPlugin]]:
-    from samantha.tinymodel import write_tiny_gguf
-
-    folder = tmp_path_factory.mktemp("plugin-models")
-    write_tiny_gguf(folder / "tiny.gguf", seed=1, name="tiny")
     plugin = ShoutPlugin()
-    with serve_app(folder, tmp_path_factory.mktemp("plugin-app"), [plugin]) as running:
-        yield running.url, folder, plugin
+    with serve_tiny_app(tmp_path_factory, [plugin]) as running:
+        yield running.url, running.models, plugin
 
 
 def test_plugin_control_hook_and_settings_reach_the_chain(plugin_app: tuple[str, Path, ShoutPlugin]) -> None:

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from samantha.app import build_app, serve
 from samantha.backends.base import Backend
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.config import ConfigStore
 from samantha.runner import free_port
+from samantha.tinymodel import write_tiny_gguf
 from samantha.ui.collections import default_prompts_dir
 from samantha.ui.context import UIPlugin
 from samantha.ui.host import ModelHost
@@ -74,6 +76,16 @@ def serve_app(models: Path, work: Path, plugins: Sequence[UIPlugin] = (), *,
     finally:
         demo.close()
         host.close()
+
+
+@contextlib.contextmanager
+def serve_tiny_app(tmp_path_factory: pytest.TempPathFactory,
+                   plugins: Sequence[UIPlugin] = ()) -> Iterator[RunningApp]:
+    """`serve_app` on a model folder holding one tiny model, `tiny.gguf`: enough to run a chain."""
+    models = tmp_path_factory.mktemp("tiny-models")
+    write_tiny_gguf(models / "tiny.gguf", seed=1, name="tiny")
+    with serve_app(models, tmp_path_factory.mktemp("tiny-app"), plugins) as running:
+        yield running
 
 
 def launch_ui(*options: str, env: Mapping[str, str], command: Sequence[str] = UI_COMMAND,
