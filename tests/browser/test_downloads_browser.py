@@ -71,7 +71,9 @@ def test_a_link_downloads_with_progress_then_answers_and_lands_in_the_model_list
     assert (folder / "MODEL_FOR_TESTING.gguf").read_bytes() == tiny_bytes
     wait_until(lambda: "1 model file(s)" in page.locator("#folder-note").inner_text(), "the model list to refresh")
     page.locator("#model-picker input").click()
-    assert page.get_by_role("option", name="MODEL_FOR_TESTING.gguf").count() == 1
+    option = page.get_by_role("option", name="MODEL_FOR_TESTING.gguf")
+    wait_until(lambda: option.count() > 0, "the picker's list to open")  # drawn after the click returns
+    assert option.count() == 1
 
 
 def test_keep_downloaded_files_and_the_model_list_wins(

@@ -73,6 +73,7 @@ def test_start_with_no_model_chosen_streams_the_starter_models_answer(page) -> N
 def test_the_picker_lists_the_starter_model(page) -> None:  # type: ignore[no-untyped-def]
     page.click("#model-picker input")
     option = page.get_by_role("option", name="SmolLM2-135M-Instruct (bundled starter model)")
+    wait_until(option.is_visible, "the picker's list to open")  # drawn after the click returns
     assert option.is_visible()
     page.keyboard.press("Escape")
 
