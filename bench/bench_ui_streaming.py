@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from samantha.app import build_app, serve
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.config import ConfigStore
 from samantha.model_host import ModelHost
+from samantha.runner import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -59,12 +59,6 @@ def make_model(workdir: Path) -> Path:
             print(f"(quantising failed, using F16: {exc})")
             return f16
     return q4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(page, script: str) -> None:  # type: ignore[no-untyped-def]

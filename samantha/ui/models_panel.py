@@ -121,6 +121,15 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
         info="Used only when the chain list is empty.",
     ))
 
+    # The tick as this tab last set it (None before the first click). Each event is a request of its own, and the
+    # server may take two in either order: a blur of the folder field, sent as the tick is clicked, can run after
+    # the tick's event and carry the old tick. So the folder events list and save the tick kept here, which only
+    # the tick's own event sets, and end as the box shows whatever the order.
+    ticked = gr.State(None)
+
+    def tick_now(sent: bool, kept: bool | None) -> bool:
+        return bool(sent if kept is None else kept)
+
     def apply_folder(folder: str, subfolders: bool) -> tuple[Any, str, str]:
         folder = (folder or "").strip() or str(default_models_dir())
         models, text = folder_note(folder, subfolders, ctx.starter)
@@ -133,23 +142,31 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
         return gr.Dropdown(choices=models, value=None), text, folder
 
     folder_outputs = [picker, note, models_dir]
-    # Every event that reads and saves the folder settings runs in turn, in the order the page sent them:
-    # leaving the folder field by clicking "Include subfolders" sends a blur (old tick) and then the tick
-    # change; run side by side, the blur could save the old tick last.
+    # Every event that reads and saves the folder settings runs in turn (one at a time), so the tick kept in
+    # `ticked` is read after any tick event the server took before.
     in_turn: dict[str, Any] = {"concurrency_id": "model-folder-settings", "concurrency_limit": 1}
-    models_dir.submit(apply_folder, [models_dir, include_subfolders], folder_outputs, api_name="set_model_folder",
-                      **in_turn)
-    models_dir.blur(apply_folder, [models_dir, include_subfolders], folder_outputs, api_visibility="private",
-                    **in_turn)
 
-    def relist(folder: str, subfolders: bool) -> tuple[Any, str]:
+    def use_typed_folder(folder: str, sent: bool, kept: bool | None) -> tuple[Any, str, str]:
+        return apply_folder(folder, tick_now(sent, kept))
+
+    models_dir.submit(use_typed_folder, [models_dir, include_subfolders, ticked], folder_outputs,
+                      api_name="set_model_folder", **in_turn)
+    models_dir.blur(use_typed_folder, [models_dir, include_subfolders, ticked], folder_outputs,
+                    api_visibility="private", **in_turn)
+
+    def relist(folder: str, sent: bool, kept: bool | None) -> tuple[Any, str]:
         """Like apply_folder, but leaves the folder field alone (the user may be typing in it)."""
-        picked, text, _ = apply_folder(folder, subfolders)
+        picked, text, _ = apply_folder(folder, tick_now(sent, kept))
         return picked, text
 
-    refresh.click(relist, [models_dir, include_subfolders], [picker, note], api_visibility="private", **in_turn)
-    include_subfolders.input(relist, [models_dir, include_subfolders], [picker, note], api_visibility="private",
-                             **in_turn)
+    def tick(folder: str, subfolders: bool) -> tuple[Any, str, bool]:
+        picked, text, _ = apply_folder(folder, subfolders)
+        return picked, text, bool(subfolders)
+
+    refresh.click(relist, [models_dir, include_subfolders, ticked], [picker, note], api_visibility="private",
+                  **in_turn)
+    include_subfolders.input(tick, [models_dir, include_subfolders], [picker, note, ticked],
+                             api_visibility="private", **in_turn)
 
     def open_folder(target: str) -> tuple[Any, ...]:
         try:
@@ -175,12 +192,12 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
     downloads.click(lambda: open_folder(str(default_models_dir())), None, browser_outputs, api_visibility="private")
     close.click(lambda: gr.Group(visible=False), None, [browser], api_visibility="private")
 
-    def use_folder(current: str, subfolders: bool) -> tuple[Any, ...]:
-        picked, text, folder = apply_folder(current, subfolders)
+    def use_folder(current: str, sent: bool, kept: bool | None) -> tuple[Any, ...]:
+        picked, text, folder = apply_folder(current, tick_now(sent, kept))
         return picked, text, folder, gr.Group(visible=False)
 
-    use.click(use_folder, [browse_path, include_subfolders], [*folder_outputs, browser], api_visibility="private",
-              **in_turn)
+    use.click(use_folder, [browse_path, include_subfolders, ticked], [*folder_outputs, browser],
+              api_visibility="private", **in_turn)
 
     def add_model(picked: str | None, current: str) -> Any:
         if not picked:
@@ -189,7 +206,9 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
         lines = [line for line in (current or "").splitlines() if line.strip()]
         return "\n".join([*lines, picked])
 
-    add.click(add_model, [picker, model_list], [model_list], api_name="add_model")
+    # A second Add pressed while the first is still on its way runs after it (Gradio's default drops it), and
+    # reads the list the first one made.
+    add.click(add_model, [picker, model_list], [model_list], api_name="add_model", trigger_mode="always_last")
     clear.click(lambda: "", None, [model_list], api_visibility="private")
     return {
         "models_dir": models_dir, "include_subfolders": include_subfolders, "note": note,

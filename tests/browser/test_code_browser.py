@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app
+from feature_app import open_feature_tab
 from runner_env import runner_environment
 from ui_pages import field, set_grammar, status, wait_until
 
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.code_panel import CodePlugin
+from tests.support.app_server import RunningApp, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +22,7 @@ FIGURE_CODE = "import matplotlib.pyplot as plt\nplt.bar(['a', 'b'], [3, 5])\npri
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     environment = runner_environment()
     with serve_app(ui_models, tmp_path_factory.mktemp("code-app"), [CodePlugin()]) as running:
         running.config.update(runner_python=str(environment.root))  # remembered: the page loads it

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app
+from feature_app import open_feature_tab
 from ui_pages import field, set_grammar, status, transcript, wait_until
 
 from samantha.hub import DEFAULT_FIRST_RUN_LINKS
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
 from samantha.ui.downloads_panel import DownloadsPlugin
+from tests.support.app_server import RunningApp, serve_app
 
 pytest_plugins = ["tests.support.fake_hub"]  # the fake_hub fixture
 pytestmark = pytest.mark.browser
@@ -24,7 +25,7 @@ RULE = "=" * 42
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     with serve_app(ui_models, tmp_path_factory.mktemp("downloads-app"), [DownloadsPlugin()]) as running:
         yield running
 
@@ -70,7 +71,9 @@ def test_a_link_downloads_with_progress_then_answers_and_lands_in_the_model_list
     assert (folder / "MODEL_FOR_TESTING.gguf").read_bytes() == tiny_bytes
     wait_until(lambda: "1 model file(s)" in page.locator("#folder-note").inner_text(), "the model list to refresh")
     page.locator("#model-picker input").click()
-    assert page.get_by_role("option", name="MODEL_FOR_TESTING.gguf").count() == 1
+    option = page.get_by_role("option", name="MODEL_FOR_TESTING.gguf")
+    wait_until(lambda: option.count() > 0, "the picker's list to open")  # drawn after the click returns
+    assert option.count() == 1
 
 
 def test_keep_downloaded_files_and_the_model_list_wins(

@@ -8,18 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app
+from feature_app import open_feature_tab
 from ui_pages import field, open_tab_panel, set_grammar, status, wait_until
 
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.history_panel import HistoryPlugin
+from tests.support.app_server import RunningApp, serve_app
 
 pytestmark = pytest.mark.browser
 ANSWER = "Kept for later."
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     work = tmp_path_factory.mktemp("history-app")
     with serve_app(ui_models, work, [HistoryPlugin(db_path=work / "history.sqlite3")]) as running:
         yield running

@@ -7,18 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app
+from feature_app import open_feature_tab
 from ui_pages import wait_until
 
 from samantha.history.db import HistoryDB, StoredItem
 from samantha.ui.history_panel import LISTED, HistoryPlugin
+from tests.support.app_server import RunningApp, serve_app
 
 pytestmark = pytest.mark.browser
 STORED = 2 * LISTED + 20
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     work = tmp_path_factory.mktemp("history-paging-app")
     database = work / "history.sqlite3"
     with HistoryDB(database) as db:

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app
+from feature_app import open_feature_tab
 from ui_pages import field, set_grammar, status, transcript, wait_until
 
 from samantha.learning import escape_piece
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.learning_panel import LearningPlugin
+from tests.support.app_server import RunningApp, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ QUIET_SECONDS = 1.5
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     with serve_app(ui_models, tmp_path_factory.mktemp("learning-app"), [LearningPlugin()]) as running:
         yield running
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from drawn import MIN_CONTRAST, boxes, contrasts, low_contrast
-from feature_app import FeatureApp, open_feature_tab, serve_app
+from feature_app import open_feature_tab
 from ui_pages import field, set_grammar, status, toast_text, wait_until
 
 from samantha.gguf_info import read_header
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.features import standard_plugins
 from samantha.voice.cues import CuePlayer
+from tests.support.app_server import RunningApp, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +40,7 @@ CHART_MARKS_JS = """(selector) => [...document.querySelectorAll(selector + ' svg
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     with serve_app(ui_models, tmp_path_factory.mktemp("page-app"), standard_plugins()) as running:
         yield running
 
@@ -135,7 +136,7 @@ def test_changing_pacing_mid_run_applies_at_the_next_token(feature_tab: Any) -> 
     assert ALPHABET in field(page, "transcript").input_value()
 
 
-def test_model_card_shows_token_texts_as_text_and_every_metadata_key(feature_tab: Any, app: FeatureApp) -> None:
+def test_model_card_shows_token_texts_as_text_and_every_metadata_key(feature_tab: Any, app: RunningApp) -> None:
     page = feature_tab()
     field(page, "model-list").fill("tiny-chatml.gguf")
     page.click("#tab-card-button")
@@ -245,7 +246,7 @@ def test_answer_views_and_exported_files_go_when_a_new_run_replaces_them(feature
 
 
 def test_a_silent_sound_cue_device_is_a_passing_notice_not_a_line_under_the_transcript(
-        feature_tab: Any, app: FeatureApp) -> None:
+        feature_tab: Any, app: RunningApp) -> None:
     probe = CuePlayer()
     probe.start()
     if probe.status() is None:

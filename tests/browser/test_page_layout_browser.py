@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 from drawn import MIN_CONTRAST, boxes, contrasts
-from feature_app import FeatureApp, serve_app
-from ui_pages import WAIT_MS, field
+from ui_pages import WAIT_MS, field, wait_for_page
 
 from samantha.ui.features import standard_plugins
+from tests.support.app_server import RunningApp, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -78,19 +78,18 @@ LAYOUT_JS = """(root) => {
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     with serve_app(ui_models, tmp_path_factory.mktemp("layout-app"), standard_plugins()) as running:
         yield running
 
 
-def open_page(browser: Any, app: FeatureApp, width: int, theme: str) -> tuple[Any, Any]:
+def open_page(browser: Any, app: RunningApp, width: int, theme: str) -> tuple[Any, Any]:
     app.config.update(models_dir=str(app.models.resolve()), include_subfolders=False, click_sounds=False)
     context = browser.new_context(viewport={"width": width, "height": SCREEN_HEIGHT})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     page.goto(f"{app.url}?__theme={theme}")
-    page.wait_for_selector("#start-button")
-    page.wait_for_function("() => document.querySelector('#models-dir textarea, #models-dir input')?.value.length > 0")
+    wait_for_page(page)
     return context, page
 
 
@@ -118,7 +117,7 @@ def slug(text: str) -> str:
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
-def test_every_tab_is_laid_out_readable_and_screenshotted(browser: Any, app: FeatureApp, width: int,
+def test_every_tab_is_laid_out_readable_and_screenshotted(browser: Any, app: RunningApp, width: int,
                                                           theme: str) -> None:
     context, page = open_page(browser, app, width, theme)
     try:
@@ -148,7 +147,7 @@ def test_every_tab_is_laid_out_readable_and_screenshotted(browser: Any, app: Fea
         context.close()
 
 
-def test_phone_width_puts_start_first_with_whole_buttons_and_switch_labels(browser: Any, app: FeatureApp) -> None:
+def test_phone_width_puts_start_first_with_whole_buttons_and_switch_labels(browser: Any, app: RunningApp) -> None:
     context, page = open_page(browser, app, PHONE, "dark")
     try:
         buttons = boxes(page, ", ".join(ACTION_BUTTONS))

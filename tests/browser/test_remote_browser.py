@@ -3,52 +3,36 @@ next to a local file with the key typed in the page, and Stop all during a remot
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, free_port, open_feature_tab, tab_opener
+from feature_app import open_feature_tab, tab_opener
 from ui_pages import ENDLESS_GRAMMAR, field, set_grammar, status, transcript, wait_until
 
+from samantha.backends.router import RouterBackend
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.remote_panel import RemotePlugin
+from tests.support.app_server import RunningApp, serve_app
 from tests.support.llama_server import API_KEY, LlamaServer, start_server
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def remote(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FeatureApp, LlamaServer]]:
-    from samantha.app import build_app, serve
-    from samantha.backends.router import RouterBackend
-    from samantha.config import ConfigStore
-    from samantha.model_host import ModelHost
-    from samantha.prompt_collections import default_prompts_dir
-
+def remote(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningApp, LlamaServer]]:
     work = tmp_path_factory.mktemp("remote-app")
     server = start_server(ui_models / "tiny-other.gguf", work / "server.log", alias="big-one")
-    prompts = work / "prompts"
-    prompts.mkdir()
-    for item in default_prompts_dir().glob("*.txt"):
-        shutil.copy(item, prompts / item.name)
-    config = ConfigStore(work / "config")
-    host = ModelHost(RouterBackend)
-    plugins = [RemotePlugin()]
-    demo = build_app(host=host, config=config, models_dir=ui_models, prompts_dir=prompts, files_dir=work / "files",
-                     plugins=plugins)
-    url = serve(demo, port=free_port(), block=False, quiet=True)
     try:
-        yield FeatureApp(url, ui_models, config, plugins), server
+        with serve_app(ui_models, work, [RemotePlugin()], backend=RouterBackend) as running:
+            yield running, server
     finally:
-        demo.close()
-        host.close()
         server.stop()
 
 
 @pytest.fixture
-def page(browser: Any, remote: tuple[FeatureApp, LlamaServer], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def page(browser: Any, remote: tuple[RunningApp, LlamaServer], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.delenv("SAMANTHA_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     contexts: list[Any] = []
@@ -67,7 +51,7 @@ def add_remote_model(page: Any, server: LlamaServer) -> None:
     wait_until(lambda: server.ref() in field(page, "model-list").input_value(), "the entry in the chain list")
 
 
-def test_list_add_and_chain_a_remote_model_with_a_local_one(page: Any, remote: tuple[FeatureApp, LlamaServer]) -> None:
+def test_list_add_and_chain_a_remote_model_with_a_local_one(page: Any, remote: tuple[RunningApp, LlamaServer]) -> None:
     _, server = remote
     field(page, "model-list").fill("tiny-chatml.gguf")
     add_remote_model(page, server)
@@ -82,7 +66,7 @@ def test_list_add_and_chain_a_remote_model_with_a_local_one(page: Any, remote: t
     assert API_KEY not in page.content()  # a password box: the key is never shown back in the page
 
 
-def test_stop_all_ends_a_remote_answer(page: Any, remote: tuple[FeatureApp, LlamaServer]) -> None:
+def test_stop_all_ends_a_remote_answer(page: Any, remote: tuple[RunningApp, LlamaServer]) -> None:
     _, server = remote
     field(page, "model-list").fill("")
     add_remote_model(page, server)

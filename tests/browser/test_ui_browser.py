@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -377,3 +378,62 @@ def test_answers_as_html_show_images_as_links_and_fetch_nothing(open_tab) -> Non
     finally:
         server.shutdown()
         server.server_close()
+
+
+def hold_first_event(page, elem_id: str, event: str) -> list[object]:  # type: ignore[no-untyped-def]
+    """Hold back the page's first request for `event` on the component `elem_id` (what a busy server does to
+    it); the list gets its route once sent, for the test to `continue_()` when it chooses."""
+    fn_index = page.evaluate("""([elem_id, event]) => {
+        const target = window.gradio_config.components.find((c) => c.props && c.props.elem_id === elem_id).id;
+        return window.gradio_config.dependencies.find(
+            (d) => d.targets.some(([id, name]) => id === target && name === event)).id;
+    }""", [elem_id, event])
+    held: list[object] = []
+
+    def hold(route) -> None:  # type: ignore[no-untyped-def]
+        if (route.request.post_data_json or {}).get("fn_index") == fn_index and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(lambda url: "/queue/join" in url, hold)
+    return held
+
+
+def test_a_tick_clicked_while_leaving_the_folder_field_is_what_is_listed_and_saved(
+        open_tab, running_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Clicking 'Include subfolders' straight from the folder field sends the field's blur (with the old tick)
+    and then the tick: two requests, which a busy server may take in either order. Here the blur is held back
+    until the tick's event is drawn, the order that lost the tick under load."""
+    outer = tmp_path / "outer"
+    (outer / "inner").mkdir(parents=True)
+    shutil.copy(running_app.models / "tiny-chatml.gguf", outer / "inner" / "tiny-chatml.gguf")
+    page = open_tab()
+    held = hold_first_event(page, "models-dir", "blur")
+    models_dir = field(page, "models-dir")
+    models_dir.fill(f"{outer}/.")  # the folder event writes back the resolved path: a sign it has run
+    note = page.locator("#folder-note")
+    page.get_by_label("Include subfolders").check()
+    wait_until(lambda: "1 model file(s)" in note.inner_text(), "the tick's listing with subfolders")
+    wait_until(lambda: len(held) == 1, "the blur to be sent")
+    held[0].continue_()  # type: ignore[attr-defined]
+    wait_until(lambda: models_dir.input_value() == str(outer.resolve()), "the blur's event to run")
+    assert page.get_by_label("Include subfolders").is_checked()
+    assert "1 model file(s)" in note.inner_text()
+    saved = running_app.config.load()
+    assert saved.include_subfolders is True and saved.models_dir == str(outer.resolve())
+
+
+def test_add_pressed_again_before_the_first_add_is_answered_adds_twice(
+        open_tab) -> None:  # type: ignore[no-untyped-def]
+    """A busy server answers the first Add late; the second press must still add (it was dropped under load)."""
+    page = open_tab()
+    held = hold_first_event(page, "add-model", "click")
+    page.locator("#model-picker input").first.click()
+    page.get_by_role("option", name="tiny-other.gguf").click()
+    page.click("#add-model")
+    wait_until(lambda: len(held) == 1, "the first Add to be sent")
+    page.click("#add-model")
+    held[0].continue_()  # type: ignore[attr-defined]
+    wait_until(lambda: field(page, "model-list").input_value() == "tiny-other.gguf\ntiny-other.gguf",
+               "the model added twice")

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app
-from ui_pages import WAIT_MS, field, set_grammar, status, transcript, wait_until
+from feature_app import open_feature_tab
+from ui_pages import WAIT_MS, field, set_grammar, status, transcript, wait_for_page, wait_until
 
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.voice_panel import VoicePlugin
+from tests.support.app_server import RunningApp, serve_app
 from tests.support.voice_standins import ScriptedVoice, fake_vosk_model, speak_to_wav
 
 pytestmark = [
@@ -28,7 +29,7 @@ HEARD_PROMPT = "what is the capital of france"
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     work = tmp_path_factory.mktemp("voice-browser")
     recording = speak_to_wav(work / "commands.wav", [f"OK, {HEARD_PROMPT}?", "Samantha close"])
     scripted = ScriptedVoice(recording, [f"ok {HEARD_PROMPT}", "samantha close"])
@@ -73,7 +74,7 @@ def test_read_last_answer_plays_speech_and_stop_all_pauses_it(feature_tab: Any) 
     assert page.evaluate("() => document.querySelector('#voice-player audio').paused")
 
 
-def test_a_spoken_command_fills_the_prompt_and_presses_start(feature_tab: Any, app: FeatureApp, tmp_path: Path) -> None:
+def test_a_spoken_command_fills_the_prompt_and_presses_start(feature_tab: Any, app: RunningApp, tmp_path: Path) -> None:
     page = feature_tab()
     field(page, "model-list").fill("tiny-chatml.gguf")
     set_grammar(page, grammar_for_text(ANSWER))
@@ -109,7 +110,7 @@ def test_without_a_vosk_model_listening_is_off_and_the_panel_says_what_is_missin
 
 
 def test_a_browser_without_a_microphone_turns_the_pages_recorder_off_and_says_why(
-        browser: Any, app: FeatureApp, tmp_path: Path) -> None:
+        browser: Any, app: RunningApp, tmp_path: Path) -> None:
     """The page records with the browser's microphone, so the browser's answer decides, not the server's devices."""
     app.config.update(models_dir=str(app.models.resolve()), click_sounds=False)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -139,7 +140,7 @@ def test_one_switch_for_sounds(feature_tab: Any) -> None:
 
 
 def test_the_pages_microphone_records_a_command_that_starts_the_chain(
-    browser: Any, app: FeatureApp, tmp_path: Path
+    browser: Any, app: RunningApp, tmp_path: Path
 ) -> None:
     """Chromium's fake microphone plays the recorded commands into the page's recorder."""
     from ui_pages import CHROMIUM, CHROMIUM_ARGS
@@ -155,7 +156,7 @@ def test_the_pages_microphone_records_a_command_that_starts_the_chain(
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)
         page.goto(app.url)
-        page.wait_for_selector("#start-button")
+        wait_for_page(page)
         field(page, "model-list").fill("tiny-chatml.gguf")
         set_grammar(page, grammar_for_text(ANSWER))
         use_vosk_folder(page, fake_vosk_model(tmp_path / "vosk"))

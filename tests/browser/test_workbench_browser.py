@@ -11,30 +11,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, open_feature_tab, serve_app
+from feature_app import open_feature_tab
 from runner_env import launchers_environment, runner_environment
-from ui_pages import field, set_grammar, status, toast_text, wait_until
+from ui_pages import field, set_grammar, status, toast_text, wait_for_page, wait_until
 
 from samantha.runner.processes import is_listening
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.code_panel import CodePlugin
+from tests.support.app_server import RunningApp, serve_app
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     runner_environment()
     with serve_app(ui_models, tmp_path_factory.mktemp("workbench-app"), [CodePlugin()]) as running:
         yield running
 
 
-def open_with_runner(feature_tab: Any, app: FeatureApp, location: str, theme: str = "dark") -> Any:
+def open_with_runner(feature_tab: Any, app: RunningApp, location: str, theme: str = "dark") -> Any:
     app.config.update(runner_python=location)  # what the Code tab loads
     page = feature_tab()
     if theme != "dark":
         page.goto(app.url + f"?__theme={theme}")
-        page.wait_for_selector("#start-button")
+        wait_for_page(page)
     return page
 
 
@@ -72,7 +73,7 @@ def frame_colours(page: Any, text: str) -> tuple[float, float] | None:
 
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
-def test_the_output_frame_follows_the_pages_theme_and_shows_the_output_once(feature_tab: Any, app: FeatureApp,
+def test_the_output_frame_follows_the_pages_theme_and_shows_the_output_once(feature_tab: Any, app: RunningApp,
                                                                               theme: str) -> None:
     page = open_with_runner(feature_tab, app, str(runner_environment().root), theme)
     code_tab(page)
@@ -92,7 +93,7 @@ def test_the_output_frame_follows_the_pages_theme_and_shows_the_output_once(feat
     assert "themed output" not in page.locator("#code-printed-panel").inner_text()
 
 
-def test_hide_html_output_also_hides_error_output_until_asked_for(feature_tab: Any, app: FeatureApp) -> None:
+def test_hide_html_output_also_hides_error_output_until_asked_for(feature_tab: Any, app: RunningApp) -> None:
     page = open_with_runner(feature_tab, app, str(runner_environment().root))
     code_tab(page)
     page.locator("#hide-html-output input").check()
@@ -105,7 +106,7 @@ def test_hide_html_output_also_hides_error_output_until_asked_for(feature_tab: A
     assert "ZeroDivisionError" in field(page, "code-printed").input_value()
 
 
-def test_a_missing_runner_is_said_once_rendered_and_names_the_control(feature_tab: Any, app: FeatureApp,
+def test_a_missing_runner_is_said_once_rendered_and_names_the_control(feature_tab: Any, app: RunningApp,
                                                                       tmp_path: Path) -> None:
     missing = str(tmp_path / "no-runner")
     page = open_with_runner(feature_tab, app, missing)
@@ -126,7 +127,7 @@ def test_a_missing_runner_is_said_once_rendered_and_names_the_control(feature_ta
     assert "Code runner missing" not in toast_text(page)  # not repeated in a pop-up
 
 
-def test_a_recipe_applies_in_one_click_and_its_chain_runs(feature_tab: Any, app: FeatureApp) -> None:
+def test_a_recipe_applies_in_one_click_and_its_chain_runs(feature_tab: Any, app: RunningApp) -> None:
     page = open_with_runner(feature_tab, app, str(runner_environment().root))
     page.locator("#recipes").get_by_text("Recipes (the manual's worked examples)").click()
     page.locator("#recipe-picker input").click()
@@ -147,7 +148,7 @@ def test_a_recipe_applies_in_one_click_and_its_chain_runs(feature_tab: Any, app:
 
 
 def test_installing_a_profile_shows_its_progress_and_the_installed_packages(feature_tab: Any,
-                                                                            app: FeatureApp) -> None:
+                                                                            app: RunningApp) -> None:
     environment = launchers_environment()
     page = open_with_runner(feature_tab, app, str(environment.root))
     code_tab(page)
@@ -166,7 +167,7 @@ def test_installing_a_profile_shows_its_progress_and_the_installed_packages(feat
     assert "package" in table and "version" in table and re.search(r"\n\d+\.\d+", table)
 
 
-def test_dtale_and_the_sqlite_browser_start_and_end_from_the_tab(feature_tab: Any, app: FeatureApp) -> None:
+def test_dtale_and_the_sqlite_browser_start_and_end_from_the_tab(feature_tab: Any, app: RunningApp) -> None:
     page = open_with_runner(feature_tab, app, str(launchers_environment().root))
     code_tab(page)
     run_status = page.locator("#code-run-status")
@@ -189,7 +190,7 @@ def test_dtale_and_the_sqlite_browser_start_and_end_from_the_tab(feature_tab: An
     wait_until(lambda: not any(is_listening(port) for port in ports), "their ports to close")
 
 
-def test_replace_response_keeps_the_typed_text_recoverable(feature_tab: Any, app: FeatureApp) -> None:
+def test_replace_response_keeps_the_typed_text_recoverable(feature_tab: Any, app: RunningApp) -> None:
     page = open_with_runner(feature_tab, app, str(runner_environment().root))
     field(page, "model-list").fill("tiny-chatml.gguf")
     set_grammar(page, grammar_for_text("The model's answer."))
@@ -207,7 +208,7 @@ def test_replace_response_keeps_the_typed_text_recoverable(feature_tab: Any, app
     wait_until(lambda: not undo.is_visible(), "Undo replace to go once used")
 
 
-def test_save_prompt_uses_the_chosen_name_and_says_where_it_went(feature_tab: Any, app: FeatureApp) -> None:
+def test_save_prompt_uses_the_chosen_name_and_says_where_it_went(feature_tab: Any, app: RunningApp) -> None:
     page = open_with_runner(feature_tab, app, str(runner_environment().root))
     field(page, "user-prompt").fill("keep this\n$$$\nand this")
     field(page, "save-prompt-name").fill("my audit prompts")

@@ -27,6 +27,15 @@ def field(page, elem_id: str):  # type: ignore[no-untyped-def]
     return page.locator(f"#{elem_id} textarea, #{elem_id} input").first
 
 
+def wait_for_page(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page is drawn and its load event has filled in the remembered settings (the model folder
+    among them): a control exists before that, but what is typed or read then can be replaced."""
+    page.wait_for_selector("#start-button")
+    page.wait_for_function(
+        "() => document.querySelector('#models-dir textarea, #models-dir input')?.value.length > 0"
+    )
+
+
 def transcript(page) -> str:  # type: ignore[no-untyped-def]
     return field(page, "transcript").input_value()
 

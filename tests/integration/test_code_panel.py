@@ -3,7 +3,6 @@ answers), Run code, Stop, the time limit, detached programs, Close Python, Jupyt
 
 from __future__ import annotations
 
-import socket
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -14,13 +13,10 @@ import pytest
 from gradio_client import Client
 from runner_env import runner_environment
 
-from samantha.app import build_app, serve
-from samantha.backends.llama_process import LlamaProcessBackend
-from samantha.config import ConfigStore
-from samantha.model_host import ModelHost
 from samantha.runner import RunnerEnvironment
-from samantha.tinymodel import grammar_for_text, write_tiny_gguf
+from samantha.tinymodel import grammar_for_text
 from samantha.ui.code_panel import CodePlugin
+from tests.support.app_server import serve_tiny_app
 
 WAIT = 120.0
 CODE = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nprint(6 * 7)"
@@ -34,20 +30,8 @@ def environment() -> RunnerEnvironment:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("code-models")
-    write_tiny_gguf(folder / "tiny.gguf", seed=1, name="tiny")
-    host = ModelHost(LlamaProcessBackend)
-    demo = build_app(host=host, config=ConfigStore(tmp_path_factory.mktemp("code-cfg")), models_dir=folder,
-                     files_dir=tmp_path_factory.mktemp("code-files"), plugins=[CodePlugin()])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = serve(demo, port=port, block=False, quiet=True)
-    try:
-        yield url, folder
-    finally:
-        demo.close()
-        host.close()
+    with serve_tiny_app(tmp_path_factory, [CodePlugin()]) as running:
+        yield running.url, running.models
 
 
 def start_values(folder: Path, answer: str, **code: Any) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from samantha.hub import (
     download_model,
     parse_link,
 )
-from tests.support.fake_hub import FakeHub, closed_port, gguf_bytes
+from samantha.runner import free_port
+from tests.support.fake_hub import FakeHub, gguf_bytes
 
 pytest_plugins = ["tests.support.fake_hub"]  # the fake_hub fixture
 
@@ -101,7 +102,7 @@ def test_endpoint_is_read_at_call_time(fake_hub: FakeHub, folder: Path, data: by
 def test_explicit_endpoint_wins_over_the_environment(
     fake_hub: FakeHub, folder: Path, data: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")
     assert download_model(LINK, folder, endpoint=fake_hub.endpoint).read_bytes() == data
 
 
@@ -270,7 +271,7 @@ def test_token_from_the_environment(
 
 
 def test_connection_refused(fake_hub: FakeHub, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(HubError) as caught:
         download_model(LINK, folder)
     assert caught.value.kind == "network"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from samantha.hub import HubError, RepoFile, download_model, links_text, list_repo_gguf, parse_links
-from tests.support.fake_hub import FakeHub, closed_port, gguf_bytes
+from samantha.runner import free_port
+from tests.support.fake_hub import FakeHub, gguf_bytes
 
 pytest_plugins = ["tests.support.fake_hub"]  # the fake_hub fixture
 
@@ -125,7 +126,7 @@ def test_token_lists_a_gated_repo(repo: FakeHub) -> None:
 
 
 def test_no_network(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(HubError) as caught:
         list_repo_gguf(REPO)
     assert caught.value.kind == "network"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,35 +12,20 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
-from samantha.app import build_app, serve
-from samantha.backends.llama_process import LlamaProcessBackend
-from samantha.config import ConfigStore
 from samantha.gguf_info import VocabularyReader
 from samantha.learning import escape_piece
-from samantha.model_host import ModelHost
-from samantha.tinymodel import grammar_for_text, write_tiny_gguf
+from samantha.tinymodel import grammar_for_text
 from samantha.ui.features import standard_plugins
 from samantha.ui.learning_panel import BOTH_ON, LearningPlugin
+from tests.support.app_server import serve_tiny_app
 
 ANSWER = "zebra"
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("learning-models")
-    write_tiny_gguf(folder / "tiny.gguf", seed=1, name="tiny")
-    host = ModelHost(LlamaProcessBackend)
-    demo = build_app(host=host, config=ConfigStore(tmp_path_factory.mktemp("cfg")), models_dir=folder,
-                     files_dir=tmp_path_factory.mktemp("files"), plugins=[LearningPlugin()])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = serve(demo, port=port, block=False, quiet=True)
-    try:
-        yield url, folder
-    finally:
-        demo.close()
-        host.close()
+    with serve_tiny_app(tmp_path_factory, [LearningPlugin()]) as running:
+        yield running.url, running.models
 
 
 def start(client: Client, folder: Path, **changes: Any) -> tuple[Any, ...]:

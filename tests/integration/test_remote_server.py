@@ -19,9 +19,10 @@ from samantha.backends.router import RouterBackend
 from samantha.chain import run_chain
 from samantha.cli import main
 from samantha.events import AnswerFinished, ChainError, ChainFinished, Notice, Token
+from samantha.runner import free_port
 from samantha.settings import ChainSettings, Sampling
 from samantha.tinymodel import grammar_for_text
-from tests.support.llama_server import API_KEY, LlamaServer, free_port, start_server
+from tests.support.llama_server import API_KEY, LlamaServer, start_server
 
 SMALL = Sampling(n_ctx=1024, max_tokens=10)
 LONG_TEXT = "ab" * 1500  # a forced answer long enough to still be streaming when the test acts

@@ -8,27 +8,21 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from samantha.app import build_app, serve
 from samantha.backends.router import RouterBackend
-from samantha.config import ConfigStore
-from samantha.model_host import ModelHost
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.remote_panel import RemotePlugin
-from tests.support.llama_server import API_KEY, LlamaServer, free_port, start_server
+from tests.support.app_server import serve_app
+from tests.support.llama_server import API_KEY, LlamaServer, start_server
 
 
 @pytest.fixture(scope="module")
 def remote_app(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, LlamaServer]]:
     server = start_server(tiny_model, tmp_path_factory.mktemp("server") / "server.log")
-    host = ModelHost(RouterBackend)
-    demo = build_app(host=host, config=ConfigStore(tmp_path_factory.mktemp("cfg")), models_dir=tiny_model.parent,
-                     files_dir=tmp_path_factory.mktemp("files"), plugins=[RemotePlugin()])
-    url = serve(demo, port=free_port(), block=False, quiet=True)
     try:
-        yield url, server
+        with serve_app(tiny_model.parent, tmp_path_factory.mktemp("remote-app"), [RemotePlugin()],
+                       backend=RouterBackend) as running:
+            yield running.url, server
     finally:
-        demo.close()
-        host.close()
         server.stop()
 
 

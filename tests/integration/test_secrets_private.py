@@ -5,21 +5,16 @@ every /proc/*/environ and /proc/*/cmdline it can -- under bubblewrap and without
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from gradio_client import Client
 from runner_env import runner_environment
 
 from samantha.runner.containment import NO_BWRAP_ENV, Containment
-
-WAIT = 120.0
+from tests.support.app_server import ui_process
 
 PROBE = """
 import os
@@ -38,14 +33,6 @@ for path in paths:
 print("readable", readable)
 print("found", " ".join(sorted(found)) or "nothing")
 """
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def modes() -> list[object]:
@@ -71,31 +58,9 @@ def app(request: pytest.FixtureRequest, tmp_path: Path, model_dir: Path, tiny_mo
                SAMANTHA_TEST_CONTROL=control)
     if not request.param:
         env[NO_BWRAP_ENV] = "1"
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "samantha.cli", "ui", "--no-browser", "--port", str(port), "--models-dir",
-         str(model_dir), "--password", values["option password"]],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + WAIT
-        while True:
-            assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
-            try:
-                httpx.get(url, timeout=5)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the app did not answer"
-                time.sleep(0.2)
+    options = ("--models-dir", str(model_dir), "--password", values["option password"])
+    with ui_process(*options, env=env) as (process, url):
         yield {"url": url, "values": values, "control": control, "bwrap": request.param, "pid": process.pid}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
 
 
 def test_model_code_finds_no_secret_of_the_app_in_proc(app: dict[str, object]) -> None:

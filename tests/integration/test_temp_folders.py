@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
+from samantha.runner import free_port
 from samantha.temp_folders import CODE_PREFIX, FILES_PREFIX, OWNER_FILE, make_owned_folder
+from tests.support.app_server import launch_ui, wait_for_http
 
 WAIT = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def environment(tmp_path: Path, temp: Path) -> dict[str, str]:
@@ -35,19 +27,9 @@ def ours(temp: Path) -> list[str]:
 
 
 def start_app(tmp_path: Path, temp: Path, model_dir: Path) -> subprocess.Popen[bytes]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "samantha.cli", "ui", "--no-browser", "--port", str(port), "--models-dir",
-         str(model_dir)], env=environment(tmp_path, temp), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + WAIT
-    while True:
-        assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
-            return process
-        except httpx.HTTPError:
-            assert time.monotonic() < deadline, "the app did not answer"
-            time.sleep(0.2)
+    process, url = launch_ui("--models-dir", str(model_dir), env=environment(tmp_path, temp), stdout=subprocess.DEVNULL)
+    wait_for_http(url, process)
+    return process
 
 
 def test_a_refused_launch_leaves_no_folder(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ history, replace, unload, model card and vocabulary.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,21 +16,12 @@ import pytest
 
 gradio_client = pytest.importorskip("gradio_client")
 
-from samantha.app import build_app, serve  # noqa: E402
-from samantha.backends.llama_process import LlamaProcessBackend  # noqa: E402
-from samantha.config import ConfigStore  # noqa: E402
-from samantha.model_host import ModelHost  # noqa: E402
 from samantha.settings import Sampling  # noqa: E402
 from samantha.tinymodel import SMOLLM2_DEFAULT_SYSTEM, SMOLLM2_TEMPLATE, grammar_for_text, write_tiny_gguf  # noqa: E402
+from tests.support.app_server import serve_app  # noqa: E402
 
 WAIT_SECONDS = 120.0
 FORCED = "Love is a fire that burns in the chest."
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_values(folder: Path, **changes: Any) -> dict[str, Any]:
@@ -66,15 +56,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def app_url(models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    host = ModelHost(LlamaProcessBackend)
-    config = ConfigStore(tmp_path_factory.mktemp("config"))
-    demo = build_app(host=host, config=config, models_dir=models, files_dir=tmp_path_factory.mktemp("files"))
-    url = serve(demo, port=free_port(), block=False, quiet=True)
-    try:
-        yield url
-    finally:
-        demo.close()
-        host.close()
+    with serve_app(models, tmp_path_factory.mktemp("ui-app")) as running:
+        yield running.url
 
 
 @pytest.fixture

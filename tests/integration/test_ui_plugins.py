@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,16 +11,13 @@ import gradio as gr
 import pytest
 from gradio_client import Client
 
-from samantha.app import build_app, serve
 from samantha.backends.base import Control
-from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import HookOutcome
-from samantha.config import ConfigStore
 from samantha.events import AnswerRecord, Notice
-from samantha.model_host import ModelHost
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.context import PanelContext
 from samantha.ui.session import TabSession
+from tests.support.app_server import serve_tiny_app
 
 
 class ShoutHook:
@@ -50,23 +46,9 @@ class ShoutPlugin:
 
 @pytest.fixture(scope="module")
 def plugin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, ShoutPlugin]]:
-    from samantha.tinymodel import write_tiny_gguf
-
-    folder = tmp_path_factory.mktemp("plugin-models")
-    write_tiny_gguf(folder / "tiny.gguf", seed=1, name="tiny")
     plugin = ShoutPlugin()
-    host = ModelHost(LlamaProcessBackend)
-    demo = build_app(host=host, config=ConfigStore(tmp_path_factory.mktemp("cfg")), models_dir=folder,
-                     files_dir=tmp_path_factory.mktemp("files"), plugins=[plugin])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = serve(demo, port=port, block=False, quiet=True)
-    try:
-        yield url, folder, plugin
-    finally:
-        demo.close()
-        host.close()
+    with serve_tiny_app(tmp_path_factory, [plugin]) as running:
+        yield running.url, running.models, plugin
 
 
 def test_plugin_control_hook_and_settings_reach_the_chain(plugin_app: tuple[str, Path, ShoutPlugin]) -> None:

@@ -4,23 +4,18 @@ and asks for the password when it has one."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from samantha.runner import free_port
+from tests.support.app_server import launch_ui, ui_process, wait_for_http
+
 WAIT_SECONDS = 90.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
@@ -31,35 +26,11 @@ def environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def wait_for_http(url: str, process: subprocess.Popen[bytes]) -> httpx.Response:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"samantha ui exited early with {process.returncode}: {process.stderr.read()!r}")  # type: ignore[union-attr]
-        try:
-            return httpx.get(url, timeout=5)
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing answered at {url}")
-
-
 @pytest.fixture
-def ui_process(tmp_path: Path, model_dir: Path, tiny_model: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "samantha.cli", "ui", "--no-browser", "--port", str(port), "--models-dir", str(model_dir),
-         "--host", "0.0.0.0", "--password", "open sesame"],
-        env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    try:
-        yield process, port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+def network_ui(tmp_path: Path, model_dir: Path, tiny_model: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    with ui_process("--models-dir", str(model_dir), "--host", "0.0.0.0", "--password", "open sesame",
+                    env=environment(tmp_path), wait=False) as started:
+        yield started
 
 
 def test_network_address_without_password_is_refused(tmp_path: Path) -> None:
@@ -72,15 +43,13 @@ def test_network_address_without_password_is_refused(tmp_path: Path) -> None:
 
 
 def test_default_serves_on_loopback(tmp_path: Path, model_dir: Path, tiny_model: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(  # options without the `ui` command, as start.sh passes them on
-        [sys.executable, "-m", "samantha", "--no-browser", "--port", str(port), "--models-dir", str(model_dir)],
-        env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
+    process, base = launch_ui(  # options without the `ui` command, as start.sh passes them on
+        "--models-dir", str(model_dir), env=environment(tmp_path), command=("samantha",))
+    port = int(base.rsplit(":", 1)[1])
     try:
-        page = wait_for_http(f"http://127.0.0.1:{port}/", process)
+        page = wait_for_http(f"{base}/", process)
         assert page.status_code == 200 and "gradio" in page.text.lower()
-        config = httpx.get(f"http://127.0.0.1:{port}/config", timeout=10).json()
+        config = httpx.get(f"{base}/config", timeout=10).json()
         assert config["title"] == "Samantha"
         stored = (tmp_path / "config" / "settings.json").read_text(encoding="utf-8")
         assert str(model_dir.resolve()) in stored  # --models-dir is remembered
@@ -92,9 +61,8 @@ def test_default_serves_on_loopback(tmp_path: Path, model_dir: Path, tiny_model:
     assert process.returncode == 0  # a plain kill shuts down like Ctrl+C
 
 
-def test_password_protects_a_network_address(ui_process: tuple[subprocess.Popen[bytes], int]) -> None:
-    process, port = ui_process
-    base = f"http://127.0.0.1:{port}"
+def test_password_protects_a_network_address(network_ui: tuple[subprocess.Popen[bytes], str]) -> None:
+    process, base = network_ui
     wait_for_http(f"{base}/", process)
     assert httpx.get(f"{base}/config", timeout=10).status_code == 401
     with httpx.Client(base_url=base, timeout=10) as client:

@@ -6,7 +6,6 @@ is missing."""
 from __future__ import annotations
 
 import shutil
-import socket
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,17 +15,14 @@ import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
 
-from samantha.app import build_app, serve
 from samantha.backends.base import Control
-from samantha.backends.llama_process import LlamaProcessBackend
-from samantha.config import ConfigStore
 from samantha.events import AnswerFinished, AnswerRecord, AnswerStarted
-from samantha.model_host import ModelHost
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
 from samantha.ui.voice_panel import VoicePlugin, VoiceRunWatcher
 from samantha.voice.session import ListenProblem, VoiceTab, open_server_microphone, vosk_recognizer
 from samantha.voice.speech_text import speakable_text
 from samantha.voice.tts import SpeechSynthesizer
+from tests.support.app_server import serve_app
 from tests.support.voice_standins import ScriptedVoice, fake_vosk_model, speak_to_wav
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None,
@@ -47,18 +43,8 @@ def voice_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     recording = speak_to_wav(work / "commands.wav", [f"OK, {HEARD_PROMPT}?", "Samantha close"])
     scripted = ScriptedVoice(recording, [f"ok {HEARD_PROMPT}", "samantha close"])
     plugin = VoicePlugin(recognizers=scripted.recognizer, microphone=scripted.microphone)
-    host = ModelHost(LlamaProcessBackend)
-    demo = build_app(host=host, config=ConfigStore(work / "config"), models_dir=models, files_dir=work / "files",
-                     plugins=[plugin])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = serve(demo, port=port, block=False, quiet=True)
-    try:
-        yield {"url": url, "models": models, "work": work, "recording": recording, "scripted": scripted}
-    finally:
-        demo.close()
-        host.close()
+    with serve_app(models, work, [plugin]) as running:
+        yield {"url": running.url, "models": models, "work": work, "recording": recording, "scripted": scripted}
 
 
 def start_values(app: dict[str, Any], prompt: str, **extra: Any) -> dict[str, Any]:

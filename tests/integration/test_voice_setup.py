@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-import socket
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from samantha.runner import free_port
 from samantha.voice.errors import VoiceModelError
 from samantha.voice.models import VOSK_MODELS, download_vosk_models, find_vosk_model
 from samantha.voice.status import voice_status
@@ -85,9 +85,7 @@ def test_models_already_there_are_not_downloaded_again(model_server: tuple[str, 
 
 
 def test_offline_gives_a_clear_error(tmp_path: Path) -> None:
-    with socket.socket() as sock:  # a port with nothing listening: like having no internet
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens on it: like having no internet
     target = tmp_path / "vosk"
     with pytest.raises(VoiceModelError) as caught:
         download_vosk_models(target, ["pt"], base_url=f"http://127.0.0.1:{port}/", timeout_s=10)
@@ -142,9 +140,7 @@ def test_setup_command_reports_progress_and_result(model_server: tuple[str, Path
 
 
 def test_setup_command_offline_fails_with_a_message(tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     out, err = io.StringIO(), io.StringIO()
     assert voice_setup(out, err, tmp_path / "vosk", ["en"], base_url=f"http://127.0.0.1:{port}/") == 1
     assert err.getvalue().startswith("samantha: Could not download the en voice model")

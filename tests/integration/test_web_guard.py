@@ -3,9 +3,9 @@ real HTTP requests against the real app, with the real code runner behind /run_c
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -16,28 +16,17 @@ from runner_env import runner_environment
 from samantha.app import LaunchError, build_app, serve
 from samantha.config import ConfigStore
 from samantha.model_host import ModelHost
-from samantha.runner import RunnerEnvironment
+from samantha.runner import RunnerEnvironment, free_port
 from samantha.ui.code_panel import CodePlugin
 from samantha.web_guard import FREE_LOGIN_FAILURES
+from tests.support.app_server import RunningApp, serve_app
 
 EVIL = "evil.example"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(tmp_path_factory: pytest.TempPathFactory, password: str | None = None) -> tuple[str, ModelHost, object]:
-    from samantha.backends.llama_process import LlamaProcessBackend
-
-    host = ModelHost(LlamaProcessBackend)
-    demo = build_app(host=host, config=ConfigStore(tmp_path_factory.mktemp("guard-cfg")),
-                     models_dir=tmp_path_factory.mktemp("guard-models"),
-                     files_dir=tmp_path_factory.mktemp("guard-files"), plugins=[CodePlugin()])
-    url = serve(demo, port=free_port(), block=False, quiet=True, password=password)
-    return url.rstrip("/"), host, demo
+def start(tmp_path_factory: pytest.TempPathFactory, password: str | None = None) -> AbstractContextManager[RunningApp]:
+    return serve_app(tmp_path_factory.mktemp("guard-models"), tmp_path_factory.mktemp("guard-app"), [CodePlugin()],
+                     password=password)
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +36,8 @@ def environment() -> RunnerEnvironment:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, host, demo = start(tmp_path_factory)
-    try:
-        yield url
-    finally:
-        demo.close()  # type: ignore[attr-defined]
-        host.close()
+    with start(tmp_path_factory) as running:
+        yield running.url.rstrip("/")
 
 
 def port_of(url: str) -> int:
@@ -125,8 +110,8 @@ def test_a_short_password_is_refused_at_start(tmp_path_factory: pytest.TempPathF
 
 def test_wrong_passwords_are_limited_per_client(tmp_path_factory: pytest.TempPathFactory) -> None:
     password = "correct horse battery"
-    url, host, demo = start(tmp_path_factory, password=password)
-    try:
+    with start(tmp_path_factory, password=password) as running:
+        url = running.url.rstrip("/")
         statuses = []
         started = time.monotonic()
         with httpx.Client(base_url=url, timeout=30) as client:
@@ -140,6 +125,3 @@ def test_wrong_passwords_are_limited_per_client(tmp_path_factory: pytest.TempPat
             refused = client.post("/login", data={"username": "x", "password": password})
             assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1  # even the right one waits
             assert "wait" in refused.text and "wrong passwords" in refused.text
-    finally:
-        demo.close()  # type: ignore[attr-defined]
-        host.close()

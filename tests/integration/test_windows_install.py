@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from samantha.runner import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import choose_llama_wheel
@@ -241,14 +243,6 @@ def browser_log(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
     recorder.write_text("import sys\nopen(sys.argv[2], 'a').write(sys.argv[1] + '\\n')\n")
     env = {**os.environ, "BROWSER": f'"{sys.executable}" "{recorder}" %s "{log}"', "DISPLAY": ""}
     yield env, log
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_the_browser_opens_once_the_page_answers_and_not_before(browser_log, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,36 +9,29 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "browser"))
-from ui_pages import WAIT_MS, field, open_tab_panel, set_number, status, transcript, wait_until  # noqa: E402
+from ui_pages import (  # noqa: E402
+    WAIT_MS,
+    field,
+    open_tab_panel,
+    set_number,
+    status,
+    transcript,
+    wait_for_page,
+    wait_until,
+)
 
 RULE = "=" * 42
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def starter_app(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from samantha.app import build_app, serve
-    from samantha.backends.llama_process import LlamaProcessBackend
-    from samantha.config import ConfigStore
-    from samantha.model_host import ModelHost
     from samantha.ui.features import standard_plugins
+    from tests.support.app_server import serve_app
 
-    host = ModelHost(LlamaProcessBackend)
     empty = tmp_path_factory.mktemp("no-models-yet")
-    demo = build_app(host=host, config=ConfigStore(tmp_path_factory.mktemp("cfg")), models_dir=empty,
-                     files_dir=tmp_path_factory.mktemp("files"), plugins=standard_plugins(), starter=smollm2)
-    url = serve(demo, port=free_port(), block=False, quiet=True)
-    try:
-        yield url
-    finally:
-        demo.close()
-        host.close()
+    with serve_app(empty, tmp_path_factory.mktemp("starter-app"), standard_plugins(), starter=smollm2) as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +40,7 @@ def page(browser, starter_app: str) -> Iterator[object]:  # type: ignore[no-unty
     tab = context.new_page()
     tab.set_default_timeout(WAIT_MS)
     tab.goto(starter_app)
-    tab.wait_for_selector("#start-button")
+    wait_for_page(tab)
     try:
         yield tab
     finally:
@@ -81,6 +73,7 @@ def test_start_with_no_model_chosen_streams_the_starter_models_answer(page) -> N
 def test_the_picker_lists_the_starter_model(page) -> None:  # type: ignore[no-untyped-def]
     page.click("#model-picker input")
     option = page.get_by_role("option", name="SmolLM2-135M-Instruct (bundled starter model)")
+    wait_until(option.is_visible, "the picker's list to open")  # drawn after the click returns
     assert option.is_visible()
     page.keyboard.press("Escape")
 

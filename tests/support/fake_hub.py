@@ -44,13 +44,6 @@ def gguf_bytes(size: int, seed: int = 0) -> bytes:
     return b"GGUF" + random.Random(seed).randbytes(size - 4)
 
 
-def closed_port() -> int:
-    """A local port with nothing listening on it, for "connection refused"."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class HubFile:
     """One file in a fake repo."""
