@@ -1,6 +1,8 @@
-"""Plain settings objects shared by the engine, the CLI and the UI.
+"""Plain settings objects shared by the engine, the CLI and the UI, each field declaring its setting.
 
-Sampling defaults are the original program's deterministic ones, so a
+A field's `setting(...)` declaration (see settings_schema.py) is the only place its range, default, label
+and help are written: validation here, the CLI flags, the page's controls, the item settings, Reopen and
+the README table all read it. Sampling defaults are the original program's deterministic ones, so a
 fresh install gives the same answer every time until the user asks otherwise.
 """
 
