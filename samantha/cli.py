@@ -47,15 +47,7 @@ from samantha.remote_cli import (
 )
 from samantha.sampling import PRESETS
 from samantha.session_file import SessionFile
-from samantha.settings import (
-    CHAIN_SETTINGS,
-    LOAD_SETTINGS,
-    SAMPLING_SETTINGS,
-    ChainSettings,
-    Sampling,
-    SettingsError,
-    apply_settings,
-)
+from samantha.settings import ALL_SETTINGS, SAMPLING_SETTINGS, ChainSettings, Sampling, SettingsError, apply_settings
 from samantha.settings_schema import Setting
 from samantha.starter import STARTER_FILE, STARTER_INSTALL, starter_model
 from samantha.transcript import (
@@ -173,7 +165,7 @@ def _setting_type(declared: Setting) -> Callable[[str], int]:
 
 def _add_setting_options(run: argparse.ArgumentParser) -> None:
     """One option for each chain and load setting that has a flag, made from its declaration."""
-    for declared in CHAIN_SETTINGS + LOAD_SETTINGS:
+    for declared in ALL_SETTINGS:
         if declared.flag is None:
             continue
         help_text = f"{declared.label}: {declared.help}".replace("%", "%%")
@@ -239,7 +231,7 @@ def _recipe(args: argparse.Namespace) -> Recipe | None:
 def _recipe_values(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
     """The recipe's switches and counts for the options the user left at their defaults (the user's win)."""
     defaults = build_parser().parse_args(["run"])
-    option_names = {item.name: item.dest for item in CHAIN_SETTINGS if item.flag}
+    option_names = {item.name: item.dest for item in ALL_SETTINGS if item.flag}
     values: dict[str, Any] = {}
     for key, value in recipe.chain.items():
         option = option_names.get(key, key)
@@ -276,7 +268,7 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
             system=system,
             previous=previous,
             sampling=sampling,
-            **{item.name: getattr(args, item.dest) for item in CHAIN_SETTINGS if item.flag},
+            **{item.name: getattr(args, item.dest) for item in ALL_SETTINGS if item.flag and item.applies == "chain"},
         )
         return replace(settings, **switches) if switches else settings
     except SettingsError as exc:
