@@ -175,8 +175,9 @@ def _add_setting_options(run: argparse.ArgumentParser) -> None:
         elif declared.kind == "bool":
             run.add_argument(declared.flag, action="store_true", help=help_text)
         elif declared.kind in {"int", "seed"}:
-            run.add_argument(declared.flag, type=_setting_type(declared), default=declared.default, metavar="N",
-                             help=help_text)
+            # A load option's range is checked here; ChainSettings checks the chain's own (naming the option).
+            kind = _setting_type(declared) if declared.applies == "load" else int
+            run.add_argument(declared.flag, type=kind, default=declared.default, metavar="N", help=help_text)
         elif declared.kind == "choice":
             run.add_argument(declared.flag, default=declared.default, help=help_text,
                              choices=[value for _, value in declared.choices])
