@@ -6,7 +6,7 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # imported when used, so `samantha --help` stays quick
     from samantha.runner.chain_hook import CodeRunHook
 
 from samantha.app_secrets import Secrets, keep_secrets_private, take_secrets
-from samantha.backends.base import MAX_THREADS, Control, LoadOptions
+from samantha.backends.base import Control, LoadOptions
 from samantha.chain import dry_run_lines, run_chain, single_pairing_problem
 from samantha.code_workdir import CodeWorkdir, code_workdir, finish_code_workdir
 from samantha.events import (
@@ -47,7 +47,8 @@ from samantha.remote_cli import (
 )
 from samantha.sampling import PRESETS
 from samantha.session_file import SessionFile
-from samantha.settings import FORMATS, ChainSettings, Sampling, SettingsError, apply_settings
+from samantha.settings import ALL_SETTINGS, SAMPLING_SETTINGS, ChainSettings, Sampling, SettingsError, apply_settings
+from samantha.settings_schema import Setting
 from samantha.starter import STARTER_FILE, STARTER_INSTALL, starter_model
 from samantha.transcript import (
     answer_text_head,
@@ -109,34 +110,14 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--system-file", metavar="FILE")
     run.add_argument("--previous", default="", metavar="TEXT", help="assistant previous response")
     run.add_argument("--previous-file", metavar="FILE")
-    run.add_argument("--responses", type=int, default=1, metavar="N", help="answers per model to the whole prompt list")
-    run.add_argument("--loops", type=int, default=1, metavar="N", help="times the whole block repeats")
-    run.add_argument("--feedback", action="store_true", help="each answer becomes the next previous response")
-    run.add_argument("--cumulative", action="store_true", help="with --feedback: append answers instead of replacing")
-    run.add_argument("--single", action="store_true", help="model i answers item i only (as many items as models); --responses and --loops repeat it")
-    run.add_argument("--reset", action="store_true", help="clear the model state before each item")
-    run.add_argument("--shuffle", action="store_true", help="shuffle the model order each loop (3+ models)")
-    run.add_argument("--random-params", action="store_true", help="draw sampling values for each answer")
-    run.add_argument("--fast", action="store_true", help="print each answer when it is done")
+    _add_setting_options(run)
     run.add_argument("--show-prompt", action="store_true",
                      help="print before each answer the exact prompt the model saw (after its chat template)")
-    run.add_argument("--format", default="auto", choices=FORMATS, help="prompt format; auto = the model's chat template")
-    run.add_argument("--user-name", default="", help="Samantha-1 format: speaker name for the user")
-    run.add_argument("--assistant-name", default="", help="Samantha-1 format: speaker name for the model")
-    run.add_argument("--seed", type=int, default=None, help="session seed (reproduces shuffles, random values, sampling)")
     run.add_argument("--preset", choices=tuple(PRESETS), default=None,
                      help="deterministic (the defaults) or stochastic (the manual's maximum stochastic values); --set goes on top")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a sampling setting, as in {key=value}")
-    run.add_argument("--threads", type=_thread_count, default=0, help="CPU threads for llama.cpp (0 = all cores)")
-    run.add_argument("--repack", action=argparse.BooleanOptionalAction, default=True,
-                     help="llama.cpp weight repacking (default on, faster; a file that crashes with it is loaded "
-                          "again without it and remembered); --no-repack turns it off")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_set_help())
     run.add_argument("--grammar-file", metavar="FILE", help="a GBNF grammar every answer must follow")
-    run.add_argument("--learning", action="store_true", help="learning mode: record every token's top candidates in the session file and list unlikely picks")
     run.add_argument("--pace", type=float, default=0.0, metavar="SECONDS", help="with --learning: wait this long after each token")
-    run.add_argument("--run-code", action="store_true", help="run the Python of each answer in the runner environment")
-    run.add_argument("--stop-condition", action="store_true", help="with --run-code: stop when the code prints something that is not an error")
-    run.add_argument("--output-only", action="store_true", help="with --feedback and --run-code: feed back only the code's output")
     run.add_argument("--runner", metavar="PATH", help="the runner environment folder or a Python interpreter (default: the one `samantha runner setup` made)")
     run.add_argument("--code-timeout", type=float, default=60.0, metavar="SECONDS", help="time limit for each code run")
     run.add_argument("--workdir", metavar="DIR",
@@ -159,15 +140,49 @@ def _roles_hint(args: argparse.Namespace) -> str:
     return f" (recipe {recipe.name} takes one --model for each of: {', '.join(recipe.models)})"
 
 
-def _thread_count(text: str) -> int:
-    """--threads: 0 (every core) up to MAX_THREADS; more crash llama.cpp."""
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a whole number is needed, got {text!r}") from None
-    if not 0 <= number <= MAX_THREADS:
-        raise argparse.ArgumentTypeError(f"use 0 (every core) up to {MAX_THREADS}, got {number}")
-    return number
+def _set_help() -> str:
+    """--set's help: every sampling setting with the values it takes."""
+    keys = ", ".join(f"{item.name} ({item.range_text()})" for item in SAMPLING_SETTINGS)
+    return f"a sampling setting, as in {{key=value}}; repeat for more. Settings: {keys}"
+
+
+def _setting_type(declared: Setting) -> Callable[[str], int]:
+    """An argparse type for a whole-number setting: its range is checked now, so bad input never runs."""
+
+    def whole(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a whole number is needed, got {text!r}") from None
+        low, high = int(declared.low or 0), declared.high
+        if number < low or (high is not None and number > high):
+            span = f"{low} up to {int(high)}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"use {span} ({declared.help}), got {number}")
+        return number
+
+    return whole
+
+
+def _add_setting_options(run: argparse.ArgumentParser) -> None:
+    """One option for each chain and load setting that has a flag, made from its declaration."""
+    for declared in ALL_SETTINGS:
+        if declared.flag is None:
+            continue
+        help_text = f"{declared.label}: {declared.help}".replace("%", "%%")
+        if declared.kind == "bool" and declared.default:
+            run.add_argument(declared.flag, action=argparse.BooleanOptionalAction, default=True,
+                             help=f"{help_text} (on by default)")
+        elif declared.kind == "bool":
+            run.add_argument(declared.flag, action="store_true", help=help_text)
+        elif declared.kind in {"int", "seed"}:
+            # A load option's range is checked here; ChainSettings checks the chain's own (naming the option).
+            kind = _setting_type(declared) if declared.applies == "load" else int
+            run.add_argument(declared.flag, type=kind, default=declared.default, metavar="N", help=help_text)
+        elif declared.kind == "choice":
+            run.add_argument(declared.flag, default=declared.default, help=help_text,
+                             choices=[value for _, value in declared.choices])
+        else:
+            run.add_argument(declared.flag, default=declared.default, help=help_text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,7 +232,7 @@ def _recipe(args: argparse.Namespace) -> Recipe | None:
 def _recipe_values(args: argparse.Namespace, recipe: Recipe) -> dict[str, Any]:
     """The recipe's switches and counts for the options the user left at their defaults (the user's win)."""
     defaults = build_parser().parse_args(["run"])
-    option_names = {"feedback_output_only": "output_only"}
+    option_names = {item.name: item.dest for item in ALL_SETTINGS if item.flag}
     values: dict[str, Any] = {}
     for key, value in recipe.chain.items():
         option = option_names.get(key, key)
@@ -253,24 +268,8 @@ def settings_from_args(args: argparse.Namespace) -> ChainSettings:
             prompt=prompt,
             system=system,
             previous=previous,
-            responses=args.responses,
-            loops=args.loops,
-            feedback=args.feedback,
-            cumulative=args.cumulative,
-            single=args.single,
-            reset=args.reset,
-            shuffle=args.shuffle,
-            random_params=args.random_params,
-            fast=args.fast,
-            prompt_format=args.format,
-            user_name=args.user_name,
-            assistant_name=args.assistant_name,
-            seed=args.seed,
             sampling=sampling,
-            learning=args.learning,
-            run_code=args.run_code,
-            stop_condition=args.stop_condition,
-            feedback_output_only=args.output_only,
+            **{item.name: getattr(args, item.dest) for item in ALL_SETTINGS if item.flag and item.applies == "chain"},
         )
         return replace(settings, **switches) if switches else settings
     except SettingsError as exc:

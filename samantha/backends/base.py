@@ -81,10 +81,6 @@ class StepStop:
         return self._control.answer_should_stop()
 
 
-# More llama.cpp threads than this crash it (it allocates per-thread state); no CPU needs them.
-MAX_THREADS = 512
-
-
 @dataclass(frozen=True)
 class LoadOptions:
     """Settings that need a reload when they change."""

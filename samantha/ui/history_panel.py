@@ -27,8 +27,8 @@ from samantha.history.replay import session_events
 from samantha.history.rerun import same_marks
 from samantha.transcript_writer import TranscriptWriter
 from samantha.ui.context import PanelContext, RunParts, UIPlugin
-from samantha.ui.history_view import FEATURE_SWITCHES, control_values, grid_html, session_choices
-from samantha.ui.inputs import NUMBER_KEYS, SWITCHES, build_request
+from samantha.ui.history_view import PAGE_SETTINGS, RUN_INPUTS, control_values, grid_html, session_choices
+from samantha.ui.inputs import build_request
 from samantha.ui.session import TabSession
 from samantha.ui.stale_messages import hidden_files
 
@@ -326,9 +326,7 @@ class HistoryPlugin:
 
 def control_values_names() -> list[str]:
     """Every control name `control_values` fills."""
-    return ["model_list", "links", "prompt", "system", "previous", "responses", "loops", "prompt_format",
-            "user_name", "assistant_name", "seed", "stop", "threads", "repack", "grammar",
-            *NUMBER_KEYS, *SWITCHES, *FEATURE_SWITCHES]
+    return [*RUN_INPUTS, *(item.name for item in PAGE_SETTINGS)]
 
 
 def with_history(plugins: list[UIPlugin]) -> list[UIPlugin]:

@@ -6,17 +6,19 @@ is tested on its own.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from samantha.history.db import SessionSummary, StoredSession
 from samantha.history.grid import GRID_STYLE, Grid, to_html_table
 from samantha.history.recorder import RunInfo
-from samantha.ui.inputs import NUMBER_KEYS, SWITCHES
+from samantha.settings import ALL_SETTINGS, ChainSettings
+from samantha.settings_schema import Setting
 
-# ChainSettings switches that feature panels own; set when a control of that name is on the page.
-FEATURE_SWITCHES = ("run_code", "stop_condition", "feedback_output_only", "learning")
+# Every setting a control on the page holds (feature panels' switches included), in schema order.
+PAGE_SETTINGS = tuple(item for item in ALL_SETTINGS if item.control != "none")
+# The run's own inputs besides its settings.
+RUN_INPUTS = ("model_list", "links", "prompt", "system", "previous", "grammar")
 
 
 def session_choices(summaries: Sequence[SessionSummary]) -> list[tuple[str, int]]:
@@ -27,27 +29,22 @@ def control_values(session: StoredSession) -> dict[str, Any]:
     """The page's input values that run `session` again (its seed included), by control name."""
     settings = session.chain_settings()
     info = RunInfo.from_dict(session.run_info)
-    sampling = settings.sampling
     values: dict[str, Any] = {
         "model_list": "" if info.links else "\n".join(settings.models),
         "links": info.links,
         "prompt": settings.prompt,
         "system": settings.system,
         "previous": settings.previous,
-        "responses": settings.responses,
-        "loops": settings.loops,
-        "prompt_format": settings.prompt_format,
-        "user_name": settings.user_name,
-        "assistant_name": settings.assistant_name,
-        "seed": "" if settings.seed is None else str(settings.seed),
-        "stop": json.dumps(list(sampling.stop), ensure_ascii=False) if sampling.stop else "",
-        "threads": info.load_options.n_threads,
-        "repack": info.load_options.repack,
         "grammar": (info.grammar or "").rstrip("\n"),
     }
-    values.update({key: getattr(sampling, key) for key in NUMBER_KEYS})
-    values.update({key: getattr(settings, key) for key in SWITCHES + FEATURE_SWITCHES})
+    values.update({item.name: item.control_value(stored_value(item, settings, info)) for item in PAGE_SETTINGS})
     return values
+
+
+def stored_value(declared: Setting, settings: ChainSettings, info: RunInfo) -> Any:
+    """What a stored run holds for one setting: in its sampling, its load options or its chain settings."""
+    holder: Any = {"sampling": settings.sampling, "load": info.load_options}.get(declared.applies, settings)
+    return getattr(holder, declared.attribute)
 
 
 def grid_html(grid: Grid) -> str:

@@ -10,30 +10,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from samantha.backends.base import MAX_THREADS, LoadOptions
+from samantha.backends.base import LoadOptions
 from samantha.chain import single_pairing_problem
 from samantha.errors import SamanthaError
 from samantha.hub import HubError, parse_links
 from samantha.model_folders import ModelFolderError, ModelListError, list_models, parse_model_list, resolve_models
 from samantha.model_ref import ModelRefError, RefKind, kind_of, parse_model_ref
 from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
-from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings, parse_stop
-
-# Sampling controls on the page, in the order the original program's manual lists them.
-NUMBER_KEYS = (
-    "n_ctx",
-    "max_tokens",
-    "temperature",
-    "tfs_z",
-    "top_p",
-    "min_p",
-    "typical_p",
-    "top_k",
-    "presence_penalty",
-    "frequency_penalty",
-    "repeat_penalty",
+from samantha.settings import (
+    CHAIN_SETTINGS,
+    LOAD_SETTINGS,
+    SAMPLING_SETTINGS,
+    ChainSettings,
+    Sampling,
+    SettingsError,
+    apply_settings,
 )
-SWITCHES = ("feedback", "cumulative", "single", "reset", "shuffle", "random_params", "fast")
+from samantha.settings_schema import Setting
+
+# The settings the page's own controls hold (feature panels add theirs through `chain_fields`).
+PAGE_SAMPLING = tuple(item for item in SAMPLING_SETTINGS if item.control != "none")
+PAGE_CHAIN = tuple(item for item in CHAIN_SETTINGS if item.panel)
+# The sampling numbers and the chain switches on the page.
+NUMBER_KEYS = tuple(item.name for item in PAGE_SAMPLING if item.kind in {"int", "float"})
+SWITCHES = tuple(item.name for item in PAGE_CHAIN if item.kind == "bool")
+_SEED = next(item for item in PAGE_CHAIN if item.name == "seed")
 
 # How a Start without a model begins its message (the status box clears it once the chain list has one).
 NO_MODEL_CHOSEN = "no model chosen"
@@ -59,7 +60,14 @@ def active_links(text: str) -> str:
     return "\n".join(line for line in lines if line and not line.startswith(SKIP_MARK))
 
 
-def _whole(name: str, value: Any, minimum: int) -> int:
+def _noun(declared: Setting) -> str:
+    """The control's label as the subject of a message ("number of loops", "CPU threads")."""
+    label = declared.label
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _whole(declared: Setting, value: Any) -> int:
+    name, minimum = _noun(declared), int(declared.low or 0)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise InputProblem(f"{name} is empty: type a whole number (at least {minimum})")
     try:
@@ -74,14 +82,13 @@ def _whole(name: str, value: Any, minimum: int) -> int:
 def sampling_from_values(values: Mapping[str, Any]) -> Sampling:
     """The sampling controls as a checked Sampling (same rules as a `{...}` item block)."""
     raw: dict[str, Any] = {}
-    for key in NUMBER_KEYS:
-        value = values.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise InputProblem(f"{key} is empty: type a number (the default is {getattr(Sampling(), key)})")
-        raw[key] = value
+    for declared in PAGE_SAMPLING:
+        value = values.get(declared.name)
+        if declared.name in NUMBER_KEYS and (value is None or (isinstance(value, str) and not value.strip())):
+            raise InputProblem(f"{declared.name} is empty: type a number (the default is {declared.default})")
+        raw[declared.name] = value if value is not None else ""
     try:
-        sampling = apply_settings(Sampling(), raw)
-        return sampling.with_values({"stop": parse_stop(str(values.get("stop") or ""))})
+        return apply_settings(Sampling(), raw)
     except SettingsError as exc:
         raise InputProblem(f"{exc.key}: {exc}") from None
 
@@ -90,13 +97,30 @@ def session_seed(value: Any) -> int | None:
     """The session seed; empty means a new random seed (shown in the status so the run can be repeated)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    high = int(_SEED.high or 0)
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise InputProblem(f"seed must be a whole number or empty for a random seed, got {value!r}") from None
-    if number != int(number) or not 0 <= number < 2**31:
-        raise InputProblem(f"seed must be a whole number from 0 to {2**31 - 1}, or empty for a random seed, got {value}")
+    if number != int(number) or not 0 <= number <= high:
+        raise InputProblem(f"seed must be a whole number from 0 to {high}, or empty for a random seed, got {value}")
     return int(number)
+
+
+def chain_value(declared: Setting, value: Any) -> Any:
+    """One chain or load control's value, checked and typed as the setting stores it."""
+    if declared.kind == "bool":
+        return bool(value)
+    if declared.kind == "seed":
+        return session_seed(value)
+    if declared.kind == "int":
+        number = _whole(declared, value)
+        if declared.applies == "load" and declared.high is not None and number > declared.high:
+            raise InputProblem(f"{_noun(declared)} must be at most {int(declared.high)} ({declared.help}), "
+                               f"got {number}")
+        return number
+    text = str(value or declared.default)
+    return text.strip() if declared.kind == "text" else text
 
 
 def check_grammar(text: str) -> str | None:
@@ -182,26 +206,17 @@ def build_request(values: Mapping[str, Any]) -> RunRequest:
         if unpaired:
             raise InputProblem(f"Single response per model: {unpaired}")
     sampling = sampling_from_values(values)
-    threads = _whole("threads", values.get("threads", 0), 0)
-    if threads > MAX_THREADS:
-        raise InputProblem(f"CPU threads must be at most {MAX_THREADS} (0 uses every core), got {threads}")
+    load = {item.attribute: chain_value(item, values.get(item.name, item.default)) for item in LOAD_SETTINGS}
     try:
         settings = ChainSettings(
             models=models,
             prompt=prompt,
             system=str(values.get("system") or ""),
             previous=str(values.get("previous") or ""),
-            responses=_whole("number of responses", values.get("responses", 1), 1),
-            loops=_whole("number of loops", values.get("loops", 1), 1),
-            prompt_format=str(values.get("prompt_format") or "auto"),
-            user_name=str(values.get("user_name") or "").strip(),
-            assistant_name=str(values.get("assistant_name") or "").strip(),
-            seed=session_seed(values.get("seed")),
             sampling=sampling,
-            **{key: bool(values.get(key)) for key in SWITCHES},
+            **{item.name: chain_value(item, values.get(item.name, item.default)) for item in PAGE_CHAIN},
         )
     except SettingsError as exc:
         raise InputProblem(str(exc)) from None
-    load_options = LoadOptions(n_ctx=sampling.n_ctx, n_threads=threads, repack=bool(values.get("repack")))
+    load_options = LoadOptions(n_ctx=sampling.n_ctx, **load)
     return RunRequest(settings, load_options, check_grammar(str(values.get("grammar") or "")), links)
-

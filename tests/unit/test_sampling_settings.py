@@ -129,9 +129,9 @@ def test_chain_settings_validate() -> None:
 
 def test_the_tfs_z_help_text_says_what_the_values_do() -> None:
     """The slider's help names the value that turns tail-free sampling off and the one that is deterministic."""
-    from samantha.ui.settings_panel import SLIDERS
+    from samantha.settings import SAMPLING_SETTINGS
 
-    help_text = next(entry[5] for entry in SLIDERS if entry[0] == "tfs_z")
+    help_text = next(entry.help for entry in SAMPLING_SETTINGS if entry.name == "tfs_z")
     off = float(re.search(r"([\d.]+) = off", help_text).group(1))
     deterministic = float(re.search(r"([\d.]+) = deterministic", help_text).group(1))
     assert not tfs_is_active(Sampling(temperature=1.0, tfs_z=off))
