@@ -28,6 +28,7 @@ from samantha.ui.collections import default_prompts_dir
 from samantha.ui.context import UIPlugin
 from samantha.ui.features import standard_plugins
 from samantha.ui.host import ModelHost
+from samantha.ui.i18n import localize_blocks
 from samantha.ui.layout import build_blocks
 from samantha.web_guard import LoginLimiter, WebGuard, allowed_hosts, is_loopback
 
@@ -144,6 +145,7 @@ def serve(
         css=assets.CSS,
         head=assets.HEAD,
         js=assets.ON_LOAD_JS,
+        i18n=localize_blocks(demo),  # the page's text in the browser's chosen language
     )
     return local_url
 

@@ -64,6 +64,7 @@ from samantha.ui.code_view import (
     run_status,
 )
 from samantha.ui.context import PanelContext, RunParts
+from samantha.ui.i18n import tr
 from samantha.ui.inputs import InputProblem
 from samantha.ui.session import SessionBusy, TabSession
 
@@ -151,7 +152,7 @@ def headline(exc: BaseException) -> str:
 def toast(exc: BaseException) -> None:
     """A toast for a refusal, except a missing runner: the status line right there already says it, once."""
     if not getattr(exc, "status_only", False):
-        gr.Warning(headline(exc))
+        gr.Warning(tr(headline(exc)))
 
 
 def environment_for(location: str, *, markup: bool = False) -> RunnerEnvironment:
@@ -247,7 +248,7 @@ class CodePlugin:
                    gr.skip(), gr.skip(), gr.skip()]
             worker.join(INSTALL_REFRESH_SECONDS)
         if failure:
-            gr.Warning(str(failure[0]).split("\n")[0])
+            gr.Warning(tr(str(failure[0]).split("\n")[0]))
             yield [problem(failure[0]), gr.Textbox(value=_tail(lines), visible=True), gr.skip(), gr.skip(),
                    gr.skip()]
             return
@@ -382,7 +383,7 @@ class CodePlugin:
         def last_answer_code(tab: TabSession) -> Any:
             code = extract_python(tab.last_answer)
             if not code:
-                gr.Warning("The last answer has no ```python block." if tab.last_answer else "There is no answer yet.")
+                gr.Warning(tr("The last answer has no ```python block." if tab.last_answer else "There is no answer yet."))
                 return gr.skip()
             return code
 
@@ -408,7 +409,7 @@ class CodePlugin:
                 result = workspace.runner(environment, timeout).run(code, control.stop_all_event)
                 yield run_view(code_ran_event(result, hide_view=bool(hide)), workspace.workdir)
             except RunnerError as exc:  # the interpreter did not start
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 yield [problem(exc), gr.skip(), gr.skip(), gr.skip()]
             finally:
                 tab.end_run()
@@ -425,7 +426,7 @@ class CodePlugin:
         def close_python(tab: TabSession) -> list[Any]:
             workspace = code_tab(tab)
             ended = workspace.close_python()
-            gr.Info(f"Close Python ended {ended} process(es) started from this tab.")
+            gr.Info(tr(f"Close Python ended {ended} process(es) started from this tab."))
             return process_view(workspace.processes.processes())
 
         close.click(close_python, [ctx.session], program_outputs, api_name="close_python", concurrency_limit=None)
@@ -442,7 +443,7 @@ class CodePlugin:
                 workspace = code_tab(tab)
                 info = workspace.runner(environment, DEFAULT_TIME_LIMIT).start_detached(code or "")
             except (ValueError, RunnerError) as exc:
-                gr.Warning(headline(exc))
+                gr.Warning(tr(headline(exc)))
                 return list_programs(tab)
             workspace.processes.wait_for_address(info.id, ADDRESS_WAIT_SECONDS)
             return list_programs(tab)
@@ -452,12 +453,12 @@ class CodePlugin:
 
         def stop_program(tab: TabSession, chosen: Any) -> list[Any]:
             if chosen is None or chosen == "":
-                gr.Warning("Choose a program in the list first.")
+                gr.Warning(tr("Choose a program in the list first."))
                 return list_programs(tab)
             try:
                 code_tab(tab).processes.stop(int(chosen))
             except (RunnerError, ValueError) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
             return list_programs(tab)
 
         stop_one.click(stop_program, [ctx.session, pick], program_outputs, api_name="stop_program",
@@ -475,7 +476,7 @@ class CodePlugin:
             try:
                 info = launch_jupyterlab(environment, workspace.processes, workspace.workdir)
             except RunnerError as exc:
-                gr.Warning(str(exc).split("\n")[0])
+                gr.Warning(tr(str(exc).split("\n")[0]))
                 yield [problem(exc), *list_programs(tab)]
                 return
             yield [f"JupyterLab runs in this tab's working folder: [open JupyterLab]({info.address})",
@@ -503,7 +504,7 @@ class CodePlugin:
                         data = csv_to_sqlite(data, workspace.workdir / f"{data.stem}.db")
                     info = launch_sqlite_browser(environment, workspace.processes, workspace.workdir, data)
             except RunnerError as exc:
-                gr.Warning(str(exc).split("\n")[0])
+                gr.Warning(tr(str(exc).split("\n")[0]))
                 yield [problem(exc), *list_programs(tab)]
                 return
             yield [f"{info.label} runs on 127.0.0.1: [open it]({info.address})", *list_programs(tab)]
@@ -541,7 +542,7 @@ class CodePlugin:
                 program = package_script(environment, code or "", workspace.workdir, name="program",
                                          processes=workspace.processes)
             except RunnerError as exc:
-                gr.Warning(str(exc).split("\n")[0])
+                gr.Warning(tr(str(exc).split("\n")[0]))
                 yield [problem(exc), gr.File(visible=False)]
                 return
             yield [f"\u2705 Stand-alone program: `{program}` (in this tab's working folder; download it below).",
@@ -562,12 +563,12 @@ class CodePlugin:
                 target = install_target(where)
                 wanted = profile_packages(chosen or DEFAULT_PROFILE)
             except (ValueError, RunnerError) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 yield [problem(exc), gr.Textbox(visible=False), gr.skip(), gr.skip(), gr.skip()]
                 return
             if not self._install_lock.acquire(blocking=False):
                 message = "Another profile install is running: wait for it to finish."
-                gr.Warning(message)
+                gr.Warning(tr(message))
                 yield [f"\u26a0\ufe0f {message}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
                 return
             try:

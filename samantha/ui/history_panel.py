@@ -27,6 +27,7 @@ from samantha.history.replay import session_events
 from samantha.history.rerun import same_marks
 from samantha.ui.context import PanelContext, RunParts, UIPlugin
 from samantha.ui.history_view import FEATURE_SWITCHES, control_values, grid_html, session_choices
+from samantha.ui.i18n import tr
 from samantha.ui.inputs import NUMBER_KEYS, SWITCHES, build_request
 from samantha.ui.session import TabSession
 from samantha.ui.stale_messages import hidden_files
@@ -159,7 +160,7 @@ class HistoryPlugin:
                     found = self.choices(text or "", number)
                 message = self.page_note(text or "", number, len(found))
             except (HistoryError, sqlite3.Error) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), f"\u26a0\ufe0f {exc}", gr.skip()
             return gr.Radio(choices=found, value=None), message, number
 
@@ -184,7 +185,7 @@ class HistoryPlugin:
             try:
                 session = self.db().session(chosen(value))
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return (gr.skip(), f"\u26a0\ufe0f {exc}", *(gr.skip() for _ in targets))
             writer = TranscriptWriter(fast=True)
             for event in session_events(session):
@@ -204,7 +205,7 @@ class HistoryPlugin:
                     raise HistoryError(f"Session #{number} is already gone.")
                 found = self.choices(text or "")
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), f"\u26a0\ufe0f {exc}", gr.skip()
             return gr.Radio(choices=found, value=None), f"Deleted session #{number}.", ""
 
@@ -216,7 +217,7 @@ class HistoryPlugin:
                 if not picked:
                     raise HistoryError("Tick at least one export format.")
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.File(visible=False), f"\u26a0\ufe0f {exc}"
             folder = ctx.files_dir / "history"
             folder.mkdir(parents=True, exist_ok=True)
@@ -235,14 +236,14 @@ class HistoryPlugin:
                     raise HistoryError("This tab has no recorded run yet: press Start, or pick a stored session.")
                 return grid_html(self._grid(number, grouping)), number
             except (HistoryError, ValueError) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return f"<p>\u26a0\ufe0f {exc}</p>", gr.skip()
 
         def on_compare_selected(value: Any, grouping: str) -> tuple[Any, Any]:
             try:
                 return show_grid(chosen(value), grouping)
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), gr.skip()
 
         compare_selected.click(on_compare_selected, [sessions, by], [grid, shown], api_name="history_compare")
@@ -257,12 +258,12 @@ class HistoryPlugin:
 
         def on_grid_export(number: int | None, grouping: str) -> Any:
             if number is None:
-                gr.Warning("Show a comparison grid first.")
+                gr.Warning(tr("Show a comparison grid first."))
                 return gr.File(visible=False)
             try:
                 built = self._grid(number, grouping)
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.File(visible=False)
             folder = ctx.files_dir / "history"
             folder.mkdir(parents=True, exist_ok=True)

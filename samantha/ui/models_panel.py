@@ -23,6 +23,7 @@ from samantha.ui.folders import (
     parent_folder,
     parse_model_list,
 )
+from samantha.ui.i18n import tr
 from samantha.ui.model_card_view import model_card_html
 
 MAX_VOCABULARY_ROWS = 5000
@@ -156,7 +157,7 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
             path = Path(target).expanduser().resolve()
             choices = _subfolder_choices(path)
         except (ModelFolderError, OSError) as exc:
-            gr.Warning(str(exc))
+            gr.Warning(tr(str(exc)))
             return gr.skip(), gr.skip(), gr.skip()
         return gr.Group(visible=True), str(path), gr.Dropdown(choices=choices, value=None)
 
@@ -184,7 +185,7 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
 
     def add_model(picked: str | None, current: str) -> Any:
         if not picked:
-            gr.Warning("Pick a model in 'Add model' first (the list shows the .gguf files of the model folder).")
+            gr.Warning(tr("Pick a model in 'Add model' first (the list shows the .gguf files of the model folder)."))
             return gr.skip()
         lines = [line for line in (current or "").splitlines() if line.strip()]
         return "\n".join([*lines, picked])

@@ -20,6 +20,7 @@ import gradio as gr
 
 from samantha.chain import AnswerHook
 from samantha.ui.context import PanelContext, RunParts
+from samantha.ui.i18n import tr
 from samantha.ui.session import TabSession
 from samantha.ui.voice_helpers import ACTION_BUTTONS, LANGUAGES, pick_voice, prompt_speech_text, voice_choices
 from samantha.ui.voice_tab import (
@@ -201,14 +202,14 @@ class VoicePlugin:
                 text, what = tab.all_answers_text(), f"Reading all {count} answer(s)"
                 empty = "There are no answers yet: press Start first."
             if not text.strip():
-                gr.Warning(empty)
+                gr.Warning(tr(empty))
                 return gr.skip(), f"\u26a0\ufe0f {empty}"
             try:
                 result = self.voice_tab(tab).speak(text, voice_id, _rate(speed))
             except SynthesisCancelled:
                 return gr.skip(), "Reading aloud was stopped."
             except (VoiceError, ValueError) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), f"\u26a0\ufe0f {exc}"
             return player_update(result), speech_note(what, result)
 
@@ -255,7 +256,7 @@ class VoicePlugin:
             try:
                 message = self.voice_tab(tab).start_listening(model_dir(text), LANGUAGES.get(lang, "en"))
             except ListenProblem as exc:
-                gr.Warning("Voice commands cannot listen yet: the Voice tab says what is missing.")
+                gr.Warning(tr("Voice commands cannot listen yet: the Voice tab says what is missing."))
                 return str(exc), gr.Timer(active=False)
             return message, gr.Timer(active=True)
 
@@ -287,10 +288,10 @@ class VoicePlugin:
             try:
                 heard = voice_state.recognise_clip(sample_rate, data, model_dir(text), LANGUAGES.get(lang, "en"))
             except ListenProblem as exc:
-                gr.Warning("Voice commands cannot listen yet: the Voice tab says what is missing.")
+                gr.Warning(tr("Voice commands cannot listen yet: the Voice tab says what is missing."))
                 return gr.skip(), "", str(exc), gr.skip(), None
             except ValueError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), "", f"\u26a0\ufe0f {exc}", gr.skip(), None
             step = voice_state.next_step()
             if not heard:

@@ -16,6 +16,7 @@ import gradio as gr
 
 from samantha.backends.base import Control
 from samantha.events import AnswerFinished, AnswerStarted, Event
+from samantha.ui.i18n import tr
 from samantha.ui.voice_tab import VoiceTab
 from samantha.voice.errors import SynthesisCancelled, VoiceError
 from samantha.voice.tts import SpeechResult
@@ -104,7 +105,7 @@ class VoiceRunWatcher:
         if problem and not self._cue_note_shown:
             # A passing notice, not a line that stays under the transcript for the rest of the session.
             self._cue_note_shown = True
-            gr.Warning(f"\U0001f507 {problem}")
+            gr.Warning(tr(f"\U0001f507 {problem}"))
         if not self._notes:
             return [player, gr.skip()]
         note, self._notes = "\n\n".join(self._notes[-2:]), []
