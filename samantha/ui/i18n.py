@@ -167,12 +167,23 @@ LANGUAGE_JS = """
 # On page load: the switch shows the language in use.
 SHOW_LANGUAGE_JS = "() => { const S = window.samantha; return %s[S.language()]; }" % json.dumps(
     LANGUAGE_NAMES, ensure_ascii=False)
-PICK_LANGUAGE_JS = "(name) => { window.samantha.pickLanguage(name); }"
+PICK_LANGUAGE_JS = "(name) => { window.samantha.pickLanguage(name); return name; }"
 
 
 def render_language_switch() -> gr.Radio:
-    """English / Português (Brasil); all of its work happens in the browser (no server round trip)."""
-    switch = gr.Radio(choices=list(LANGUAGE_NAMES.values()), value=LANGUAGE_NAMES[ENGLISH], show_label=False,
-                      container=False, elem_id=LANGUAGE_SWITCH_ID, scale=0, min_width=260)
-    switch.input(None, [switch], None, js=PICK_LANGUAGE_JS)
-    return switch
+    """English / Português (Brasil); `wire_language_switch` connects it once the page is built."""
+    return gr.Radio(choices=list(LANGUAGE_NAMES.values()), value=LANGUAGE_NAMES[ENGLISH], show_label=False,
+                    container=False, elem_id=LANGUAGE_SWITCH_ID, scale=0, min_width=260)
+
+
+def wire_language_switch(demo: gr.Blocks, switch: gr.Radio) -> None:
+    """The choice is made in the browser; tab names are sent again after it, since Gradio draws a tab's
+    name once (an update of the tab redraws it in the new language). Call inside `demo`'s context."""
+    tabs = [block for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+
+    def relabel(*_shown: object) -> list[gr.Tab]:
+        return [gr.Tab(label=tab.label if isinstance(tab.label, I18nData) else t(str(tab.label))) for tab in tabs]
+
+    switch.input(relabel, [switch], tabs, js=PICK_LANGUAGE_JS, api_visibility="private", queue=False)
+    demo.load(None, None, [switch], js=SHOW_LANGUAGE_JS, api_visibility="private", queue=False).then(
+        relabel, None, tabs, api_visibility="private", queue=False)

@@ -18,7 +18,7 @@ from samantha.ui import assets
 from samantha.ui.context import PanelContext, UIPlugin, render_live
 from samantha.ui.help import render_help
 from samantha.ui.host import ModelHost
-from samantha.ui.i18n import SHOW_LANGUAGE_JS, render_language_switch
+from samantha.ui.i18n import render_language_switch, wire_language_switch
 from samantha.ui.input_panel import render_collections, render_inputs
 from samantha.ui.models_panel import folder_note, render_model_card_panel, render_models_panel
 from samantha.ui.output_panel import render_output_panel, wire_output_panel
@@ -114,6 +114,6 @@ def build_blocks(
         def remember_sounds(on: bool) -> None:
             ctx.config.update(click_sounds=bool(on))
 
-        demo.load(None, None, [language], js=SHOW_LANGUAGE_JS, api_visibility="private", queue=False)
+        wire_language_switch(demo, language)
         sounds.input(remember_sounds, [sounds], None, api_visibility="private", queue=False)
     return demo
