@@ -97,6 +97,10 @@ def test_every_tab_in_portuguese_leaves_no_english(browser: Any, app: FeatureApp
         assert start_text(page) == "▶ Start"
         pick_language(page, PORTUGUESE)
         wait_until(lambda: start_text(page) == "▶ Iniciar", "the Start button in Portuguese")
+        page.reload()  # the choice is remembered; the walk starts from a page drawn in Portuguese
+        page.wait_for_selector("#start-button")
+        wait_until(lambda: start_text(page) == "▶ Iniciar" and "Amostragem" in tab_names(page),
+                   "the page in Portuguese after a reload")
         names = tab_names(page)
         assert len(names) == 11 and "Modo de aprendizado" in names and "Como funciona" in names
         left: list[str] = []
