@@ -188,9 +188,9 @@ def install_target(location: str) -> Path:
 def package_view(environment: RunnerEnvironment | None) -> list[Any]:
     """Values for [profile note, package table]."""
     if environment is None:
-        return [profile_note(None, [], []), pd.DataFrame([], columns=PACKAGE_HEADERS)]
+        return [tr(profile_note(None, [], [])), pd.DataFrame([], columns=PACKAGE_HEADERS)]
     packages = installed_packages(environment)
-    return [profile_note(environment, installed_profiles(environment.root), packages),
+    return [tr(profile_note(environment, installed_profiles(environment.root), packages)),
             pd.DataFrame([list(pair) for pair in packages], columns=PACKAGE_HEADERS)]
 
 

@@ -24,6 +24,7 @@ from samantha.runner import (
 from samantha.runner.environment import RunnerMissing
 from samantha.temp_folders import CODE_PREFIX, make_owned_folder
 from samantha.ui.code_view import environment_problem, environment_ready
+from samantha.ui.i18n import tr
 
 PART_KEY = "code"
 FOLDER_PREFIX = CODE_PREFIX
@@ -80,5 +81,5 @@ def check_environment(location: str) -> tuple[RunnerEnvironment | None, str]:
         version = environment.version()
     except RunnerError as exc:
         missing = isinstance(exc, RunnerMissing)
-        return None, environment_problem(str(exc), location, default_environment_dir(), missing=missing)
+        return None, tr(environment_problem(str(exc), location, default_environment_dir(), missing=missing))
     return environment, environment_ready(environment, version)

@@ -109,7 +109,7 @@ class HistoryPlugin:
         """Which sessions the page shows, of how many: the list is paged, so older ones stay reachable."""
         total = self.db().count_sessions(search)
         if not total:
-            return f"No session matches {search.strip()!r}." if search.strip() else "No stored sessions yet: press Start."
+            return tr(f"No session matches {search.strip()!r}." if search.strip() else "No stored sessions yet: press Start.")
         first = page * LISTED + 1
         what = f"matching {search.strip()!r}" if search.strip() else "stored"
         more = " Older ones: the Older button." if first + shown - 1 < total else ""

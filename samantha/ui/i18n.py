@@ -13,13 +13,16 @@ numbers, model output) are kept as they are, and a part that is itself a msgid i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
+from gradio.components.native_plot import NativePlot
 from gradio.context import LocalContext
 from gradio.i18n import I18nData
 
@@ -80,6 +83,8 @@ def translate(text: str, language: str, **values: object) -> str:
         if match is not None:
             parts = {name: translate(part, language) for name, part in match.groupdict().items()}
             return translated.format(**parts)
+    if "\n" in text:  # a message made of lines (a list of problems): each line on its own
+        return "\n".join(translate(line, language) for line in text.split("\n"))
     return text
 
 
@@ -96,9 +101,22 @@ def tr(text: str, **values: object) -> str:
     return translate(text, current_language(), **values)
 
 
+def gradio_key(text: str) -> str:
+    """The key Gradio's I18n knows `text` by: the text itself, unless it holds a `}`, which ends Gradio's
+    marker early (the help's `{temperature=0.7}` example); such text is keyed by a digest instead."""
+    return text if "}" not in text else "text-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
 def t(text: str) -> I18nData | str:
     """Page text Gradio translates in the browser (a label, an info line): usable wherever Gradio takes one."""
-    return I18nData(text) if text in catalogue() else text
+    return I18nData(gradio_key(text)) if translate(text, PORTUGUESE) != text else text
+
+
+def _english_of(key: str) -> str:
+    """The English text behind a key `gradio_key` made (a digest is looked up in the catalogue)."""
+    if not key.startswith("text-"):
+        return key
+    return next((text for text in catalogue() if gradio_key(text) == key), key)
 
 
 def localize_blocks(demo: gr.Blocks) -> gr.I18n:
@@ -112,15 +130,17 @@ def localize_blocks(demo: gr.Blocks) -> gr.I18n:
             if prop == "value" and type(block).__name__ not in _TEXT_VALUES:
                 continue
             text = getattr(block, prop, None)
-            text = text.key if isinstance(text, I18nData) else text  # marked already (by `t`, or a second call)
+            if isinstance(text, I18nData):  # marked already (by `t`, or a second call)
+                text = english.get(text.key, _english_of(text.key))
             if not isinstance(text, str) or not text.strip():
                 continue
             translated = translate(text, PORTUGUESE)
             if translated == text:
                 continue
-            english[text] = text
-            portuguese[text] = translated
-            setattr(block, prop, I18nData(text))
+            key = gradio_key(text)
+            english[key] = text
+            portuguese[key] = translated
+            setattr(block, prop, I18nData(key))
         for choice in getattr(block, "choices", None) or ():  # Gradio translates a choice's shown text itself
             shown = choice[0] if isinstance(choice, (tuple, list)) else choice
             if isinstance(shown, str) and translate(shown, PORTUGUESE) != shown:
@@ -176,14 +196,26 @@ def render_language_switch() -> gr.Radio:
                     container=False, elem_id=LANGUAGE_SWITCH_ID, scale=0, min_width=260)
 
 
+def _plot_titles(plot: NativePlot) -> dict[str, Any]:
+    """A chart's axis and legend titles in the tab's language: Gradio does not translate them itself."""
+    titles: dict[str, Any] = {}
+    for axis in ("x", "y", "color"):
+        column = getattr(plot, axis, None)
+        if isinstance(column, str):
+            titles[f"{axis}_title"] = tr(getattr(plot, f"{axis}_title", None) or column)
+    return titles
+
+
 def wire_language_switch(demo: gr.Blocks, switch: gr.Radio) -> None:
-    """The choice is made in the browser; tab names are sent again after it, since Gradio draws a tab's
-    name once (an update of the tab redraws it in the new language). Call inside `demo`'s context."""
+    """The choice is made in the browser; then the server sends what Gradio does not redraw by itself in the
+    new language: tab names (drawn once) and chart titles. Call inside `demo`'s context."""
     tabs = [block for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+    plots = [block for block in demo.blocks.values() if isinstance(block, NativePlot)]
 
-    def relabel(*_shown: object) -> list[gr.Tab]:
-        return [gr.Tab(label=tab.label if isinstance(tab.label, I18nData) else t(str(tab.label))) for tab in tabs]
+    def relabel(*_shown: object) -> list[Any]:
+        names = [gr.Tab(label=tab.label if isinstance(tab.label, I18nData) else t(str(tab.label))) for tab in tabs]
+        return names + [gr.update(**_plot_titles(plot)) for plot in plots]
 
-    switch.input(relabel, [switch], tabs, js=PICK_LANGUAGE_JS, api_visibility="private", queue=False)
+    switch.input(relabel, [switch], [*tabs, *plots], js=PICK_LANGUAGE_JS, api_visibility="private", queue=False)
     demo.load(None, None, [switch], js=SHOW_LANGUAGE_JS, api_visibility="private", queue=False).then(
-        relabel, None, tabs, api_visibility="private", queue=False)
+        relabel, None, [*tabs, *plots], api_visibility="private", queue=False)

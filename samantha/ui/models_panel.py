@@ -50,9 +50,9 @@ def folder_note(folder: str, include_subfolders: bool,
             more = " (list cut short: the folder tree is very large)" if listing.truncated else ""
             note = f"{len(listing.models)} model file(s) in `{listing.folder}`{more}"
     if starter is None:
-        return choices, note
+        return choices, tr(note)
     choices.append((STARTER_LABEL, str(starter)))
-    return choices, f"{note}\n\n{STARTER_NOTE} Start with no model chosen runs it."
+    return choices, f"{tr(note)}\n\n{tr(STARTER_NOTE + ' Start with no model chosen runs it.')}"
 
 
 def model_path(picked: str | None, chain_list: str, folder: str) -> Path:

@@ -241,7 +241,7 @@ class VoicePlugin:
 
         def status_text(text: str | None, lang: str) -> str:
             found = voice_status(model_dir(text), [LANGUAGES.get(lang, "en")])
-            return found.message.replace("\n- ", "\n\n- ") if not found.ready else found.message
+            return tr(found.message.replace("\n- ", "\n\n- ") if not found.ready else found.message)
 
         def step_outputs(step: CommandStep) -> tuple[Any, ...]:
             return (
@@ -343,7 +343,7 @@ class VoicePlugin:
                 picker = gr.Dropdown(choices=choices, value=pick_voice(choices, config.speech_voice, info.default_voice))
                 speed = _rate(config.speech_rate) or _rate(info.default_rate) or DEFAULT_RATE
                 engine_note = f"Speech engine: {info.driver}, {len(choices)} voice(s) installed."
-            return (picker, speed, engine_note, config.read_aloud, config.sound_cues, folder_text,
+            return (picker, speed, tr(engine_note), config.read_aloud, config.sound_cues, folder_text,
                     status_text(folder_text, "English"))
 
         gr.on(triggers=None, fn=on_load, inputs=None,
