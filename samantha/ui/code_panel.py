@@ -131,8 +131,8 @@ def running_view() -> list[Any]:
 def process_view(processes: Sequence[ProcessInfo]) -> list[Any]:
     """Values for [note, table, links, program picker]."""
     return [
-        processes_note(processes),
-        pd.DataFrame(process_rows(processes), columns=PROCESS_HEADERS),
+        tr(processes_note(processes)),
+        pd.DataFrame(process_rows(processes), columns=[tr(name) for name in PROCESS_HEADERS]),
         address_links(processes),
         gr.Dropdown(choices=process_choices(processes), value=None),
     ]
@@ -188,10 +188,10 @@ def install_target(location: str) -> Path:
 def package_view(environment: RunnerEnvironment | None) -> list[Any]:
     """Values for [profile note, package table]."""
     if environment is None:
-        return [tr(profile_note(None, [], [])), pd.DataFrame([], columns=PACKAGE_HEADERS)]
+        return [tr(profile_note(None, [], [])), pd.DataFrame([], columns=[tr(name) for name in PACKAGE_HEADERS])]
     packages = installed_packages(environment)
     return [tr(profile_note(environment, installed_profiles(environment.root), packages)),
-            pd.DataFrame([list(pair) for pair in packages], columns=PACKAGE_HEADERS)]
+            pd.DataFrame([list(pair) for pair in packages], columns=[tr(name) for name in PACKAGE_HEADERS])]
 
 
 class CodeWatcher:
@@ -358,6 +358,9 @@ class CodePlugin:
                 pick = gr.Dropdown(label="Program", choices=[], value=None, elem_id="code-process-pick", scale=3)
                 stop_one = gr.Button("Stop program", size="sm", elem_id="stop-program", scale=1)
         program_outputs = [programs_note, table, links, pick]
+        # A new tab has started nothing yet; drawn on load so the table's headers are in the tab's language.
+        gr.on(triggers=None, fn=lambda: process_view(()), inputs=None, outputs=program_outputs,
+              api_visibility="private", show_progress="hidden")
 
         # -- the runner environment: checked on load, remembered when changed --------------
         def show_environment() -> list[Any]:

@@ -216,6 +216,7 @@ def wire_language_switch(demo: gr.Blocks, switch: gr.Radio) -> None:
         names = [gr.Tab(label=tab.label if isinstance(tab.label, I18nData) else t(str(tab.label))) for tab in tabs]
         return names + [gr.update(**_plot_titles(plot)) for plot in plots]
 
-    switch.input(relabel, [switch], [*tabs, *plots], js=PICK_LANGUAGE_JS, api_visibility="private", queue=False)
+    outputs = [*tabs, *plots]
+    switch.input(relabel, [switch], outputs, js=PICK_LANGUAGE_JS, api_visibility="private", queue=False)
     demo.load(None, None, [switch], js=SHOW_LANGUAGE_JS, api_visibility="private", queue=False).then(
-        relabel, None, [*tabs, *plots], api_visibility="private", queue=False)
+        relabel, None, outputs, api_visibility="private", queue=False)
