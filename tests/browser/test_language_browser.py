@@ -96,12 +96,12 @@ def plain_words(text: str) -> set[str]:
 
 def english_left(texts: list[str], english_page: set[str]) -> list[str]:
     """Texts shown as they were on the English page (unless the catalogue keeps them as they are, or they
-    are names with no lowercase word of three letters or more: ChatML, D-Tale, p = 1), or that hold common English words."""
+    have no word of three letters or more: p = 1, md), or that hold common English words."""
     kept = {english for english, translated in catalogue(PORTUGUESE).items() if english == translated}
     found = []
     for text in texts:
         words = plain_words(text)
-        untranslated = text in english_page and text not in kept and any(word.islower() and len(word) > 2 for word in words)
+        untranslated = text in english_page and text not in kept and any(len(word) > 2 for word in words)
         if untranslated or {word.lower() for word in words} & ENGLISH_WORDS:
             found.append(text)
     return found
