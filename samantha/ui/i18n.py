@@ -193,7 +193,7 @@ PICK_LANGUAGE_JS = "(name) => { window.samantha.pickLanguage(name); return name;
 def render_language_switch() -> gr.Radio:
     """English / Português (Brasil); `wire_language_switch` connects it once the page is built."""
     return gr.Radio(choices=list(LANGUAGE_NAMES.values()), value=LANGUAGE_NAMES[ENGLISH], show_label=False,
-                    container=False, elem_id=LANGUAGE_SWITCH_ID, scale=0, min_width=260)
+                    container=False, elem_id=LANGUAGE_SWITCH_ID, scale=0, min_width=300)
 
 
 def _plot_titles(plot: NativePlot) -> dict[str, Any]:
