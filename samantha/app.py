@@ -29,6 +29,7 @@ from samantha.temp_folders import FILES_PREFIX, make_owned_folder, sweep_leftove
 from samantha.ui import assets
 from samantha.ui.context import UIPlugin
 from samantha.ui.features import standard_plugins
+from samantha.ui.i18n import localize_blocks
 from samantha.ui.layout import build_blocks
 from samantha.web_guard import LoginLimiter, WebGuard, allowed_hosts, is_loopback
 
@@ -145,6 +146,7 @@ def serve(
         css=assets.CSS,
         head=assets.HEAD,
         js=assets.ON_LOAD_JS,
+        i18n=localize_blocks(demo),  # the page's text in the browser's chosen language
     )
     return local_url
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from samantha.ui.i18n import LANGUAGE_JS
+
 APP_TITLE = "Samantha"
 START_BUTTON_ID = "start-button"
 SOUNDS_CHECKBOX_ID = "click-sounds"
@@ -148,7 +150,7 @@ HEAD = """
 })();
 </script>
 """ % {"sounds": SOUNDS_CHECKBOX_ID, "own": ENTER_OWN_CLASS, "start": START_BUTTON_ID,
-       "prompts": ", ".join(f"#{elem_id}" for elem_id in PROMPT_INPUT_IDS)}
+       "prompts": ", ".join(f"#{elem_id}" for elem_id in PROMPT_INPUT_IDS)} + f"<script>{LANGUAGE_JS}</script>\n"
 
 # Runs once the page is mounted: Gradio has already picked its theme by then, so switch to dark here
 # unless the address asks for `?__theme=light`.

@@ -66,6 +66,7 @@ from samantha.ui.code_view import (
     run_status,
 )
 from samantha.ui.context import PanelContext, RunParts
+from samantha.ui.i18n import tr
 from samantha.ui.inputs import InputProblem
 from samantha.ui.session import SessionBusy, TabSession
 
@@ -101,6 +102,12 @@ class EnvironmentRefusal(InputProblem):
     status_only = True
 
 
+
+def _checked_environment(location: str) -> tuple[RunnerEnvironment | None, str]:
+    """The runner environment at `location` and its status line, in the tab's language."""
+    environment, line = check_environment(location)
+    return environment, tr(line)
+
 def _tail(lines: Sequence[str]) -> str:
     return "\n".join(lines[-INSTALL_LOG_LINES:])
 
@@ -132,8 +139,8 @@ def running_view() -> list[Any]:
 def process_view(processes: Sequence[ProcessInfo]) -> list[Any]:
     """Values for [note, table, links, program picker]."""
     return [
-        processes_note(processes),
-        pd.DataFrame(process_rows(processes), columns=PROCESS_HEADERS),
+        tr(processes_note(processes)),
+        pd.DataFrame(process_rows(processes), columns=[tr(name) for name in PROCESS_HEADERS]),
         address_links(processes),
         gr.Dropdown(choices=process_choices(processes), value=None),
     ]
@@ -153,7 +160,7 @@ def headline(exc: BaseException) -> str:
 def toast(exc: BaseException) -> None:
     """A toast for a refusal, except a missing runner: the status line right there already says it, once."""
     if not getattr(exc, "status_only", False):
-        gr.Warning(headline(exc))
+        gr.Warning(tr(headline(exc)))
 
 
 def environment_for(location: str, *, markup: bool = False) -> RunnerEnvironment:
@@ -189,10 +196,10 @@ def install_target(location: str) -> Path:
 def package_view(environment: RunnerEnvironment | None) -> list[Any]:
     """Values for [profile note, package table]."""
     if environment is None:
-        return [profile_note(None, [], []), pd.DataFrame([], columns=PACKAGE_HEADERS)]
+        return [tr(profile_note(None, [], [])), pd.DataFrame([], columns=[tr(name) for name in PACKAGE_HEADERS])]
     packages = installed_packages(environment)
-    return [profile_note(environment, installed_profiles(environment.root), packages),
-            pd.DataFrame([list(pair) for pair in packages], columns=PACKAGE_HEADERS)]
+    return [tr(profile_note(environment, installed_profiles(environment.root), packages)),
+            pd.DataFrame([list(pair) for pair in packages], columns=[tr(name) for name in PACKAGE_HEADERS])]
 
 
 class CodeWatcher:
@@ -249,11 +256,11 @@ class CodePlugin:
                    gr.skip(), gr.skip(), gr.skip()]
             worker.join(INSTALL_REFRESH_SECONDS)
         if failure:
-            gr.Warning(str(failure[0]).split("\n")[0])
+            gr.Warning(tr(str(failure[0]).split("\n")[0]))
             yield [problem(failure[0]), gr.Textbox(value=_tail(lines), visible=True), gr.skip(), gr.skip(),
                    gr.skip()]
             return
-        environment, line = check_environment(where or "")
+        environment, line = _checked_environment(where or "")
         yield [install_progress(lines, True, chosen), gr.Textbox(value=_tail(lines), visible=True),
                *package_view(environment), line]
 
@@ -359,11 +366,14 @@ class CodePlugin:
                 pick = gr.Dropdown(label="Program", choices=[], value=None, elem_id="code-process-pick", scale=3)
                 stop_one = gr.Button("Stop program", size="sm", elem_id="stop-program", scale=1)
         program_outputs = [programs_note, table, links, pick]
+        # A new tab has started nothing yet; drawn on load so the table's headers are in the tab's language.
+        gr.on(triggers=None, fn=lambda: process_view(()), inputs=None, outputs=program_outputs,
+              api_visibility="private", show_progress="hidden")
 
         # -- the runner environment: checked on load, remembered when changed --------------
         def show_environment() -> list[Any]:
             remembered = ctx.config.load().runner_python
-            environment, line = check_environment(remembered)
+            environment, line = _checked_environment(remembered)
             return [remembered, line, *package_view(environment)]
 
         gr.on(triggers=None, fn=show_environment, inputs=None,
@@ -373,7 +383,7 @@ class CodePlugin:
         def use_environment(text: str) -> str:
             text = (text or "").strip()
             ctx.config.update(runner_python=text)
-            return check_environment(text)[1]
+            return _checked_environment(text)[1]
 
         use.click(use_environment, [location], [environment_status], api_name="use_runner")
         location.submit(use_environment, [location], [environment_status], api_visibility="private")
@@ -384,7 +394,7 @@ class CodePlugin:
         def last_answer_code(tab: TabSession) -> Any:
             code = extract_python(tab.last_answer)
             if not code:
-                gr.Warning("The last answer has no ```python block." if tab.last_answer else "There is no answer yet.")
+                gr.Warning(tr("The last answer has no ```python block." if tab.last_answer else "There is no answer yet."))
                 return gr.skip()
             return code
 
@@ -410,7 +420,7 @@ class CodePlugin:
                 result = workspace.runner(environment, timeout).run(code, control.stop_all_event)
                 yield run_view(code_ran_event(result, hide_view=bool(hide)), workspace.workdir)
             except RunnerError as exc:  # the interpreter did not start
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 yield [problem(exc), gr.skip(), gr.skip(), gr.skip()]
             finally:
                 tab.end_run()
@@ -427,7 +437,7 @@ class CodePlugin:
         def close_python(tab: TabSession) -> list[Any]:
             workspace = code_tab(tab)
             ended = workspace.close_python()
-            gr.Info(f"Close Python ended {ended} process(es) started from this tab.")
+            gr.Info(tr(f"Close Python ended {ended} process(es) started from this tab."))
             return process_view(workspace.processes.processes())
 
         close.click(close_python, [ctx.session], program_outputs, api_name="close_python", concurrency_limit=None)
@@ -444,7 +454,7 @@ class CodePlugin:
                 workspace = code_tab(tab)
                 info = workspace.runner(environment, DEFAULT_TIME_LIMIT).start_detached(code or "")
             except (ValueError, RunnerError) as exc:
-                gr.Warning(headline(exc))
+                gr.Warning(tr(headline(exc)))
                 return list_programs(tab)
             workspace.processes.wait_for_address(info.id, ADDRESS_WAIT_SECONDS)
             return list_programs(tab)
@@ -454,12 +464,12 @@ class CodePlugin:
 
         def stop_program(tab: TabSession, chosen: Any) -> list[Any]:
             if chosen is None or chosen == "":
-                gr.Warning("Choose a program in the list first.")
+                gr.Warning(tr("Choose a program in the list first."))
                 return list_programs(tab)
             try:
                 code_tab(tab).processes.stop(int(chosen))
             except (RunnerError, ValueError) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
             return list_programs(tab)
 
         stop_one.click(stop_program, [ctx.session, pick], program_outputs, api_name="stop_program",
@@ -477,7 +487,7 @@ class CodePlugin:
             try:
                 info = launch_jupyterlab(environment, workspace.processes, workspace.workdir)
             except RunnerError as exc:
-                gr.Warning(str(exc).split("\n")[0])
+                gr.Warning(tr(str(exc).split("\n")[0]))
                 yield [problem(exc), *list_programs(tab)]
                 return
             yield [f"JupyterLab runs in this tab's working folder: [open JupyterLab]({info.address})",
@@ -505,7 +515,7 @@ class CodePlugin:
                         data = csv_to_sqlite(data, workspace.workdir / f"{data.stem}.db")
                     info = launch_sqlite_browser(environment, workspace.processes, workspace.workdir, data)
             except RunnerError as exc:
-                gr.Warning(str(exc).split("\n")[0])
+                gr.Warning(tr(str(exc).split("\n")[0]))
                 yield [problem(exc), *list_programs(tab)]
                 return
             yield [f"{info.label} runs on 127.0.0.1: [open it]({info.address})", *list_programs(tab)]
@@ -543,7 +553,7 @@ class CodePlugin:
                 program = package_script(environment, code or "", workspace.workdir, name="program",
                                          processes=workspace.processes)
             except RunnerError as exc:
-                gr.Warning(str(exc).split("\n")[0])
+                gr.Warning(tr(str(exc).split("\n")[0]))
                 yield [problem(exc), gr.File(visible=False)]
                 return
             yield [f"\u2705 Stand-alone program: `{program}` (in this tab's working folder; download it below).",
@@ -554,7 +564,7 @@ class CodePlugin:
 
         # -- the runner profile: install with a progress view, list what is installed --------------
         def list_packages(where: str) -> list[Any]:
-            environment, _ = check_environment(where or "")
+            environment, _ = _checked_environment(where or "")
             return package_view(environment)
 
         show_packages.click(list_packages, [location], [profile_line, packages], api_name="runner_packages")
@@ -564,12 +574,12 @@ class CodePlugin:
                 target = install_target(where)
                 wanted = profile_packages(chosen or DEFAULT_PROFILE)
             except (ValueError, RunnerError) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 yield [problem(exc), gr.Textbox(visible=False), gr.skip(), gr.skip(), gr.skip()]
                 return
             if not self._install_lock.acquire(blocking=False):
                 message = "Another profile install is running: wait for it to finish."
-                gr.Warning(message)
+                gr.Warning(tr(message))
                 yield [f"\u26a0\ufe0f {message}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
                 return
             try:

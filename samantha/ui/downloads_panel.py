@@ -21,6 +21,7 @@ from samantha.hub import HubError, list_repo_gguf
 from samantha.hub.chain_models import HubModels
 from samantha.ui.context import PanelContext, RunParts
 from samantha.ui.download_view import file_choices, first_run_links, listing_note, merge_links, progress_html
+from samantha.ui.i18n import tr
 from samantha.ui.loaders import text_loader
 from samantha.ui.models_panel import folder_note
 from samantha.ui.session import TabSession
@@ -125,7 +126,7 @@ class DownloadsPlugin:
             try:
                 found = list_repo_gguf(link, token=tab.part(PART_KEY, DownloadsTab).token or self._hf_token)
             except HubError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.CheckboxGroup(choices=[], value=[]), f"\u26a0\ufe0f {exc}"
             return gr.CheckboxGroup(choices=file_choices(found), value=[]), listing_note(link, found)
 
@@ -136,7 +137,7 @@ class DownloadsPlugin:
 
         def use_links(selected: list[str] | None, current: str) -> Any:
             if not selected:
-                gr.Warning("Tick one or more files in the list first.")
+                gr.Warning(tr("Tick one or more files in the list first."))
                 return gr.skip()
             return merge_links(current, selected)
 

@@ -28,6 +28,7 @@ from samantha.history.rerun import same_marks
 from samantha.transcript_writer import TranscriptWriter
 from samantha.ui.context import PanelContext, RunParts, UIPlugin
 from samantha.ui.history_view import PAGE_SETTINGS, RUN_INPUTS, control_values, grid_html, session_choices
+from samantha.ui.i18n import tr
 from samantha.ui.inputs import build_request
 from samantha.ui.session import TabSession
 from samantha.ui.stale_messages import hidden_files
@@ -108,7 +109,7 @@ class HistoryPlugin:
         """Which sessions the page shows, of how many: the list is paged, so older ones stay reachable."""
         total = self.db().count_sessions(search)
         if not total:
-            return f"No session matches {search.strip()!r}." if search.strip() else "No stored sessions yet: press Start."
+            return tr(f"No session matches {search.strip()!r}." if search.strip() else "No stored sessions yet: press Start.")
         first = page * LISTED + 1
         what = f"matching {search.strip()!r}" if search.strip() else "stored"
         more = " Older ones: the Older button." if first + shown - 1 < total else ""
@@ -159,7 +160,7 @@ class HistoryPlugin:
                     found = self.choices(text or "", number)
                 message = self.page_note(text or "", number, len(found))
             except (HistoryError, sqlite3.Error) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), f"\u26a0\ufe0f {exc}", gr.skip()
             return gr.Radio(choices=found, value=None), message, number
 
@@ -184,7 +185,7 @@ class HistoryPlugin:
             try:
                 session = self.db().session(chosen(value))
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return (gr.skip(), f"\u26a0\ufe0f {exc}", *(gr.skip() for _ in targets))
             writer = TranscriptWriter(fast=True)
             for event in session_events(session):
@@ -204,7 +205,7 @@ class HistoryPlugin:
                     raise HistoryError(f"Session #{number} is already gone.")
                 found = self.choices(text or "")
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), f"\u26a0\ufe0f {exc}", gr.skip()
             return gr.Radio(choices=found, value=None), f"Deleted session #{number}.", ""
 
@@ -216,7 +217,7 @@ class HistoryPlugin:
                 if not picked:
                     raise HistoryError("Tick at least one export format.")
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.File(visible=False), f"\u26a0\ufe0f {exc}"
             folder = ctx.files_dir / "history"
             folder.mkdir(parents=True, exist_ok=True)
@@ -235,14 +236,14 @@ class HistoryPlugin:
                     raise HistoryError("This tab has no recorded run yet: press Start, or pick a stored session.")
                 return grid_html(self._grid(number, grouping)), number
             except (HistoryError, ValueError) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return f"<p>\u26a0\ufe0f {exc}</p>", gr.skip()
 
         def on_compare_selected(value: Any, grouping: str) -> tuple[Any, Any]:
             try:
                 return show_grid(chosen(value), grouping)
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), gr.skip()
 
         compare_selected.click(on_compare_selected, [sessions, by], [grid, shown], api_name="history_compare")
@@ -257,12 +258,12 @@ class HistoryPlugin:
 
         def on_grid_export(number: int | None, grouping: str) -> Any:
             if number is None:
-                gr.Warning("Show a comparison grid first.")
+                gr.Warning(tr("Show a comparison grid first."))
                 return gr.File(visible=False)
             try:
                 built = self._grid(number, grouping)
             except HistoryError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.File(visible=False)
             folder = ctx.files_dir / "history"
             folder.mkdir(parents=True, exist_ok=True)

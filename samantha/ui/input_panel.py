@@ -9,6 +9,7 @@ import gradio as gr
 
 from samantha.prompt_collections import SYSTEM_COLLECTION, USER_COLLECTION, item_label, read_collection
 from samantha.ui.context import PanelContext
+from samantha.ui.i18n import tr
 from samantha.ui.loaders import PDF_PER_PAGE, PDF_WHOLE, load_pdf_into_prompt, save_prompt_file, text_loader
 
 
@@ -72,7 +73,7 @@ def render_collections(ctx: PanelContext, fields: dict[str, Any]) -> tuple[gr.Da
         items = read_collection(path)
         refreshed = gr.Dataset(samples=samples(path))
         if index is None or not 0 <= index < len(items):
-            gr.Warning(f"That example is no longer in {path.name}; the list is refreshed.")
+            gr.Warning(tr(f"That example is no longer in {path.name}; the list is refreshed."))
             return gr.skip(), refreshed
         return items[index], refreshed
 

@@ -18,6 +18,7 @@ from samantha.model_host import ModelHost
 from samantha.ui import assets
 from samantha.ui.context import PanelContext, UIPlugin, render_live
 from samantha.ui.help import render_help
+from samantha.ui.i18n import render_language_switch, wire_language_switch
 from samantha.ui.input_panel import render_collections, render_inputs
 from samantha.ui.models_panel import folder_note, render_model_card_panel, render_models_panel
 from samantha.ui.output_panel import render_output_panel, wire_output_panel
@@ -65,6 +66,7 @@ def build_blocks(
             sounds = gr.Checkbox(label="Sounds", value=True, elem_id=assets.SOUNDS_CHECKBOX_ID,
                                  scale=0, min_width=140)
             ctx.parts["sounds"] = sounds
+            language = render_language_switch()
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, min_width=380, elem_id="input-column"):
                 with gr.Accordion("Models", open=True, elem_id="models-panel"):
@@ -114,5 +116,6 @@ def build_blocks(
         def remember_sounds(on: bool) -> None:
             ctx.config.update(click_sounds=bool(on))
 
+        wire_language_switch(demo, language)
         sounds.input(remember_sounds, [sounds], None, api_visibility="private", queue=False)
     return demo

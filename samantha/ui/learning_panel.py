@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gradio as gr
+import pandas as pd
 
 from samantha.chain import AnswerHook, Pacer
 from samantha.events import AnswerStarted, Banner, Event, Token
@@ -21,6 +22,7 @@ from samantha.gguf_info import GGUFError, VocabularyRangeError
 from samantha.learning import TokenChoice
 from samantha.pacing import PACING_CHOICES, SwitchablePacer
 from samantha.ui.context import PanelContext, RunParts
+from samantha.ui.i18n import PORTUGUESE, tr, translate
 from samantha.ui.inputs import InputProblem
 from samantha.ui.learning_view import (
     STYLE,
@@ -135,15 +137,22 @@ class LearningWatcher:
         self._tab.steps = steps
         if not steps:
             hint = NO_CANDIDATES if self._plain_tokens else WAITING_HINT
-            return [candidates_html(None, 0, hint), candidates_frame(None), rank_frame(()), "", ""]
+            return [candidates_html(None, 0, tr(hint)), _picks_in_language(candidates_frame(None)), rank_frame(()),
+                    "", ""]
         last = None if finished else STREAMING_TOKENS_SHOWN
         return [
             candidates_html(steps[-1], len(steps)),
-            candidates_frame(steps[-1]),
+            _picks_in_language(candidates_frame(steps[-1])),
             rank_frame(steps),
             unlikely_text(steps),
             tokens_html(steps, self._tab.colour, last),
         ]
+
+
+def _picks_in_language(frame: pd.DataFrame) -> pd.DataFrame:
+    """The chart legend's words (picked, other) in the tab's language; the colour map knows both."""
+    frame["pick"] = frame["pick"].map(tr)
+    return frame
 
 
 def _vocabulary_window(centre: int, size: int, rows: int = VOCABULARY_ROWS) -> tuple[int, int]:
@@ -184,7 +193,8 @@ class LearningPlugin:
             bars = gr.BarPlot(
                 candidates_seed_frame(), x="token", y="probability", color="pick", sort="-y",
                 tooltip=["token", "probability", "after_samplers"],
-                color_map={"picked": "#e76f51", "other": "#2a9d8f"}, x_label_angle=-45, y_lim=[0, None],
+                color_map={name: colour for kind, colour in (("picked", "#e76f51"), ("other", "#2a9d8f"))
+                           for name in (kind, translate(kind, PORTUGUESE))}, x_label_angle=-45, y_lim=[0, None],
                 title="Candidates of the current step", label="Candidates", elem_id="learning-bars",
             )
             ranks = gr.ScatterPlot(

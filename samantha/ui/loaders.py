@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from samantha.documents import DocumentError, pdf_prompt_text, read_pdf_pages, read_text
+from samantha.ui.i18n import tr
 
 TEXT_FILE_TYPES = [".txt", ".md", ".csv", ".json", ".py", ".log"]
 PDF_PER_PAGE = "One item per page"
@@ -26,10 +27,10 @@ def load_text_into_field(file: str | None) -> Any:
     try:
         decoded = read_text(file)
     except DocumentError as exc:
-        gr.Warning(str(exc))
+        gr.Warning(tr(str(exc)))
         return gr.skip()
     if decoded.guessed:
-        gr.Warning(decoded.note(Path(file).name))
+        gr.Warning(tr(decoded.note(Path(file).name)))
     return decoded.text
 
 
@@ -39,9 +40,9 @@ def load_pdf_into_prompt(file: str | None, mode: str) -> Any:
     try:
         pages = read_pdf_pages(file)
     except DocumentError as exc:
-        gr.Warning(str(exc))
+        gr.Warning(tr(str(exc)))
         return gr.skip()
-    gr.Info(f"Loaded {len(pages)} page(s) from {Path(file).name}")
+    gr.Info(tr(f"Loaded {len(pages)} page(s) from {Path(file).name}"))
     return pdf_prompt_text(pages, one_item_per_page=(mode != PDF_WHOLE))
 
 
@@ -58,7 +59,7 @@ def save_prompt_file(prompt: str, folder: Path, name: str = "") -> Any:
     An existing file is never overwritten: a number is added to the name instead.
     """
     if not (prompt or "").strip():
-        gr.Warning("The user prompt is empty: there is nothing to save.")
+        gr.Warning(tr("The user prompt is empty: there is nothing to save."))
         return gr.File(visible=False)
     folder.mkdir(parents=True, exist_ok=True)
     wanted = prompt_file_name(name, time.strftime("%Y%m%d-%H%M%S"))
@@ -68,7 +69,7 @@ def save_prompt_file(prompt: str, folder: Path, name: str = "") -> Any:
         path = folder / f"{Path(wanted).stem}-{number}.txt"
         number += 1
     path.write_text(prompt, encoding="utf-8", newline="\n")
-    gr.Info(f"Prompt saved as {path}. Download it below to keep a copy elsewhere.")
+    gr.Info(tr(f"Prompt saved as {path}. Download it below to keep a copy elsewhere."))
     return gr.File(value=str(path), visible=True, label=f"Saved prompt: {path}")
 
 

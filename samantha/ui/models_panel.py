@@ -23,6 +23,7 @@ from samantha.model_ref import RefKind, kind_of
 from samantha.starter import STARTER_LABEL, STARTER_NOTE
 from samantha.ui.assets import ENTER_OWN_CLASS
 from samantha.ui.context import PanelContext
+from samantha.ui.i18n import tr
 from samantha.ui.model_card_view import model_card_html
 
 MAX_VOCABULARY_ROWS = 5000
@@ -49,9 +50,9 @@ def folder_note(folder: str, include_subfolders: bool,
             more = " (list cut short: the folder tree is very large)" if listing.truncated else ""
             note = f"{len(listing.models)} model file(s) in `{listing.folder}`{more}"
     if starter is None:
-        return choices, note
+        return choices, tr(note)
     choices.append((STARTER_LABEL, str(starter)))
-    return choices, f"{note}\n\n{STARTER_NOTE} Start with no model chosen runs it."
+    return choices, f"{tr(note)}\n\n{tr(STARTER_NOTE + ' Start with no model chosen runs it.')}"
 
 
 def model_path(picked: str | None, chain_list: str, folder: str) -> Path:
@@ -173,7 +174,7 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
             path = Path(target).expanduser().resolve()
             choices = _subfolder_choices(path)
         except (ModelFolderError, OSError) as exc:
-            gr.Warning(str(exc))
+            gr.Warning(tr(str(exc)))
             return gr.skip(), gr.skip(), gr.skip()
         return gr.Group(visible=True), str(path), gr.Dropdown(choices=choices, value=None)
 
@@ -201,7 +202,7 @@ def render_models_panel(ctx: PanelContext) -> dict[str, Any]:
 
     def add_model(picked: str | None, current: str) -> Any:
         if not picked:
-            gr.Warning("Pick a model in 'Add model' first (the list shows the .gguf files of the model folder).")
+            gr.Warning(tr("Pick a model in 'Add model' first (the list shows the .gguf files of the model folder)."))
             return gr.skip()
         lines = [line for line in (current or "").splitlines() if line.strip()]
         return "\n".join([*lines, picked])

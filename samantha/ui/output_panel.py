@@ -19,6 +19,7 @@ from samantha.answer_html import answers_fragment, answers_page
 from samantha.ui import assets
 from samantha.ui.answer_so_far import AnswerSoFar, answer_code
 from samantha.ui.context import PanelContext, RunWatcher, UIPlugin, plugin_outputs, plugin_run_parts
+from samantha.ui.i18n import tr
 from samantha.ui.inputs import InputProblem, build_request
 from samantha.ui.prompt_view import NO_PROMPT, prompt_choices, prompt_text
 from samantha.ui.session import SessionBusy, TabSession
@@ -32,10 +33,11 @@ LINKS_NOT_WIRED = (
 
 
 def status_html(message: str, phase: str = "") -> str:
-    """The status box: one escaped line in a box coloured by phase (running, waiting, done, stopped, error)."""
+    """The status box: one escaped line in a box coloured by phase (running, waiting, done, stopped, error),
+    in the tab's language."""
     if not message:
         return ""
-    return f'<div class="status {html.escape(phase)}">{html.escape(message)}</div>'
+    return f'<div class="status {html.escape(phase)}">{html.escape(tr(message))}</div>'
 
 
 @dataclass
@@ -156,7 +158,7 @@ def wire_output_panel(
                 request = replace(request, settings=replace(request.settings, **extra))
             control = tab.begin_run()
         except (InputProblem, SessionBusy, ValueError) as exc:
-            gr.Warning(str(exc))
+            gr.Warning(tr(str(exc)))
             yield (text, status_html(str(exc), "error"), *keep)
             return
         try:
@@ -175,7 +177,7 @@ def wire_output_panel(
         except (InputProblem, ValueError) as exc:  # a plugin refused this run (e.g. no code runner)
             tab.end_run()
             if not getattr(exc, "status_only", False):  # the status box below says it already: once is enough
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
             yield (text, status_html(str(exc), "error"), *keep)
             return
         except BaseException:
@@ -225,7 +227,7 @@ def wire_output_panel(
         try:
             tab.clear_history()
         except SessionBusy as exc:
-            gr.Warning(str(exc))
+            gr.Warning(tr(str(exc)))
             return (gr.skip(), status_html(str(exc), "error"), *(gr.skip(),) * 6)
         return ("", "", "", "", "", "", gr.update(choices=[], value=None), NO_PROMPT)
 
@@ -242,11 +244,11 @@ def wire_output_panel(
     def on_replace(tab: TabSession, typed: str) -> tuple[Any, Any, Any]:
         """The last answer into the previous-response field; what the user had typed there stays recoverable."""
         if not tab.last_answer:
-            gr.Warning("There is no answer yet to put into the previous-response field.")
+            gr.Warning(tr("There is no answer yet to put into the previous-response field."))
             return gr.skip(), gr.skip(), gr.skip()
         if not (typed or "").strip() or typed == tab.last_answer:
             return tab.last_answer, gr.skip(), gr.skip()
-        gr.Info("Replaced. What you had typed there is kept: press Undo replace to put it back.")
+        gr.Info(tr("Replaced. What you had typed there is kept: press Undo replace to put it back."))
         return tab.last_answer, typed, gr.Button(visible=True)
 
     out.replace_button.click(on_replace, [ctx.session, fields["previous"]],
@@ -256,7 +258,7 @@ def wire_output_panel(
     def on_unload() -> str:
         if ctx.host.unload():
             return status_html("Model unloaded: its memory is free. The next Start loads it again.", "done")
-        gr.Warning("A chain is using the model: press Stop all first, then Unload model.")
+        gr.Warning(tr("A chain is using the model: press Stop all first, then Unload model."))
         return status_html("A chain is using the model: press Stop all first, then Unload model.", "error")
 
     out.unload.click(on_unload, None, [out.status], api_name="unload_model", concurrency_limit=None)
@@ -282,7 +284,7 @@ def wire_output_panel(
         if which == "last":
             entries = entries[-1:]
         if not entries:
-            gr.Warning("There is no answer yet.")
+            gr.Warning(tr("There is no answer yet."))
             return "", ""
         title = "Last answer" if which == "last" else f"All answers ({len(entries)})"
         return answers_fragment(entries), answers_page(entries, f"{assets.APP_TITLE}: {title}")

@@ -22,6 +22,7 @@ from samantha.runner.workspace import CodeTab
 from samantha.settings import Sampling
 from samantha.ui.code_view import PART_KEY
 from samantha.ui.context import PanelContext
+from samantha.ui.i18n import tr
 from samantha.ui.session import TabSession
 
 LANGUAGE_CHOICES = [("English", "en"), ("Português (Brasil)", "pt")]
@@ -103,12 +104,12 @@ def wire_recipes(ctx: PanelContext, parts: RecipeParts) -> None:
 
     def apply(tab: TabSession, name: str | None, language: str) -> list[Any]:
         if not name:
-            gr.Warning("Choose a recipe in the list first.")
+            gr.Warning(tr("Choose a recipe in the list first."))
             return [gr.skip()] * (len(names) + 1)
         try:
             recipe = load_recipe(name, folder)
         except RecipeError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(tr(str(exc)))
             return [gr.skip()] * len(names) + [f"\u26a0\ufe0f {exc}"]
         values = values_for(recipe, language or "en")
         note = describe(recipe, language or "en")
@@ -116,7 +117,7 @@ def wire_recipes(ctx: PanelContext, parts: RecipeParts) -> None:
             workdir = tab.part(PART_KEY, CodeTab).workdir
             recipe.copy_data_files(workdir)
             note += f" (`{workdir}`)"
-        gr.Info(f"Recipe applied: {recipe.text(language).title}")
+        gr.Info(tr(f"Recipe applied: {recipe.text(language).title}"))
         return [values[name] for name in names] + [note]
 
     parts.apply.click(apply, [ctx.session, parts.picker, parts.language],

@@ -17,6 +17,7 @@ from samantha.backends.openai_refs import RemoteRefError, make_ref, server_url
 from samantha.backends.openai_remote import OpenAIRemoteBackend, key_name
 from samantha.chain import AnswerHook
 from samantha.ui.context import PanelContext, RunParts
+from samantha.ui.i18n import tr
 from samantha.ui.session import TabSession
 
 URL_HINT = "e.g. http://127.0.0.1:8080/v1 (llama-server) or http://127.0.0.1:8000/v1 (vLLM)"
@@ -87,7 +88,7 @@ class RemotePlugin:
             try:
                 return add_to_chain(address, picked, current)
             except (ValueError, RemoteRefError) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip()
 
         add.click(on_add, [url, model, model_list], [model_list], api_name="remote_add")

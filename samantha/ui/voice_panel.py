@@ -24,6 +24,7 @@ from samantha.backends.base import Control
 from samantha.chain import AnswerHook
 from samantha.events import AnswerFinished, AnswerStarted, Event
 from samantha.ui.context import PanelContext, RunParts
+from samantha.ui.i18n import tr
 from samantha.ui.session import TabSession
 from samantha.ui.voice_view import (
     ACTION_BUTTONS,
@@ -208,7 +209,7 @@ class VoiceRunWatcher:
         sound_status: Any = gr.skip()
         if problem and not self._cue_note_shown:
             self._cue_note_shown = True
-            gr.Warning(f"\U0001f507 {problem}")
+            gr.Warning(tr(f"\U0001f507 {problem}"))
             sound_status = f"\U0001f507 {problem}"
         if not self._notes:
             return [sound_status, player, gr.skip()]
@@ -323,14 +324,14 @@ class VoicePlugin:
                 text, what = tab.all_answers_text(), f"Reading all {count} answer(s)"
                 empty = "There are no answers yet: press Start first."
             if not text.strip():
-                gr.Warning(empty)
+                gr.Warning(tr(empty))
                 return gr.skip(), f"\u26a0\ufe0f {empty}"
             try:
                 result = self.voice_tab(tab).speak(text, voice_id, _rate(speed))
             except SynthesisCancelled:
                 return gr.skip(), "Reading aloud was stopped."
             except (VoiceError, ValueError) as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), f"\u26a0\ufe0f {exc}"
             return player_update(result), speech_note(what, result)
 
@@ -368,7 +369,7 @@ class VoicePlugin:
         def show_controls(text: str | None, lang: str, browser: str | None) -> tuple[Any, Any, str]:
             """Turn off each listening control that cannot work and say why in the status line."""
             found = availability(text, lang, browser)
-            return gr.Button(interactive=found.listen), gr.Audio(interactive=found.page_mic), found.message
+            return gr.Button(interactive=found.listen), gr.Audio(interactive=found.page_mic), tr(found.message)
 
         def step_outputs(step: CommandStep) -> tuple[Any, ...]:
             return (
@@ -383,7 +384,7 @@ class VoicePlugin:
             try:
                 message = self.voice_tab(tab).start_listening(model_dir(text), LANGUAGES.get(lang, "en"))
             except ListenProblem as exc:
-                gr.Warning("Voice commands cannot listen yet: the Voice tab says what is missing.")
+                gr.Warning(tr("Voice commands cannot listen yet: the Voice tab says what is missing."))
                 return str(exc), gr.Timer(active=False)
             return message, gr.Timer(active=True)
 
@@ -415,10 +416,10 @@ class VoicePlugin:
             try:
                 heard = voice_state.recognise_clip(sample_rate, data, model_dir(text), LANGUAGES.get(lang, "en"))
             except ListenProblem as exc:
-                gr.Warning("Voice commands cannot listen yet: the Voice tab says what is missing.")
+                gr.Warning(tr("Voice commands cannot listen yet: the Voice tab says what is missing."))
                 return gr.skip(), "", str(exc), gr.skip(), None
             except ValueError as exc:
-                gr.Warning(str(exc))
+                gr.Warning(tr(str(exc)))
                 return gr.skip(), "", f"\u26a0\ufe0f {exc}", gr.skip(), None
             step = voice_state.next_step()
             if not heard:
@@ -477,7 +478,7 @@ class VoicePlugin:
                 picker = gr.Dropdown(choices=choices, value=pick_voice(choices, config.speech_voice, info.default_voice))
                 speed = _rate(config.speech_rate) or _rate(info.default_rate) or DEFAULT_RATE
                 engine_note = f"Speech engine: {info.driver}, {len(choices)} voice(s) installed."
-            return (picker, speed, engine_note, config.read_aloud, folder_text,
+            return (picker, speed, tr(engine_note), config.read_aloud, folder_text,
                     *show_controls(folder_text, "English", browser))
 
         # The browser answers first, so every later check (this one, and each change of folder) knows its microphone.

@@ -1,4 +1,5 @@
-"""Every tab of the whole app at desktop (1400 px) and phone (400 px) width, dark and light: no overlapping
+"""Every tab of the whole app at desktop (1400 px) and phone (400 px) width, dark and light, in English and in
+Brazilian Portuguese (longer words): no overlapping
 controls, no cut labels, readable text (WCAG contrast >= 4.5 from computed colours), screenshots kept.
 
 One page load per combination keeps the matrix cheap. The screenshots go to .test-artifacts/screens;
@@ -83,9 +84,14 @@ def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
         yield running
 
 
-def open_page(browser: Any, app: RunningApp, width: int, theme: str) -> tuple[Any, Any]:
+# Per page language: the browser's locale (which picks the page's language), and two tab names.
+LANGUAGES = {"en": ("en-US", "Chain", "Learning mode", "How it works"),
+             "pt-BR": ("pt-BR", "Cadeia", "Modo de aprendizado", "Como funciona")}
+
+
+def open_page(browser: Any, app: RunningApp, width: int, theme: str, language: str = "en") -> tuple[Any, Any]:
     app.config.update(models_dir=str(app.models.resolve()), include_subfolders=False, click_sounds=False)
-    context = browser.new_context(viewport={"width": width, "height": SCREEN_HEIGHT})
+    context = browser.new_context(viewport={"width": width, "height": SCREEN_HEIGHT}, locale=LANGUAGES[language][0])
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     page.goto(f"{app.url}?__theme={theme}")
@@ -115,17 +121,21 @@ def slug(text: str) -> str:
     return "".join(char if char.isalnum() else "-" for char in text.lower()).strip("-")
 
 
+@pytest.mark.parametrize("language", ["en", "pt-BR"])
 @pytest.mark.parametrize("theme", ["dark", "light"])
 @pytest.mark.parametrize("width", [DESKTOP, PHONE])
 def test_every_tab_is_laid_out_readable_and_screenshotted(browser: Any, app: RunningApp, width: int,
-                                                          theme: str) -> None:
-    context, page = open_page(browser, app, width, theme)
+                                                          theme: str, language: str) -> None:
+    context, page = open_page(browser, app, width, theme, language)
+    _, chain, learning, help_tab = LANGUAGES[language]
     try:
         assert ("dark" in page.evaluate("document.body.className")) == (theme == "dark")
         SCREENS.mkdir(parents=True, exist_ok=True)
         problems: list[str] = []
+        page.wait_for_function("(name) => [...document.querySelectorAll('[role=tab]')]"
+                               ".some((tab) => tab.innerText.trim() === name)", arg=chain)
         names = tab_names(page)
-        assert len(names) == 11 and "Learning mode" in names and "How it works" in names
+        assert len(names) == 11 and learning in names and help_tab in names
         for name in names:
             select_tab(page, name)
             page.evaluate("window.scrollTo(0, 0)")
@@ -134,13 +144,13 @@ def test_every_tab_is_laid_out_readable_and_screenshotted(browser: Any, app: Run
             problems += [f"{name}: {what!r} spills {over} px out of its box" for what, over in layout["cut"]]
             problems += [f"{name}: {item['text']!r} has contrast {item['ratio']:.2f}"
                          for item in contrasts(page, MAIN_TEXT) if item["text"] and item["ratio"] < MIN_CONTRAST]
-            path = SCREENS / f"{width}-{theme}-{slug(name)}.png"
+            path = SCREENS / f"{width}-{theme}-{language}-{slug(name)}.png"
             page.screenshot(path=str(path), full_page=True)
             assert path.stat().st_size > 0
-        select_tab(page, "Chain")
+        select_tab(page, chain)
         page.evaluate("window.scrollTo(0, 0)")
         target = os.environ.get(SCREENSHOT_ENV)
-        if target and width == DESKTOP and theme == "dark":
+        if target and width == DESKTOP and theme == "dark" and language == "en":
             page.screenshot(path=target)
         assert problems == [], "\n".join(problems)
     finally:
