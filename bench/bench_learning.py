@@ -50,10 +50,10 @@ def seconds_per_token(backend: LlamaProcessBackend, tokens: int, candidates: int
     return (time.perf_counter() - first) / max(done.answer_tokens - 1, 1)
 
 
-def peak_for(model: Path, n_ctx: int, candidates: int, tokens: int) -> float:
+def peak_for(model: Path, n_ctx: int, candidates: int, tokens: int, threads: int) -> float:
     backend = LlamaProcessBackend()
     try:
-        backend.load(str(model), LoadOptions(n_ctx=n_ctx, n_threads=THREADS), Control())
+        backend.load(str(model), LoadOptions(n_ctx=n_ctx, n_threads=threads), Control())
         seconds_per_token(backend, tokens, candidates)
         return peak_rss_mb(backend.worker_pid)
     finally:
@@ -66,18 +66,20 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench-cache")
     parser.add_argument("--model", default="", help="'gemma', 'smollm2' or a GGUF path (default: the generated model)")
+    parser.add_argument("--threads", type=int, default=THREADS)
+    parser.add_argument("--no-memory", action="store_true", help="only the time ratio (the memory runs load 4 more times)")
     args = parser.parse_args()
     if args.model in ("gemma", "smollm2"):
         model = next(m for m in real_models(args.workdir) if args.model in m.name.lower())
     else:
         model = Path(args.model) if args.model else make_model(args.workdir)
     prompt = GEMMA if "gemma" in model.name.lower() else CHATML
-    print(f"model: {model.name}")
+    print(f"model: {model.name}; {args.threads} threads; {args.tokens} tokens; {args.repeats} interleaved pairs")
 
     backend = LlamaProcessBackend()
     normal, learning = [], []
     try:
-        backend.load(str(model), LoadOptions(n_ctx=2048, n_threads=THREADS), Control())
+        backend.load(str(model), LoadOptions(n_ctx=2048, n_threads=args.threads), Control())
         seconds_per_token(backend, 8, 0, prompt)  # warm-up
         for _ in range(args.repeats):  # interleaved, so machine noise hits both alike
             normal.append(seconds_per_token(backend, args.tokens, 0, prompt))
@@ -85,11 +87,12 @@ def main() -> int:
     finally:
         backend.close()
     print(ratio_line("ms per token, learning / normal", [s * 1000 for s in learning], [s * 1000 for s in normal],
-                     "<= 1.2", names=("learning", "normal")))
-
+                     "<= 1.2", names=("learning", "normal")), flush=True)
+    if args.no_memory:
+        return 0
     for n_ctx in (1024, 8192):
-        base = peak_for(model, n_ctx, 0, args.tokens)
-        with_learning = peak_for(model, n_ctx, 40, args.tokens)
+        base = peak_for(model, n_ctx, 0, args.tokens, args.threads)
+        with_learning = peak_for(model, n_ctx, 40, args.tokens, args.threads)
         print(f"peak worker memory   n_ctx {n_ctx:5d}: normal {base:6.0f} MB, learning {with_learning:6.0f} MB, "
               f"extra {with_learning - base:+5.0f} MB")
     print("(logits_all would need n_ctx x 32000 x 4 bytes: 125 MB at 1024, 1000 MB at 8192)")

@@ -11,7 +11,7 @@ step also says how probable the pick was after the samplers and why it was chose
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -75,7 +75,11 @@ class TokenChoice:
         return WHY_SETTINGS if self.sampled_top is not None else WHY_UNKNOWN
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What `asdict` gives, built directly: learning mode sends one per token, and `asdict`'s deep copy
+        of fifty candidates cost about a millisecond each time."""
+        data = dict(self.__dict__)
+        data["candidates"] = tuple(dict(candidate.__dict__) for candidate in self.candidates)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TokenChoice:
@@ -101,11 +105,17 @@ def escape_piece(text: str) -> str:
     return "".join(out)
 
 
+# Vocabularies at least this large find their top-k through a sample of the row (see `_top_ids`).
+SAMPLED_TOP_K_FROM = 4096
+TOP_K_SAMPLE_STRIDE = 16
+
+
 class CandidateRecorder:
     """Keeps the top-k of the latest step's raw logits; `choice(token)` describes the pick.
 
     `greedy` says the final pick is the arg-max of what the samplers left (temperature 0),
-    not a random draw from it.
+    not a random draw from it. Every step costs a few passes over the vocabulary, never a
+    full sort: on a 262k vocabulary a sort or an extra copy per sampler shows as a slower answer.
     """
 
     def __init__(self, k: int, piece: Callable[[int], str], greedy: bool = False) -> None:
@@ -115,8 +125,11 @@ class CandidateRecorder:
         self._logits: npt.NDArray[np.float32] | None = None
         self._final: tuple[npt.NDArray[np.intc], npt.NDArray[np.float32], int] | None = None
         self._weights: npt.NDArray[np.float32] | None = None
+        self._values: npt.NDArray[np.float32] | None = None  # the final view's logits, made contiguous
         self._favourite = -1
+        self._position = -1  # where the favourite was in the sampler's token list last time it was seen
         self._moved: tuple[str, str] | None = None
+        self._texts: dict[int, str] = {}  # token texts already asked for: the same candidates recur step after step
 
     def __call__(self, input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.single]) -> npt.NDArray[np.single]:
         if self._logits is None or self._logits.shape != scores.shape:
@@ -124,6 +137,7 @@ class CandidateRecorder:
         self._logits[:] = scores  # one copy into a buffer kept from step to step
         self._final = None
         self._favourite = int(np.argmax(self._logits))  # the raw favourite (ties: the lowest id, as in `choice`)
+        self._position = self._favourite  # llama.cpp hands the first sampler the vocabulary in id order
         self._moved = None
         return scores
 
@@ -131,10 +145,17 @@ class CandidateRecorder:
         """After one sampler: note the first setting that cut the raw favourite or made another token more probable."""
         if self._moved is not None or self._favourite < 0:
             return
-        where = np.flatnonzero(ids == self._favourite)
-        if where.size == 0 or not np.isfinite(logits[where[0]]):
+        position = self._position
+        if not (0 <= position < ids.shape[0] and ids[position] == self._favourite):  # a sampler reordered the list
+            where = np.flatnonzero(ids == self._favourite)
+            if where.size == 0:
+                self._moved = (setting, "cut")
+                return
+            position = self._position = int(where[0])
+        value = logits[position]
+        if not np.isfinite(value):
             self._moved = (setting, "cut")
-        elif logits[where[0]] < np.max(logits):
+        elif value < np.max(logits):
             self._moved = (setting, "lowered")
 
     def observe_final(self, ids: npt.NDArray[np.intc], logits: npt.NDArray[np.single]) -> None:
@@ -143,15 +164,27 @@ class CandidateRecorder:
         Only what `choice` needs is kept: under greedy decoding the tied best ids and how
         many tokens were left (no copy of a whole vocabulary per token); otherwise the survivors.
         """
-        finite = np.isfinite(logits)
-        left = int(np.count_nonzero(finite))
+        size = logits.shape[0]
+        if self._values is None or self._values.shape[0] < size:
+            self._values = np.empty(size, dtype=np.float32)
+        values = self._values[:size]
+        np.copyto(values, logits)  # llama.cpp's records interleave ids and logits: contiguous passes are faster
+        best = values.max() if size else np.float32(-np.inf)
+        if np.isfinite(best) and np.isfinite(values.min()):  # no sampler cut anything (the usual case)
+            left, finite = size, None
+        else:
+            finite = np.isfinite(values)
+            left = int(np.count_nonzero(finite))
+            if left:
+                best = values[finite].max()
         if left == 0:
             self._final = None
         elif self.greedy:
-            best = logits[finite].max()
-            self._final = (np.array(ids[logits == best], dtype=np.intc), np.zeros(0, dtype=np.float32), left)
+            self._final = (np.array(ids[np.flatnonzero(values == best)], dtype=np.intc), np.zeros(0, dtype=np.float32), left)
+        elif finite is None:
+            self._final = (np.array(ids, dtype=np.intc), values.copy(), left)
         else:
-            self._final = (np.array(ids[finite], dtype=np.intc), np.array(logits[finite], dtype=np.float32), left)
+            self._final = (np.array(ids[finite], dtype=np.intc), values[finite], left)
 
     def _sampled(self, token_id: int) -> tuple[dict[int, float], int, int] | None:
         """Probabilities after the samplers (only tokens still in the running), their count, and the top."""
@@ -176,17 +209,20 @@ class CandidateRecorder:
         """
         if self._weights is None or self._weights.shape != logits.shape:
             self._weights = np.empty_like(logits, dtype=np.float32)
-        np.subtract(logits, logits.max(), out=self._weights)
+        np.subtract(logits, logits[self._favourite], out=self._weights)
         return np.exp(self._weights, out=self._weights)
+
+    def _text(self, token_id: int) -> str:
+        text = self._texts.get(token_id)
+        if text is None:
+            text = self._texts[token_id] = self.piece(token_id)
+        return text
 
     def choice(self, token_id: int) -> TokenChoice | None:
         logits = self._logits
         if logits is None or not 0 <= token_id < logits.shape[0]:
             return None
-        size = logits.shape[0]
-        k = min(self.k, size)
-        top = np.argpartition(logits, size - k)[size - k:]
-        top = top[np.lexsort((top, -logits[top]))]  # by logit, ties by id: a stable, checkable order
+        top = _top_ids(logits, min(self.k, logits.shape[0]))
         weights = self._softmax_weights(logits)
         total = float(weights.sum(dtype=np.float64))
         chosen_logit = float(logits[token_id])
@@ -194,12 +230,12 @@ class CandidateRecorder:
         sampled = self._sampled(token_id)
         after = sampled[0] if sampled else None
         candidates = tuple(
-            Candidate(int(i), self.piece(int(i)), float(logits[i]), float(weights[i] / total),
-                      after.get(int(i), 0.0) if after is not None else None)
-            for i in top
+            Candidate(i, self._text(i), float(logits[i]), float(weights[i] / total),
+                      after.get(i, 0.0) if after is not None else None)
+            for i in top.tolist()
         )
         return TokenChoice(
-            token_id, self.piece(token_id), rank, chosen_logit, float(weights[token_id] / total), candidates,
+            token_id, self._text(token_id), rank, chosen_logit, float(weights[token_id] / total), candidates,
             sampled_probability=after.get(token_id, 0.0) if after is not None else None,
             survivors=sampled[1] if sampled else None,
             sampled_top=sampled[2] if sampled else None,
@@ -207,6 +243,24 @@ class CandidateRecorder:
             moved_how=self._moved[1] if self._moved else "",
             greedy=self.greedy and sampled is not None,
         )
+
+
+def _top_ids(logits: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.intp]:
+    """The k highest logits' ids, by logit then id (a stable, checkable order), without sorting the row.
+
+    On a large vocabulary the k-th highest logit of every 16th token is a floor that at least k
+    tokens of the whole row reach, and only a few hundred pass it: they are sorted instead of the row.
+    """
+    size = logits.shape[0]
+    if k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if size >= SAMPLED_TOP_K_FROM and size >= TOP_K_SAMPLE_STRIDE * k:
+        sample = logits[::TOP_K_SAMPLE_STRIDE]
+        floor = np.partition(sample, sample.size - k)[sample.size - k]
+    else:
+        floor = np.partition(logits, size - k)[size - k]
+    pool = np.flatnonzero(logits >= floor)  # every token tied with the k-th too, so ties go by id
+    return pool[np.lexsort((pool, -logits[pool]))[:k]]
 
 
 def why_text(choice: TokenChoice) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -56,6 +56,9 @@ from samantha.backends.worker_messages import (
 )
 from samantha.errors import SamanthaError
 from samantha.sampling import TailFreeProcessor
+
+if TYPE_CHECKING:
+    from samantha.settings import Sampling
 
 # What llama-cpp-python raises when it cannot load a file or decode (ctypes failures are OSErrors).
 LLAMA_ERRORS = (ValueError, RuntimeError, OSError, MemoryError)
@@ -139,6 +142,12 @@ STAGE_SETTINGS = {"penalties": "a penalty", "grammar": "the grammar", "top-k": "
                   "top-p": "top_p", "min-p": "min_p"}
 
 
+def idle_samplers(sampling: Sampling) -> frozenset[str]:
+    """The llama.cpp samplers that cannot change any logit with these settings (penalties at 1.0, 0 and 0)."""
+    neutral = sampling.repeat_penalty == 1.0 and sampling.frequency_penalty == 0.0 and sampling.presence_penalty == 0.0
+    return frozenset({"penalties"}) if neutral else frozenset()
+
+
 @dataclass(frozen=True)
 class ChainExtras:
     """Samantha's steps inside llama.cpp's sampler chain.
@@ -153,6 +162,8 @@ class ChainExtras:
     observe: Callable[[Any, Any], None] | None = None
     # Learning mode: called after each sampler that can cut or lower tokens, with the setting's name.
     stage: Callable[[str, Any, Any], None] | None = None
+    # Samplers these settings leave without effect: nothing to watch after them (a pass over the vocabulary saved).
+    idle: frozenset[str] = frozenset()
 
     def install(self, llama_cpp: Any, sampler: Any) -> None:
         chain = sampler.sampler
@@ -162,7 +173,8 @@ class ChainExtras:
                  for i in range(count)]
         plan: list[tuple[int, Callable[[Any], None]]] = []  # (before which sampler, step), in chain order
         if self.stage is not None:
-            plan += [(i + 1, self._watch(STAGE_SETTINGS[name])) for i, name in enumerate(names) if name in STAGE_SETTINGS]
+            plan += [(i + 1, self._watch(STAGE_SETTINGS[name])) for i, name in enumerate(names)
+                     if name in STAGE_SETTINGS and name not in self.idle]
         if self.tail_free is not None:
             tail_free = self.tail_free
 
@@ -570,6 +582,7 @@ class Worker:
             tail_free=tail_free if compat.chain_steps else None,
             observe=recorder.observe_final if recorder is not None and compat.chain_steps else None,
             stage=recorder.observe_stage if recorder is not None and compat.chain_steps else None,
+            idle=idle_samplers(sampling),
         )
         lockstep = bool(request.get("lockstep")) and recorder is not None
         vocab = compat.vocab(llm)
