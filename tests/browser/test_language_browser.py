@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feature_app import FeatureApp, serve_app
 from test_page_layout_browser import select_tab, tab_names
 from ui_pages import WAIT_MS, status, toast_text, wait_until
 
 from samantha.settings import SAMPLING_KEYS
 from samantha.ui.features import standard_plugins
 from samantha.ui.i18n import LANGUAGE_NAMES, PORTUGUESE, catalogue
+from tests.support.app_server import RunningApp, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -62,12 +62,12 @@ VISIBLE_TEXT_JS = """() => {
 
 
 @pytest.fixture(scope="module")
-def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeatureApp]:
+def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     with serve_app(ui_models, tmp_path_factory.mktemp("language-app"), standard_plugins()) as running:
         yield running
 
 
-def open_page(browser: Any, app: FeatureApp, locale: str) -> tuple[Any, Any]:
+def open_page(browser: Any, app: RunningApp, locale: str) -> tuple[Any, Any]:
     app.config.update(models_dir=str(app.models.resolve()), include_subfolders=False, click_sounds=False)
     context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 900})
     page = context.new_page()
@@ -119,7 +119,7 @@ def walk(page: Any) -> Iterator[tuple[str, list[str]]]:
         yield name, page.evaluate(VISIBLE_TEXT_JS)
 
 
-def test_every_tab_in_portuguese_leaves_no_english(browser: Any, app: FeatureApp) -> None:
+def test_every_tab_in_portuguese_leaves_no_english(browser: Any, app: RunningApp) -> None:
     context, page = open_page(browser, app, "en-US")
     try:
         assert start_text(page) == "▶ Start"
@@ -142,7 +142,7 @@ def test_every_tab_in_portuguese_leaves_no_english(browser: Any, app: FeatureApp
         context.close()
 
 
-def test_choice_is_remembered_and_a_portuguese_browser_starts_in_portuguese(browser: Any, app: FeatureApp) -> None:
+def test_choice_is_remembered_and_a_portuguese_browser_starts_in_portuguese(browser: Any, app: RunningApp) -> None:
     context, page = open_page(browser, app, "pt-BR")
     try:
         wait_until(lambda: start_text(page) == "▶ Iniciar", "Portuguese first in a pt-BR browser")
@@ -159,7 +159,7 @@ def test_choice_is_remembered_and_a_portuguese_browser_starts_in_portuguese(brow
         context.close()
 
 
-def test_messages_the_server_writes_follow_the_tab_language(browser: Any, app: FeatureApp) -> None:
+def test_messages_the_server_writes_follow_the_tab_language(browser: Any, app: RunningApp) -> None:
     context, page = open_page(browser, app, "en-US")
     try:
         pick_language(page, PORTUGUESE)
