@@ -12,7 +12,6 @@ from typing import Any
 
 from samantha.history.db import SessionSummary, StoredSession
 from samantha.history.grid import GRID_STYLE, Grid, to_html_table
-from samantha.history.recorder import RunInfo
 from samantha.ui.inputs import NUMBER_KEYS, SWITCHES
 
 # ChainSettings switches that feature panels own; set when a control of that name is on the page.
@@ -26,7 +25,7 @@ def session_choices(summaries: Sequence[SessionSummary]) -> list[tuple[str, int]
 def control_values(session: StoredSession) -> dict[str, Any]:
     """The page's input values that run `session` again (its seed included), by control name."""
     settings = session.chain_settings()
-    info = RunInfo.from_dict(session.run_info)
+    info = session.run_spec()
     sampling = settings.sampling
     values: dict[str, Any] = {
         "model_list": "" if info.links else "\n".join(settings.models),

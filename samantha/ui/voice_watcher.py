@@ -15,7 +15,8 @@ from typing import Any
 import gradio as gr
 
 from samantha.backends.base import Control
-from samantha.events import AnswerFinished, AnswerStarted, Event
+from samantha.events import AnswerFinished, AnswerStarted
+from samantha.ui.context import RunWatcher
 from samantha.ui.voice_tab import VoiceTab
 from samantha.voice.errors import SynthesisCancelled, VoiceError
 from samantha.voice.tts import SpeechResult
@@ -38,7 +39,7 @@ def speech_note(what: str, result: SpeechResult) -> str:
     return f"\U0001f50a {what}: {result.duration_s:.1f} s of speech ({words} words)."
 
 
-class VoiceRunWatcher:
+class VoiceRunWatcher(RunWatcher):
     """The voice panel's RunWatcher; outputs: the speech player and the voice status line."""
 
     def __init__(
@@ -63,20 +64,20 @@ class VoiceRunWatcher:
         self._cue_note_shown = False
         tab.cues.enabled = cues
 
-    def apply(self, event: Event) -> None:
-        if isinstance(event, AnswerStarted):
-            if self._cues:
-                self._tab.cues.start()
-        elif isinstance(event, AnswerFinished):
-            if self._cues:
-                self._tab.cues.end()
-            record = event.record
-            if self._read_aloud and record.finish_reason != "cancelled" and record.answer.strip():
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samantha-read-aloud")
-                title = f"answer {record.model_position}) {record.model_name}, item {record.item_number}"
-                future = self._executor.submit(self._tab.speak, record.answer, self._voice_id, self._rate)
-                self._readings.append(_Reading(title, self._tab.silenced, future))
+    def on_answer_started(self, event: AnswerStarted) -> None:
+        if self._cues:
+            self._tab.cues.start()
+
+    def on_answer_finished(self, event: AnswerFinished) -> None:
+        if self._cues:
+            self._tab.cues.end()
+        record = event.record
+        if self._read_aloud and record.finish_reason != "cancelled" and record.answer.strip():
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samantha-read-aloud")
+            title = f"answer {record.model_position}) {record.model_name}, item {record.item_number}"
+            future = self._executor.submit(self._tab.speak, record.answer, self._voice_id, self._rate)
+            self._readings.append(_Reading(title, self._tab.silenced, future))
 
     def view(self, finished: bool) -> list[Any]:
         if self._control.all_stopped and any(not r.future.done() for r in self._readings):

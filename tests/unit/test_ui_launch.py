@@ -9,8 +9,9 @@ import pytest
 
 from samantha.app import LaunchError, build_app, is_loopback, launch, password_check, serve
 from samantha.backends.scripted import ScriptedBackend
-from samantha.cli import build_parser, models_folder, parse_command_line
+from samantha.cli import build_parser, parse_command_line
 from samantha.config import ConfigStore
+from samantha.run_setup import models_folder
 from samantha.ui.host import ModelHost
 
 
