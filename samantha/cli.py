@@ -338,10 +338,10 @@ def _session_file(path: str, spec: RunSpec, args: argparse.Namespace, err: TextI
     return session
 
 
-def spec_from_args(args: argparse.Namespace) -> RunSpec:
-    """Everything `samantha run` was asked for, as the RunSpec the one run path takes."""
+def spec_from_args(args: argparse.Namespace, settings: ChainSettings | None = None) -> RunSpec:
+    """Everything `samantha run` was asked for, as the RunSpec the one run path takes (`settings`: already read)."""
     return RunSpec(
-        settings=settings_from_args(args),
+        settings=settings if settings is not None else settings_from_args(args),
         load_options=LoadOptions(n_threads=args.threads, repack=args.repack),
         grammar=_read_text(args.grammar_file, "grammar") if args.grammar_file else None,
         downloads=DownloadOptions(models_dir=args.models_dir, keep_files=args.keep_downloads),
@@ -416,8 +416,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
     if args.recipe == "list":
         return _print_recipes(out)
     try:
-        spec = spec_from_args(args)
-        settings = spec.settings
+        settings = settings_from_args(args)
         if settings.single:
             unpaired = single_pairing_problem(len(settings.models), len(parse_prompt_list(settings.prompt)))
             if unpaired:
@@ -440,6 +439,7 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
         missing = [m for m in args.model if "://" not in m and not Path(m).is_file()]
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
+        spec = spec_from_args(args, settings)  # reads the grammar file, which a dry run does not need
         session = _session_file(args.save, spec, args, err) if args.save else None
         check_remote_models(settings.models)
         access = RunAccess(environ=secrets.environ(), api_key=api_key_from(args, secrets.environ()),
