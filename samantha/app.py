@@ -22,6 +22,7 @@ from starlette.middleware import Middleware
 
 from samantha.app_secrets import PASSWORD_ENV, Secrets
 from samantha.config import ConfigStore
+from samantha.errors import SamanthaError
 from samantha.temp_folders import FILES_PREFIX, make_owned_folder, sweep_leftovers
 from samantha.ui import assets
 from samantha.ui.collections import default_prompts_dir
@@ -41,7 +42,7 @@ MAX_UPLOAD = "200mb"  # the largest PDF the loaders take
 MIN_PASSWORD_LENGTH = 8
 
 
-class LaunchError(ValueError):
+class LaunchError(SamanthaError, ValueError):
     """The app cannot start with these options; the message says what to change."""
 
 

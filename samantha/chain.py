@@ -10,7 +10,6 @@ import random
 import secrets
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import PurePath
 from typing import Any, Protocol
 
 from samantha.backends.base import (
@@ -42,6 +41,7 @@ from samantha.events import (
 )
 from samantha.formats import FormatError, build_messages, render
 from samantha.learning import TokenChoice, display_candidates
+from samantha.model_ref import display_name
 from samantha.prompts import PromptItem, SystemPart, final_item_text, parse_previous, parse_prompt_list, parse_system
 from samantha.sampling import draw_random_hyperparameters, format_settings, ineffective_settings
 from samantha.settings import ChainSettings, Sampling
@@ -103,9 +103,7 @@ class Pacer(Protocol):
 
 def model_name(ref: str) -> str:
     """What to call a chain entry on screen: the file name, or the remote model's name."""
-    if "#" in ref and "://" in ref:
-        return ref.rsplit("#", 1)[1]
-    return PurePath(ref.split("?", 1)[0]).name
+    return display_name(ref)
 
 
 def _arrangeable(counts: dict[str, int], last: str | None) -> bool:

@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from samantha.errors import SamanthaError, user_message
+
 if TYPE_CHECKING:  # imported when used, so `samantha --help` stays quick
     from samantha.recipes import Recipe
 
@@ -31,6 +33,7 @@ from samantha.events import (
     Token,
 )
 from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
+from samantha.model_ref import RefKind, kind_of
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.remote_cli import (
     RemoteInputError,
@@ -61,7 +64,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl+C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a tool killed by a closed pipe reports
 
 
-class InputError(Exception):
+class InputError(SamanthaError):
     """Bad command-line input; the message says what to fix."""
 
 
@@ -313,7 +316,7 @@ def _run_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
              ("previous response file", args.previous_file), ("grammar file", args.grammar_file),
              ("links file", args.urls_file)]
     inputs = [(what, Path(path)) for what, path in named if path]
-    inputs += [("model file", Path(model)) for model in args.model if "://" not in model]
+    inputs += [("model file", Path(model)) for model in args.model if kind_of(model) is RefKind.FILE]
     from samantha.history.db import default_db_path
 
     return inputs + [("history database", default_db_path())]
@@ -433,10 +436,11 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
                   "(tiny, for trying things out)", file=err)
         if args.model and (args.url or args.urls_file):
             print("samantha: both --model and links were given: the model list wins (as in the UI)", file=err)
-        folders = [m for m in args.model if "://" not in m and Path(m).is_dir()]
+        files = [m for m in args.model if kind_of(m) is RefKind.FILE]
+        folders = [m for m in files if Path(m).is_dir()]
         if folders:
             raise InputError("a folder is not a model file: " + ", ".join(folders) + " (name a .gguf file in it)")
-        missing = [m for m in args.model if "://" not in m and not Path(m).is_file()]
+        missing = [m for m in files if not Path(m).is_file()]
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
         spec = spec_from_args(args, settings)  # reads the grammar file, which a dry run does not need
@@ -530,17 +534,13 @@ def runner_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except RunnerError as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
-    try:
-        environment = create_environment(
-            Path(args.path) if args.path else None,
-            packages,
-            base_python=args.python,
-            on_output=lambda line: print(line, file=out, flush=True),
-            profile=profile,
-        )
-    except RunnerError as exc:
-        print(f"samantha: {exc}", file=err)
-        return EXIT_CHAIN_ERRORS
+    environment = create_environment(  # a RunnerError is said by main
+        Path(args.path) if args.path else None,
+        packages,
+        base_python=args.python,
+        on_output=lambda line: print(line, file=out, flush=True),
+        profile=profile,
+    )
     print(f"runner environment ready: {environment.python}", file=out)
     return 0
 
@@ -565,6 +565,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `samantha history show 3 | head`: the reader has what it wanted
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except SamanthaError as exc:  # the one place a Samantha error no command answered becomes words; bugs keep
+        print(f"samantha: {user_message(exc)}", file=sys.stderr)  # their traceback
+        return EXIT_CHAIN_ERRORS
 
 
 def _dispatch(args: argparse.Namespace, secrets: Secrets) -> int:

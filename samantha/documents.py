@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from samantha.errors import SamanthaError
 from samantha.prompts import SEPARATOR
 
 # Refuse files larger than this: a prompt field is not the place for them.
@@ -21,7 +22,7 @@ _BINARY_CONTROL_SHARE = 0.10
 _TEXT_CONTROLS = {9, 10, 12, 13}  # tab, line feed, form feed, carriage return
 
 
-class DocumentError(ValueError):
+class DocumentError(SamanthaError, ValueError):
     """A file could not be read as the kind of document asked for."""
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 import jinja2
 import jinja2.sandbox
 
+from samantha.errors import SamanthaError
 from samantha.prompts import SystemPart
 
 CHATML_TEMPLATE_NAME = "chatml"
@@ -59,7 +60,7 @@ class RenderedPrompt:
     stops: tuple[str, ...] = ()  # where the answer ends because the model starts the next turn
 
 
-class FormatError(ValueError):
+class FormatError(SamanthaError, ValueError):
     """The model's chat template could not render the messages."""
 
 

@@ -27,6 +27,8 @@ from gguf import (
     LlamaFileType,
 )
 
+from samantha.errors import SamanthaError
+
 _MAGIC = b"GGUF"
 _SUPPORTED_VERSIONS = (2, 3)
 _SCALAR_FORMATS: dict[int, str] = {
@@ -50,11 +52,11 @@ _TOKENS_KEY = "tokenizer.ggml.tokens"
 _FILE_TYPE_GUESSED = 1024  # llama.cpp ORs this into general.file_type when it guessed the type
 
 
-class GGUFError(ValueError):
+class GGUFError(SamanthaError, ValueError):
     """A file is missing, is not GGUF, or is truncated/corrupt; the message names the file."""
 
 
-class VocabularyRangeError(ValueError):
+class VocabularyRangeError(SamanthaError, ValueError):
     """An id range that cannot be shown (negative, or start after stop)."""
 
 

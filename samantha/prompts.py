@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from samantha.errors import SamanthaError
 from samantha.settings import SAMPLING_KEYS, SettingsError, coerce_setting
 
 SEPARATOR = "$$$"
@@ -33,7 +34,7 @@ _SETTINGS_START_RE = re.compile(r"\{\s*(?:[A-Za-z_]\w*\s*=|(?:%s)\s*[,}])" % "|"
 _SECTION_RE = re.compile(r"^(situation|information|thought)\s*:\s*", re.IGNORECASE)
 
 
-class PromptSyntaxError(ValueError):
+class PromptSyntaxError(SamanthaError, ValueError):
     """An item's `{...}` settings are malformed; names the item and the key."""
 
     def __init__(self, item_number: int, item_text: str, key: str, reason: str) -> None:

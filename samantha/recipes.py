@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from samantha.errors import SamanthaError
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings
 
@@ -47,7 +48,7 @@ CHAIN_FIELDS: Mapping[str, type] = MappingProxyType({
 PAGE_FIELDS: Mapping[str, type] = MappingProxyType({"hide_html_output": bool})
 
 
-class RecipeError(ValueError):
+class RecipeError(SamanthaError, ValueError):
     """A recipe that cannot be found or read; the message names the file and what is wrong."""
 
 

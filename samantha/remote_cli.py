@@ -12,7 +12,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from samantha.backends.openai_refs import RemoteRefError, is_remote_ref, parse_ref, server_url
+from samantha.backends.openai_refs import RemoteRefError, server_url
+from samantha.errors import SamanthaError
+from samantha.model_ref import ModelRefError, parse_model_ref
 
 KEY_HELP = (
     "the environment variable that holds the API key for openai+http(s):// models "
@@ -20,7 +22,7 @@ KEY_HELP = (
 )
 
 
-class RemoteInputError(ValueError):
+class RemoteInputError(SamanthaError, ValueError):
     """A remote entry or key option the CLI cannot use; the message says what to fix."""
 
 
@@ -52,16 +54,12 @@ def api_key_from(args: argparse.Namespace, environ: Mapping[str, str] | None = N
 
 
 def check_remote_models(models: Sequence[str]) -> None:
-    """Every openai+ entry must parse, before anything runs."""
+    """Every model entry (remote ones, hub links and files alike) must parse, before anything runs."""
     for model in models:
-        if model.lower().startswith("openai+") and not is_remote_ref(model):
-            raise RemoteInputError(f"{model}: a remote model is openai+http://HOST:PORT/v1#MODEL "
-                                   "(or openai+https://…); other protocols are not supported")
-        if is_remote_ref(model):
-            try:
-                parse_ref(model)
-            except RemoteRefError as exc:
-                raise RemoteInputError(str(exc)) from None
+        try:
+            parse_model_ref(model)
+        except ModelRefError as exc:
+            raise RemoteInputError(str(exc)) from None
 
 
 def models_command(args: argparse.Namespace, out: TextIO, err: TextIO,
@@ -69,7 +67,6 @@ def models_command(args: argparse.Namespace, out: TextIO, err: TextIO,
     """`samantha models list-remote URL`: one chain entry per line, then the server kind on stderr.
 
     `environ` is where API keys are looked up (the app's secrets are no longer in os.environ)."""
-    from samantha.backends.openai_errors import RemoteError
     from samantha.backends.openai_refs import make_ref
     from samantha.backends.openai_remote import OpenAIRemoteBackend
 
@@ -80,10 +77,7 @@ def models_command(args: argparse.Namespace, out: TextIO, err: TextIO,
         print(f"samantha: {exc}", file=err)
         return 2
     try:
-        listing = backend.list_models(base, backend.api_key(base))
-    except RemoteError as exc:
-        print(f"samantha: {exc}", file=err)
-        return 1
+        listing = backend.list_models(base, backend.api_key(base))  # a RemoteError is said by cli.main
     finally:
         backend.close()
     for model in listing.models:

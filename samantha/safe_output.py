@@ -11,8 +11,10 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from samantha.errors import SamanthaError
 
-class OutputRefused(Exception):
+
+class OutputRefused(SamanthaError):
     """Writing there would destroy something; the message says why and what to do."""
 
 

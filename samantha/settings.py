@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from samantha.errors import SamanthaError
+
 # Keys an item may set in its leading `{...}` block and `--set` takes.
 SAMPLING_KEYS = (
     "max_tokens",
@@ -30,7 +32,7 @@ SAMPLING_KEYS = (
 )
 
 
-class SettingsError(ValueError):
+class SettingsError(SamanthaError, ValueError):
     """A setting has an unknown name or a value it cannot take."""
 
     def __init__(self, key: str, message: str) -> None:

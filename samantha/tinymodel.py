@@ -42,6 +42,8 @@ from gguf import (
     TokenType,
 )
 
+from samantha.errors import SamanthaError
+
 CHATML_TEMPLATE = (
     "{% for message in messages %}"
     "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
@@ -94,7 +96,7 @@ _WEIGHT_STD = 0.02  # the usual initialisation scale; keeps random logits tame
 Dtype = Literal["f32", "f16"]
 
 
-class QuantizeError(RuntimeError):
+class QuantizeError(SamanthaError, RuntimeError):
     """llama.cpp's quantiser refused or failed to write the file."""
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from samantha.errors import SamanthaError
 from samantha.formats import Message, TemplateInfo
 from samantha.learning import TokenChoice
 from samantha.settings import Sampling
@@ -149,7 +150,7 @@ class Generated:
     notices: tuple[str, ...] = ()  # for the user, e.g. settings a remote server ignored
 
 
-class BackendError(RuntimeError):
+class BackendError(SamanthaError, RuntimeError):
     """A model could not be loaded or run; the message names the file and says what to do."""
 
 

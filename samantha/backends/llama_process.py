@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from samantha.backends.base import (
     BackendError,
-    BadGrammar,
     Cancelled,
     Control,
     Generated,
@@ -28,12 +27,34 @@ from samantha.backends.base import (
     LoadOptions,
     ModelInfo,
     Piece,
-    PromptTooLong,
     WorkerDied,
 )
 from samantha.backends.kv_states import SavedState, StateStore
-from samantha.backends.llama_worker import GRAMMAR_PHASE, STOP_ERROR, worker_main
+from samantha.backends.llama_worker import GRAMMAR_PHASE, worker_main
 from samantha.backends.repack_memory import RepackMemory
+from samantha.backends.worker_messages import (
+    CountTokens,
+    Failed,
+    Finished,
+    Generate,
+    LlamaFailed,
+    Loaded,
+    LoadModel,
+    NextToken,
+    Phase,
+    Quit,
+    Reply,
+    Request,
+    Restored,
+    RestoreState,
+    SaveState,
+    StateSaved,
+    TokenCount,
+    TokenIds,
+    Tokenize,
+    TokenPiece,
+    WorkerBug,
+)
 from samantha.formats import TemplateInfo
 from samantha.learning import TokenChoice
 
@@ -48,6 +69,8 @@ REPACK_NOTICE = ("llama.cpp crashed with weight repacking on, so {name} was load
 LOG_FILE_NAME = "llama.log"
 LOG_LINES_SHOWN = 8
 
+_R = TypeVar("_R")
+
 _SIGNAL_NAMES = {-11: "segmentation fault", -6: "abort", -9: "killed", -4: "illegal instruction", -7: "bus error"}
 
 
@@ -59,6 +82,12 @@ class ModelCrashed(BackendError):
 
 class LoadFailed(BackendError):
     fatal = True
+
+
+class WorkerBugError(RuntimeError):
+    """The worker failed with an exception that is not a user error: a bug, reported with the worker's traceback.
+
+    Not a SamanthaError on purpose, so it is not passed off as something the user did wrong."""
 
 
 def llama_log_path() -> Path:
@@ -202,7 +231,7 @@ class LlamaProcessBackend:
         if conn is not None:
             if not force:
                 try:
-                    conn.send(("quit",))
+                    conn.send(Quit())
                 except (OSError, ValueError):
                     pass
             conn.close()
@@ -217,8 +246,8 @@ class LlamaProcessBackend:
     def worker_pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def _receive(self, control: Control | None, what: str, path: str) -> tuple:
-        """Wait for the worker's next message, honouring Stop and noticing a crash."""
+    def _receive(self, control: Control | None, what: str, path: str) -> Reply:
+        """Wait for the worker's next message, honouring Stop and noticing a crash; a failure is raised."""
         assert self._conn is not None and self._process is not None
         stop_sent_at: float | None = None
         while True:
@@ -230,7 +259,7 @@ class LlamaProcessBackend:
                 raise Cancelled(f"stopped while {what}")
             try:
                 if self._conn.poll(POLL_SECONDS):
-                    return self._conn.recv()
+                    return _raised(self._conn.recv())
             except (EOFError, OSError):
                 pass
             else:
@@ -240,6 +269,16 @@ class LlamaProcessBackend:
             code = self._process.exitcode
             self._end_worker()
             raise self._death(code, what, path)
+
+    def _ask(self, request: Request, reply_type: type[_R], what: str, path: str, control: Control | None = None) -> _R:
+        """Send one request and wait for its one reply (of `reply_type`); the worker's failure is raised."""
+        assert self._conn is not None
+        self._stop_flag.value = 0
+        self._conn.send(request)
+        reply = self._receive(control, what, path)
+        if not isinstance(reply, reply_type):
+            raise WorkerBugError(f"the llama.cpp worker answered {request!r} with {reply!r}")
+        return reply
 
     def _death(self, code: int | None, what: str, path: str) -> BackendError:
         """What is known about a worker that died: its signal, what it was doing, with which grammar.
@@ -296,32 +335,33 @@ class LlamaProcessBackend:
         info = ModelInfo(
             ref=ref,
             name=path.name,
-            n_ctx=data["n_ctx"],
-            n_ctx_train=data["n_ctx_train"],
-            n_vocab=data["n_vocab"],
-            template=TemplateInfo(data["chat_template"], data["bos_token"], data["eos_token"],
-                                  data.get("architecture", ""), bool(data.get("chatml_tokens"))),
-            load_seconds=data["load_seconds"],
-            n_threads=int(data.get("n_threads", 0)),
+            n_ctx=data.n_ctx,
+            n_ctx_train=data.n_ctx_train,
+            n_vocab=data.n_vocab,
+            template=TemplateInfo(data.chat_template, data.bos_token, data.eos_token, data.architecture,
+                                  data.chatml_tokens),
+            load_seconds=data.load_seconds,
+            n_threads=data.n_threads,
         )
         self._loaded, self._info = key, info
         self._restore_state(key)
         return info
 
-    def _start_and_load(self, path: Path, options: LoadOptions, control: Control) -> dict[str, Any]:
+    def _start_and_load(self, path: Path, options: LoadOptions, control: Control) -> Loaded:
         """A new worker with `path` loaded; what it says of the model."""
         self._start_worker()
-        assert self._conn is not None
-        self._stop_flag.value = 0
         self._log.mark()
-        self._conn.send(("load", str(path), asdict(options)))
-        reply = self._receive(control, "loading", str(path))
-        if reply[0] == "error":
+        try:
+            return self._ask(LoadModel(str(path), options), Loaded, "loading", str(path), control)
+        except Cancelled:
             self._end_worker()
-            if reply[1] == STOP_ERROR:
-                raise Cancelled("stopped while loading")
-            raise LoadFailed(_load_failure(path, reply[2] or reply[1], options.n_ctx) + self._log.quoted())
-        return dict(reply[1])
+            raise Cancelled("stopped while loading") from None
+        except LlamaFailed as exc:
+            self._end_worker()
+            raise LoadFailed(_load_failure(path, exc.reason, options.n_ctx) + self._log.quoted()) from None
+        except WorkerBugError:
+            self._end_worker()
+            raise
 
     def _without_repack(self, path: Path, options: LoadOptions) -> LoadOptions:
         """After a crash with repacking on: remember the file, say so once, and load it with repacking off."""
@@ -333,43 +373,38 @@ class LlamaProcessBackend:
         """Before the loaded model's worker ends, save what its context holds for when the chain comes back."""
         if self._loaded is None or self._conn is None or self._states.cap_bytes == 0:
             return
-        self._stop_flag.value = 0
         try:
-            self._conn.send(("save_state",))
-            reply = self._receive(None, "saving the context of", self._loaded[0])
+            reply = self._ask(SaveState(), StateSaved, "saving the context of", self._loaded[0])
         except BackendError:
             return  # a worker that cannot save its state is ended anyway; the model reads its prompt again
-        if reply[0] == "state" and reply[1] is not None:
-            tokens, data = reply[1]
-            self._states.put(self._loaded, SavedState(tuple(tokens), data))
+        if reply.tokens is not None:
+            self._states.put(self._loaded, SavedState(reply.tokens, reply.data))
 
     def _restore_state(self, key: tuple[str, LoadOptions, tuple[int, int] | None]) -> None:
         saved = self._states.take(key)
         if saved is None or self._conn is None:
             return
-        self._conn.send(("restore_state", list(saved.tokens), saved.data))
-        self._receive(None, "restoring the context of", key[0])
+        try:
+            self._ask(RestoreState(tuple(saved.tokens), saved.data), Restored, "restoring the context of", key[0])
+        except LlamaFailed:
+            pass  # llama.cpp refused the state: the model reads its prompt again
 
     def tokenize(self, text: str, plain_spans: tuple[tuple[int, int], ...] = ()) -> list[int]:
         """The token ids the loaded model reads for `text`, with `plain_spans` as plain text (as in generate)."""
         if self._conn is None or self._loaded is None:
             raise BackendError("no model is loaded")
-        self._stop_flag.value = 0
-        self._conn.send(("tokens", text, [list(span) for span in plain_spans]))
-        reply = self._receive(None, "tokenizing for", self._loaded[0])
-        if reply[0] == "error":
-            raise BackendError(reply[2])
-        return [int(token) for token in reply[1]]
+        try:
+            return list(self._ask(Tokenize(text, plain_spans), TokenIds, "tokenizing for", self._loaded[0]).ids)
+        except LlamaFailed as exc:
+            raise BackendError(exc.reason) from None
 
     def count_tokens(self, text: str) -> int:
         if self._conn is None or self._loaded is None:
             raise BackendError("no model is loaded")
-        self._stop_flag.value = 0
-        self._conn.send(("count", text))
-        reply = self._receive(None, "counting tokens for", self._loaded[0])
-        if reply[0] == "error":
-            raise BackendError(reply[2])
-        return int(reply[1])
+        try:
+            return self._ask(CountTokens(text), TokenCount, "counting tokens for", self._loaded[0]).count
+        except LlamaFailed as exc:
+            raise BackendError(exc.reason) from None
 
     def generate(self, request: GenerationRequest, control: Control) -> Iterator[Piece | Generated]:
         """The answer; a crash in the first answer with repacking on reloads without it and answers again."""
@@ -402,21 +437,21 @@ class LlamaProcessBackend:
         if self._conn is None or self._loaded is None:
             raise BackendError("no model is loaded")
         path = self._loaded[0]
-        payload = {
-            "prompt": request.prompt,
-            "sampling": request.sampling.to_dict(),
-            "seed": request.seed,
-            "grammar": request.grammar,
-            "reset": request.reset,
-            "candidates": request.candidates,
-            "lockstep": request.lockstep,
-            "plain_spans": [list(span) for span in request.plain_spans],
-            "format_stops": list(request.format_stops),
-        }
+        payload = Generate(
+            prompt=request.prompt,
+            sampling=request.sampling.to_dict(),
+            seed=request.seed,
+            grammar=request.grammar,
+            reset=request.reset,
+            candidates=request.candidates,
+            lockstep=request.lockstep,
+            plain_spans=tuple(request.plain_spans),
+            format_stops=tuple(request.format_stops),
+        )
         self._stop_flag.value = 0
         self._grammar = request.grammar
         self._log.mark()
-        self._conn.send(("generate", payload))
+        self._conn.send(payload)
         text = ""
         what = ANSWERING
         while True:
@@ -428,28 +463,22 @@ class LlamaProcessBackend:
             except WorkerDied as exc:
                 exc.partial = text
                 raise
-            kind = reply[0]
-            if kind == "phase":
-                what = reply[1]
-            elif kind == "piece":
-                text += reply[1]
-                choice = TokenChoice.from_dict(reply[3]) if len(reply) > 3 and reply[3] else None
-                yield Piece(reply[1], reply[2], choice)
-                if request.lockstep and reply[2] >= 0:
+            except LlamaFailed as exc:
+                raise BackendError(f"llama.cpp failed while answering with {Path(path).name}: {exc.reason}") from None
+            if isinstance(reply, Phase):
+                what = reply.what
+            elif isinstance(reply, TokenPiece):
+                text += reply.text
+                choice = TokenChoice.from_dict(reply.choice) if reply.choice else None
+                yield Piece(reply.text, reply.token, choice)
+                if request.lockstep and reply.token >= 0:
                     if control.answer_should_stop():
                         self._stop_flag.value = 1  # the waiting worker ends the answer instead
                     else:
-                        self._conn.send(("next",))  # the consumer wants the next token now
-            elif kind == "done":
-                yield Generated(**reply[1])
+                        self._conn.send(NextToken())  # the consumer wants the next token now
+            elif isinstance(reply, Finished):
+                yield reply.result
                 return
-            elif kind == "error":
-                if reply[1] == "BadGrammar":
-                    raise BadGrammar(reply[2])
-                if reply[1] == "PromptTooLong":
-                    prompt_tokens, n_ctx = (int(v) for v in reply[2].split())
-                    raise PromptTooLong(prompt_tokens, n_ctx)
-                raise BackendError(f"llama.cpp failed while answering with {Path(path).name}: {reply[2] or reply[1]}")
 
     def unload(self) -> None:
         """Unload model frees the memory of the saved contexts too: the next answers start from nothing."""
@@ -458,3 +487,13 @@ class LlamaProcessBackend:
 
     def close(self) -> None:
         self._end_worker()
+
+
+def _raised(reply: Reply) -> Reply:
+    """The worker's reply, or the error it carries raised: a Samantha error as the type the worker raised,
+    a bug as WorkerBugError with the worker's traceback."""
+    if isinstance(reply, Failed):
+        raise reply.error
+    if isinstance(reply, WorkerBug):
+        raise WorkerBugError(f"the llama.cpp worker failed: {reply.kind}: {reply.message}\n{reply.traceback}")
+    return reply

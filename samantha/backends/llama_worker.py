@@ -6,12 +6,9 @@ a pipe and asks it to stop through a shared integer that llama.cpp itself
 checks while loading (progress callback) and while reading a prompt (abort
 callback, armed only then), so Stop works in every phase.
 
-Messages to the worker: ("load", path, options), ("generate", request),
-("count", text), ("tokens", text, plain_spans), ("save_state",), ("restore_state", tokens, data), ("quit",).
-("next",) paces learning mode one token at a time.
-Replies: ("loaded", info), ("piece", text, id[, choice]), ("done", stats), ("count", n), ("tokens", ids),
-("state", (tokens, data) or None), ("restored", n), ("error", kind, message),
-("phase", what) when an answer moves on to another part of the work (reading the grammar, answering).
+The messages both ways are the typed ones in worker_messages. A request fails with a `Failed` reply
+that carries a Samantha error as itself; llama-cpp-python's own exceptions are translated here, in
+`_serve`, into `LlamaFailed`; anything else is a bug and says so (`WorkerBug`, with its traceback).
 """
 
 from __future__ import annotations
@@ -24,19 +21,44 @@ import re
 import signal
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from samantha.backends.base import BackendError, BadGrammar, Cancelled, Generated, PromptTooLong
 from samantha.backends.llama_compat import LlamaCompat
 from samantha.backends.threads import resolved_threads
+from samantha.backends.worker_messages import (
+    CountTokens,
+    Failed,
+    Finished,
+    Generate,
+    LlamaFailed,
+    Loaded,
+    LoadModel,
+    NextToken,
+    Phase,
+    Quit,
+    Restored,
+    RestoreState,
+    SaveState,
+    StateSaved,
+    TokenCount,
+    TokenIds,
+    Tokenize,
+    TokenPiece,
+    WorkerBug,
+)
+from samantha.errors import SamanthaError
 from samantha.sampling import TailFreeProcessor
 
-STOP_ERROR = "cancelled"
+# What llama-cpp-python raises when it cannot load a file or decode (ctypes failures are OSErrors).
+LLAMA_ERRORS = (ValueError, RuntimeError, OSError, MemoryError)
 # Said to the parent before llama.cpp parses a grammar, so a crash there is blamed on the grammar, not the model.
 GRAMMAR_PHASE = "reading the grammar"
 ANSWER_PHASE = "answering with"
@@ -289,28 +311,36 @@ class Worker:
     def _serve(self) -> None:
         while True:
             message = self.conn.recv()
-            kind = message[0]
-            if kind == "quit":
+            if isinstance(message, Quit):
                 return
-            if kind == "next":
+            if isinstance(message, NextToken):
                 continue  # a pacing step that arrived after its answer was stopped
             try:
-                if kind == "load":
-                    self.conn.send(("loaded", self.load(message[1], message[2])))
-                elif kind == "count":
-                    self.conn.send(("count", len(self.tokenize(message[1]))))
-                elif kind == "tokens":
-                    self.conn.send(("tokens", self.tokenize(message[1], message[2])))
-                elif kind == "generate":
-                    self.generate(message[1])
-                elif kind == "save_state":
-                    self.conn.send(("state", self.save_state()))
-                elif kind == "restore_state":
-                    self.conn.send(("restored", self.restore_state(message[1], message[2])))
-            except _Stopped:
-                self.conn.send(("error", STOP_ERROR, "stopped"))
-            except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
-                self.conn.send(("error", type(exc).__name__, str(exc)))
+                self._answer(message)
+            except SamanthaError as exc:
+                self.conn.send(Failed(exc))
+            except LLAMA_ERRORS as exc:  # llama-cpp-python's exceptions become Samantha's here, and only here
+                self.conn.send(Failed(LlamaFailed(str(exc) or type(exc).__name__)))
+            except Exception as exc:  # noqa: BLE001 - a bug: the app raises it as one, with this traceback
+                self.conn.send(WorkerBug(type(exc).__name__, str(exc), traceback.format_exc()))
+
+    def _answer(self, message: object) -> None:
+        """Do what one request asks; its reply (or replies, for an answer) goes back over the pipe."""
+        if isinstance(message, LoadModel):
+            self.conn.send(Loaded(**self.load(message.path, asdict(message.options))))
+        elif isinstance(message, CountTokens):
+            self.conn.send(TokenCount(len(self.tokenize(message.text))))
+        elif isinstance(message, Tokenize):
+            self.conn.send(TokenIds(tuple(self.tokenize(message.text, message.plain_spans))))
+        elif isinstance(message, Generate):
+            self.generate(asdict(message))
+        elif isinstance(message, SaveState):
+            saved = self.save_state()
+            self.conn.send(StateSaved(tuple(saved[0]), saved[1]) if saved is not None else StateSaved(None))
+        elif isinstance(message, RestoreState):
+            self.conn.send(Restored(self.restore_state(list(message.tokens), message.data)))
+        else:
+            raise BackendError(f"the llama.cpp worker does not know the request {message!r}")
 
     def load(self, path: str, options: dict[str, Any]) -> dict[str, Any]:
         llama_cpp = self.llama_cpp
@@ -331,7 +361,7 @@ class Worker:
                 )
             except Exception:
                 if self.stop_flag.value:
-                    raise _Stopped() from None
+                    raise Cancelled("stopped") from None
                 raise
         self.llm = llm
         self.add_bos = self.compat.adds_bos(llm)
@@ -464,7 +494,7 @@ class Worker:
         return self.llm.detokenize([token], special=True).decode("utf-8", errors="backslashreplace")
 
     def _wait_for_next(self) -> bool:
-        """Learning mode's pacing: wait for the parent's ("next",); False when asked to stop."""
+        """Learning mode's pacing: wait for the parent's NextToken; False when asked to stop."""
         while not self.conn.poll(0.05):
             if self.stop_flag.value:
                 return False
@@ -511,8 +541,7 @@ class Worker:
         n_ctx = self._usable_ctx()
         room = n_ctx - len(tokens)
         if room < 1:
-            self.conn.send(("error", "PromptTooLong", f"{len(tokens)} {n_ctx}"))
-            return
+            raise PromptTooLong(len(tokens), n_ctx)
         limit = min(sampling.max_tokens, room) if sampling.max_tokens > 0 else room
         if request["reset"]:
             self._clear_state()
@@ -545,12 +574,11 @@ class Worker:
         lockstep = bool(request.get("lockstep")) and recorder is not None
         vocab = compat.vocab(llm)
         if request["grammar"]:
-            self.conn.send(("phase", GRAMMAR_PHASE))
+            self.conn.send(Phase(GRAMMAR_PHASE))
             problem = self._grammar_problem(vocab, request["grammar"])
             if problem is not None:
-                self.conn.send(("error", "BadGrammar", problem))
-                return
-            self.conn.send(("phase", ANSWER_PHASE))
+                raise BadGrammar(problem)
+            self.conn.send(Phase(ANSWER_PHASE))
         grammar = llama_cpp.LlamaGrammar.from_string(request["grammar"], verbose=False) if request["grammar"] else None
         stops = tuple(dict.fromkeys((*sampling.stop, *request.get("format_stops", ()))))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -599,13 +627,13 @@ class Worker:
                 if recorder is not None:
                     # Learning mode: one message per token, even when its text is held back.
                     choice = recorder.choice(token)
-                    self.conn.send(("piece", text[shown:safe], token, choice.to_dict() if choice else None))
+                    self.conn.send(TokenPiece(text[shown:safe], token, choice.to_dict() if choice else None))
                     shown = safe
                     if lockstep and not self._wait_for_next():
                         finish = "cancelled"
                         break
                 elif safe > shown:
-                    self.conn.send(("piece", text[shown:safe], token))
+                    self.conn.send(TokenPiece(text[shown:safe], token))
                     shown = safe
                 if cut >= 0 or count >= limit:
                     if cut < 0 and count >= room:
@@ -625,30 +653,21 @@ class Worker:
             tail = decoder.decode(b"", final=True)
             text += tail
         if len(text) > shown:
-            self.conn.send(("piece", text[shown:], -1, None))
+            self.conn.send(TokenPiece(text[shown:], -1))
         ended = time.perf_counter()
         read_at = prompt_read[0] if prompt_read else ended  # stopped before the prompt was read: all prompt time
         # llama.cpp's own count of prompt tokens it had to read (the rest came from the KV cache).
         evaluated = int(llama_cpp.llama_perf_context(llm.ctx).n_p_eval)
-        self.conn.send(
-            (
-                "done",
-                {
-                    "text": text,
-                    "prompt_tokens": len(tokens),
-                    "answer_tokens": count,
-                    "prompt_seconds": read_at - started,
-                    "generation_seconds": ended - read_at,
-                    "finish_reason": finish,
-                    "extra": {"evaluated_prompt_tokens": evaluated},
-                    "notices": tuple(notices),
-                },
-            )
-        )
-
-
-class _Stopped(Exception):
-    """The parent asked to stop while loading."""
+        self.conn.send(Finished(Generated(
+            text=text,
+            prompt_tokens=len(tokens),
+            answer_tokens=count,
+            prompt_seconds=read_at - started,
+            generation_seconds=ended - read_at,
+            finish_reason=finish,
+            extra={"evaluated_prompt_tokens": evaluated},
+            notices=tuple(notices),
+        )))
 
 
 def worker_main(conn: Connection, stop_flag: Any, log_path: str | None = None) -> None:

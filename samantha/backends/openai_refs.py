@@ -1,7 +1,7 @@
 """Chain entries that name a model on an OpenAI-compatible server: `openai+http://host:port/v1#model`.
 
-Pure string handling, shared by the backend, the router, the CLI and the UI, so
-every part agrees on what a remote entry is and which server it talks to.
+Pure string handling: the server address a form or an entry names, checked and tidied. Which kind
+of entry a text is (file, hub link, remote model) is decided in samantha.model_ref alone.
 """
 
 from __future__ import annotations
@@ -9,17 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-PREFIX = "openai+"
+from samantha.errors import SamanthaError
+
+API = "openai"  # the API style named before the + of an entry
+PREFIX = API + "+"
 EXAMPLE = "openai+http://127.0.0.1:8080/v1#model-name"
 
 
-class RemoteRefError(ValueError):
+class RemoteRefError(SamanthaError, ValueError):
     """A remote chain entry or server address that cannot be used; the message shows the right form."""
-
-
-def is_remote_ref(ref: str) -> bool:
-    """True for `openai+http://...` and `openai+https://...` entries (case-insensitive prefix)."""
-    return ref.strip().lower().startswith((PREFIX + "http://", PREFIX + "https://"))
 
 
 def server_url(text: str) -> str:
@@ -78,9 +76,16 @@ def make_ref(base_url: str, model: str) -> str:
 
 
 def parse_ref(ref: str) -> RemoteRef:
-    """Split a remote entry into server and model; RemoteRefError says what the entry should look like."""
-    text = ref.strip()
-    if not is_remote_ref(text):
-        raise RemoteRefError(f"{text!r} is not a remote model: write it as {EXAMPLE}")
-    address, _, model = text.partition("#")
-    return RemoteRef(server_url(address), model.strip())
+    """Split a remote entry into server and model; RemoteRefError says what the entry should look like.
+
+    The entry is read by samantha.model_ref, which decides what every kind of chain entry is.
+    """
+    from samantha.model_ref import ModelRefError, parse_model_ref  # it builds on this module
+
+    try:
+        parsed = parse_model_ref(ref, apis={API})
+    except ModelRefError as exc:
+        raise RemoteRefError(str(exc)) from None
+    if parsed.remote is None:
+        raise RemoteRefError(f"{ref.strip()!r} is not a remote model: write it as {EXAMPLE}")
+    return parsed.remote

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from samantha.model_ref import RefKind, kind_of
+
 CHUNK = 8 << 20  # 8 MiB per read
 
 
@@ -26,7 +28,7 @@ def _read_through(path: Path) -> None:
 def read_ahead(ref: str) -> threading.Thread | None:
     """Start reading `ref` into the page cache if it is a local file; the thread, or None when there is nothing to do."""
     path = Path(ref)
-    if "://" in ref or not path.is_file():
+    if kind_of(ref) is not RefKind.FILE or not path.is_file():
         return None
     thread = threading.Thread(target=_read_through, args=(path,), name=f"read-ahead {path.name}", daemon=True)
     thread.start()

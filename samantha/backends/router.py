@@ -1,14 +1,15 @@
-"""One Backend for chains that mix local files and remote servers.
+"""One Backend for chains that mix local files and remote servers, routed by a table.
 
-`openai+http(s)://...` entries go to the remote backend, everything else to the
-llama.cpp worker. The local model stays loaded while a remote model answers (it
-costs no memory here), so a chain that alternates the two does not reload; only
-one local model is ever in memory, as before.
+Each chain entry is parsed once (samantha.model_ref) and its route ("file", or a remote entry's API
+style such as "openai" in `openai+http://...`) picks the backend from the table (backends/routes.py),
+the way httpx mounts transports by URL pattern: a new backend is one more entry. The local model stays loaded while a remote
+model answers (it costs no memory here), so a chain that alternates the two does not reload; only one
+local model is ever in memory, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 
 from samantha.backends.base import (
     Backend,
@@ -20,19 +21,9 @@ from samantha.backends.base import (
     ModelInfo,
     Piece,
 )
-from samantha.backends.openai_refs import is_remote_ref
-
-
-def _local_backend() -> Backend:
-    from samantha.backends.llama_process import LlamaProcessBackend
-
-    return LlamaProcessBackend()
-
-
-def _remote_backend() -> Backend:
-    from samantha.backends.openai_remote import OpenAIRemoteBackend
-
-    return OpenAIRemoteBackend()
+from samantha.backends.openai_refs import API as OPENAI_API
+from samantha.backends.routes import FILE_ROUTE, ROUTES, BackendFactory, remote_apis
+from samantha.model_ref import ModelRefError, parse_model_ref
 
 
 class RouterBackend:
@@ -40,22 +31,32 @@ class RouterBackend:
 
     def __init__(
         self,
-        local: Callable[[], Backend] = _local_backend,
-        remote: Callable[[], Backend] = _remote_backend,
+        local: BackendFactory = ROUTES[FILE_ROUTE],
+        remote: BackendFactory = ROUTES[OPENAI_API],
+        *,
+        routes: Mapping[str, BackendFactory] | None = None,
     ) -> None:
-        self._factories = {"local": local, "remote": remote}
+        """`local` and `remote` replace the table's file and openai entries; `routes` adds or replaces any."""
+        self._routes = {**ROUTES, FILE_ROUTE: local, OPENAI_API: remote, **(routes or {})}
         self._backends: dict[str, Backend] = {}
         self._current: Backend | None = None
 
-    def backend(self, which: str) -> Backend:
-        """The "local" or "remote" backend, made now if needed."""
-        if which not in self._backends:
-            self._backends[which] = self._factories[which]()
-        return self._backends[which]
+    def backend(self, route: str) -> Backend:
+        """The backend of one route ("file", "openai", ...), made now if needed."""
+        if route not in self._backends:
+            self._backends[route] = self._routes[route]()
+        return self._backends[route]
 
     def load(self, ref: str, options: LoadOptions, control: Control) -> ModelInfo:
         self._current = None
-        target = self.backend("remote" if is_remote_ref(ref) else "local")
+        try:
+            parsed = parse_model_ref(ref, apis=remote_apis(self._routes))
+        except ModelRefError as exc:
+            raise BackendError(str(exc)) from None
+        if parsed.route not in self._routes:
+            raise BackendError(f"{ref} is a Hugging Face link: it is downloaded before it loads, and this run "
+                               "has no downloader; download the file and name it instead")
+        target = self.backend(parsed.route)
         info = target.load(ref, options, control)
         self._current = target
         return info

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from samantha.backends.base import Control
+from samantha.errors import SamanthaError
 from samantha.events import ChainFailed, Notice
 from samantha.history.db import HistoryDB, HistoryError, default_db_path
 from samantha.history.export import FORMATS, export_session
@@ -71,7 +72,7 @@ def run_recorder(no_history: bool, spec: RunSpec, err: TextIO) -> Recorder | Non
         return None
     try:
         db = HistoryDB()
-    except (HistoryError, sqlite3.Error, OSError, RuntimeError) as exc:
+    except (HistoryError, sqlite3.Error, OSError) as exc:
         print(f"samantha: warning: this run is not recorded in the history: {exc}", file=err)
         return None
     return Recorder(db, spec, source="cli")
@@ -211,7 +212,7 @@ def history_command(args: argparse.Namespace, out: TextIO, err: TextIO, hf_token
                 return 0
     except BrokenPipeError:
         raise  # the reader went away (`| head`): the command line ends quietly
-    except (HistoryError, OSError, sqlite3.Error, RuntimeError) as exc:
+    except (SamanthaError, OSError, sqlite3.Error) as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
     return EXIT_BAD_INPUT

@@ -21,6 +21,7 @@ from typing import Any
 import platformdirs
 
 from samantha.chain import model_name
+from samantha.errors import SamanthaError
 from samantha.events import AnswerRecord
 from samantha.history.migrations import migrate
 from samantha.prompts import join_prefix
@@ -35,7 +36,7 @@ BUSY_TIMEOUT_MS = 10_000
 SNIPPET_TOKENS = 12
 
 
-class HistoryError(ValueError):
+class HistoryError(SamanthaError, ValueError):
     """A history request cannot be met (unknown session, bad search); the message says why."""
 
 

@@ -141,9 +141,11 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
 
     A database newer than this program is refused rather than damaged.
     """
+    from samantha.history.db import HistoryError  # db imports this module: by the time it migrates, it is loaded
+
     start = schema_version(conn)
     if start > LATEST:
-        raise RuntimeError(
+        raise HistoryError(
             f"the history database is at version {start}, newer than this Samantha understands ({LATEST}): "
             "update Samantha, or point SAMANTHA_DATA_DIR at another folder"
         )

@@ -25,6 +25,7 @@ from samantha.events import (
 )
 from samantha.history.db import HistoryDB, HistoryError, StoredItem, out_of_space, space_advice
 from samantha.history.fingerprint import fingerprint
+from samantha.model_ref import RefKind, kind_of
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.run_spec import RunSpec
 from samantha.settings import ChainSettings
@@ -36,7 +37,7 @@ def stored_settings(settings: ChainSettings) -> ChainSettings:
     models = []
     for ref in settings.models:
         path = Path(ref).expanduser()
-        models.append(str(path.resolve()) if "://" not in ref and path.is_file() else ref)
+        models.append(str(path.resolve()) if kind_of(ref) is RefKind.FILE and path.is_file() else ref)
     return replace(settings, models=tuple(models))
 
 
@@ -144,7 +145,7 @@ class Recorder(RunObserver):
     def _model_row(self, ref: str, name: str) -> int | None:
         """The model's row; a local file is fingerprinted once per run (and again if it changed), a remote model not."""
         path = Path(ref).expanduser()
-        local = "://" not in ref and path.is_file()
+        local = kind_of(ref) is RefKind.FILE and path.is_file()
         key: tuple[str, int, int] = (ref, 0, 0)
         if local:
             stat = path.stat()

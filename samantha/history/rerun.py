@@ -21,6 +21,7 @@ from samantha.events import Event
 from samantha.history.db import HistoryDB, StoredAnswer, StoredSession
 from samantha.history.fingerprint import fingerprint
 from samantha.history.recorder import Recorder
+from samantha.model_ref import RefKind, kind_of
 from samantha.run_setup import RunAccess, prepare_run
 from samantha.run_spec import LearningOptions, RunSpec
 from samantha.runner.errors import RunnerError
@@ -122,7 +123,7 @@ def rerun_spec(stored: StoredSession, *, run_code: bool = False) -> tuple[RunSpe
     checked: set[str] = set()
     for answer in stored.answers:
         ref = str(answer.extra.get("model_file") or answer.model_ref)
-        if ref in checked or "://" in ref or not answer.model_fingerprint:
+        if ref in checked or kind_of(ref) is not RefKind.FILE or not answer.model_fingerprint:
             continue
         checked.add(ref)
         path = Path(ref)

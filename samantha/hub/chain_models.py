@@ -18,6 +18,7 @@ from samantha.events import Downloading, Event, Notice
 from samantha.hub.download import DownloadProgress, download_model
 from samantha.hub.errors import DownloadCancelled, HubError
 from samantha.hub.links import parse_link
+from samantha.model_ref import RefKind, kind_of
 
 POLL_SECONDS = 0.1
 # After Stop, how long the chain waits for the download thread to notice before it moves on without it.
@@ -25,16 +26,8 @@ STOP_GRACE_SECONDS = 0.5
 
 
 def is_hub_link(ref: str) -> bool:
-    """A chain entry that names a GGUF file on the hub rather than a file on disk."""
-    if "://" in ref and not ref.startswith(("http://", "https://")):
-        return False  # e.g. openai+http:// remote models
-    if Path(ref).exists():
-        return False
-    try:
-        parse_link(ref)
-    except HubError:
-        return False
-    return True
+    """A chain entry that names a GGUF file on the hub rather than a file on disk or a server's model."""
+    return kind_of(ref) is RefKind.HUB
 
 
 def comes_back_after_another(links: Sequence[str]) -> list[str]:

@@ -21,6 +21,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
+from samantha.errors import SamanthaError
 from samantha.hub.names import PUBLIC_SITE
 
 TOKEN_HINT: Final = (
@@ -28,7 +29,7 @@ TOKEN_HINT: Final = (
 )
 
 
-class HubError(Exception):
+class HubError(SamanthaError):
     """Something went wrong talking to the hub or saving a model; `str(error)` is meant for the user.
 
     `kind` is one of: "bad_link", "not_found", "gated", "network", "stalled",
@@ -41,7 +42,7 @@ class HubError(Exception):
         self.kind = kind
 
 
-class DownloadCancelled(Exception):
+class DownloadCancelled(SamanthaError):
     """The caller set the cancel event; the partial download stays on disk so a retry resumes it."""
 
 

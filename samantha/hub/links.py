@@ -137,6 +137,16 @@ def _find_marker(segments: list[str], markers: tuple[str, ...]) -> int | None:
     return None
 
 
+def looks_like_hub_file(text: str, *, endpoint: str | None = None) -> bool:
+    """Whether text without a scheme is written as a hub file: `hf.co/...`, `huggingface.co/...` or `<repo>:<file>`.
+
+    Only the form is checked (parse_link says what is wrong with the rest), so a chain entry is called a
+    hub link or a path by how it is written, not by what exists on this disk.
+    """
+    cleaned = text.strip()
+    return cleaned.split("/", 1)[0].lower() in _hosts(endpoint) or _SHORT_FILE.match(cleaned) is not None
+
+
 def parse_link(line: str, *, endpoint: str | None = None) -> ModelLink:
     """Read one download link: the /resolve/ or /blob/ URL, or `<owner>/<model>[@rev]:<file>.gguf`."""
     text = line.strip()

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from samantha.runner.errors import RunnerError
+
 REAPER_FILE = Path(__file__).with_name("reaper.py")
 NO_BWRAP_ENV = "SAMANTHA_NO_BWRAP"
 PROBE_SECONDS = 20.0
@@ -61,7 +63,7 @@ class Containment:
         if bwrap is not None and not bwrap_works(bwrap):
             bwrap = None
         if required and bwrap is None:
-            raise RuntimeError("bubblewrap (bwrap) is not installed or cannot make a PID namespace here")
+            raise RunnerError("bubblewrap (bwrap) is not installed or cannot make a PID namespace here")
         return cls(reaper=True, bwrap=bwrap)
 
     def describe(self) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from samantha.errors import SamanthaError
 
-class RunnerError(RuntimeError):
+
+class RunnerError(SamanthaError, RuntimeError):
     """Something about running code went wrong (base class for the runner's errors)."""
 
 

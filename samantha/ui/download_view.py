@@ -14,7 +14,7 @@ from pathlib import Path
 from samantha.events import Downloading
 from samantha.hub import DEFAULT_FIRST_RUN_LINKS, RepoFile
 from samantha.hub.errors import human_size
-from samantha.ui.folders import ModelFolderError, list_models
+from samantha.model_folders import ModelFolderError, list_models
 from samantha.ui.inputs import active_links
 
 

@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from samantha.backends.base import MAX_THREADS, LoadOptions
-from samantha.backends.openai_refs import is_remote_ref
 from samantha.chain import single_pairing_problem
+from samantha.errors import SamanthaError
 from samantha.hub import HubError, parse_links
+from samantha.model_folders import ModelFolderError, ModelListError, list_models, parse_model_list, resolve_models
+from samantha.model_ref import ModelRefError, RefKind, kind_of, parse_model_ref
 from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
 from samantha.run_spec import CodeOptions, DownloadOptions, LearningOptions, RunSpec, VoiceOptions
 from samantha.settings import ChainSettings, Sampling, SettingsError, apply_settings, parse_stop
-from samantha.ui.folders import ModelFolderError, ModelListError, list_models, parse_model_list, resolve_models
 
 # Sampling controls on the page, in the order the original program's manual lists them.
 NUMBER_KEYS = (
@@ -38,7 +39,7 @@ SWITCHES = ("feedback", "cumulative", "single", "reset", "shuffle", "random_para
 NO_MODEL_CHOSEN = "no model chosen"
 
 
-class InputProblem(ValueError):
+class InputProblem(SamanthaError, ValueError):
     """A control holds something the chain cannot run with."""
 
 
@@ -106,18 +107,29 @@ def link_members(links: str) -> tuple[str, ...]:
     Remote-model entries (openai+http://...#model) may stand among the links; they need no download.
     """
     # Remote lines become skip lines, so a bad link is still reported with its own line number.
-    checked = "\n".join(SKIP_MARK if is_remote_ref(line) else line for line in links.splitlines())
+    checked: list[str] = []
+    problems: list[str] = []
+    for number, line in enumerate(links.splitlines(), start=1):
+        try:
+            remote = bool(line.strip()) and parse_model_ref(line).kind is RefKind.REMOTE
+        except ModelRefError as exc:
+            remote = exc.kind is RefKind.REMOTE
+            if remote:
+                problems.append(f"Line {number}: {exc}")
+        checked.append(SKIP_MARK if remote else line)
     try:
         if hub_links(links):
-            parse_links(checked)
+            parse_links("\n".join(checked))
     except HubError as exc:
-        raise InputProblem(f"download links: {exc}") from None
+        problems.append(exc.message)
+    if problems:
+        raise InputProblem("download links: " + "\n".join(problems))
     return tuple(links.splitlines())
 
 
 def hub_links(links: str) -> str:
     """The link lines that are downloads, without remote-model entries."""
-    return "\n".join(line for line in links.splitlines() if not is_remote_ref(line))
+    return "\n".join(line for line in links.splitlines() if kind_of(line) is not RefKind.REMOTE)
 
 
 def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:

@@ -11,18 +11,18 @@ import gradio as gr
 
 from samantha.config import default_models_dir
 from samantha.gguf_info import GGUFError, VocabularyRangeError, read_model_card
-from samantha.starter import STARTER_LABEL, STARTER_NOTE
-from samantha.ui.assets import ENTER_OWN_CLASS
-from samantha.ui.context import PanelContext
-from samantha.ui.folders import (
+from samantha.model_folders import (
     ModelFolderError,
     filesystem_roots,
-    is_remote,
     list_models,
     list_subfolders,
     parent_folder,
     parse_model_list,
 )
+from samantha.model_ref import RefKind, kind_of
+from samantha.starter import STARTER_LABEL, STARTER_NOTE
+from samantha.ui.assets import ENTER_OWN_CLASS
+from samantha.ui.context import PanelContext
 from samantha.ui.model_card_view import model_card_html
 
 MAX_VOCABULARY_ROWS = 5000
@@ -58,7 +58,7 @@ def model_path(picked: str | None, chain_list: str, folder: str) -> Path:
     """The model the card and vocabulary views show: the picked one, else the chain's first file."""
     entry = (picked or "").strip()
     if not entry:
-        files = [e for e in parse_model_list(chain_list or "") if not is_remote(e)]
+        files = [e for e in parse_model_list(chain_list or "") if kind_of(e) is RefKind.FILE]
         if not files:
             raise ValueError("pick a model under 'Add model' (or put one in the chain list) first")
         entry = files[0]

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from samantha.backends.base import Control
+from samantha.errors import SamanthaError
 
 T = TypeVar("T")
 
 
-class SessionBusy(RuntimeError):
+class SessionBusy(SamanthaError, RuntimeError):
     """The tab already runs a chain; the message says what to do."""
 
 

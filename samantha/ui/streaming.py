@@ -15,11 +15,13 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from samantha.backends.base import Control
 from samantha.chain import AnswerHook, ModelPreparer, Pacer
+from samantha.errors import SamanthaError, user_message
 from samantha.events import AnswerFinished, ChainStarted, Event, RunObserver
 from samantha.run_setup import prepare_run
 from samantha.run_spec import RunSpec
@@ -90,7 +92,7 @@ def _chain_worker(
     """The worker thread: wait for the model host, run the chain (which downloads linked models itself)."""
     try:
         if spec.links and prepare is None:
-            raise RuntimeError("downloading from links is not available in this build")
+            raise SamanthaError("downloading from links is not available in this build")
 
         def waiting(position: int) -> None:
             out.put(_Status(
@@ -110,7 +112,9 @@ def _chain_worker(
             finally:
                 run.close()
     except Exception as exc:  # the page must say what went wrong and keep working
-        out.put(_Failure(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
+        if not isinstance(exc, SamanthaError):
+            traceback.print_exc()  # a bug: its traceback goes to the terminal the app runs in
+        out.put(_Failure(user_message(exc)))
     finally:
         out.put(_END)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from samantha.errors import SamanthaError
 from samantha.ui.voice_helpers import clip_pcm, describe, missing_parts_message, page_action, pcm_chunks
 from samantha.voice.commands import Command, CommandKind, parse_command
 from samantha.voice.cues import CuePlayer
@@ -53,7 +54,7 @@ def open_server_microphone() -> tuple[Iterable[bytes], int]:
     return source, source.sample_rate
 
 
-class ListenProblem(ValueError):
+class ListenProblem(SamanthaError, ValueError):
     """Listening cannot start; the message (Markdown) names each missing piece and how to add it."""
 
 

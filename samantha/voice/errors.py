@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from samantha.errors import SamanthaError
 
-class VoiceError(Exception):
+
+class VoiceError(SamanthaError):
     """Base class: something in read-aloud, voice commands or audio cues cannot work."""
 
 

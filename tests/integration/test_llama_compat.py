@@ -99,17 +99,21 @@ class InProcessWorker:
         self.thread = threading.Thread(target=self.worker.serve, daemon=True)
         self.thread.start()
 
-    def ask(self, *message: Any) -> Iterator[tuple]:
+    def ask(self, message: Any) -> Iterator[Any]:
+        from samantha.backends.worker_messages import Failed, Finished, Loaded, WorkerBug
+
         self.conn.send(message)
         while True:
             assert self.conn.poll(120), "the worker did not answer"
             reply = self.conn.recv()
             yield reply
-            if reply[0] in ("loaded", "done", "error"):
+            if isinstance(reply, (Loaded, Finished, Failed, WorkerBug)):
                 return
 
     def close(self) -> None:
-        self.conn.send(("quit",))
+        from samantha.backends.worker_messages import Quit
+
+        self.conn.send(Quit())
         self.thread.join(30)
 
 
@@ -122,21 +126,23 @@ def worker_without(request: pytest.FixtureRequest) -> Iterator[InProcessWorker]:
         worker.close()
 
 
-def answer(worker: InProcessWorker, model: Path, sampling: Sampling, candidates: int = 0) -> tuple[list[tuple], dict]:
-    [loaded] = worker.ask("load", str(model), {"n_ctx": 256, "n_batch": 64, "n_threads": 1, "repack": True})
-    assert loaded[0] == "loaded", loaded
-    replies = list(worker.ask("generate", {"prompt": "Tell me", "sampling": sampling.to_dict(), "seed": 3,
-                                           "grammar": None, "reset": True, "candidates": candidates}))
-    assert replies[-1][0] == "done", replies[-1]
-    return replies[:-1], replies[-1][1]
+def answer(worker: InProcessWorker, model: Path, sampling: Sampling, candidates: int = 0) -> tuple[list, Generated]:
+    from samantha.backends.worker_messages import Finished, Generate, Loaded, LoadModel
+
+    [loaded] = worker.ask(LoadModel(str(model), LoadOptions(n_ctx=256, n_batch=64, n_threads=1, repack=True)))
+    assert isinstance(loaded, Loaded), loaded
+    replies = list(worker.ask(Generate(prompt="Tell me", sampling=sampling.to_dict(), seed=3, grammar=None,
+                                       reset=True, candidates=candidates)))
+    assert isinstance(replies[-1], Finished), replies[-1]
+    return replies[:-1], replies[-1].result
 
 
 @pytest.mark.parametrize("worker_without", [{"chain_steps": False}], indirect=True)
 def test_without_a_chain_to_extend_tail_free_sampling_is_named_and_the_answer_comes(
         worker_without: InProcessWorker, tiny_model: Path) -> None:
     pieces, done = answer(worker_without, tiny_model, Sampling(temperature=0.8, tfs_z=0.5, max_tokens=8))
-    assert done["answer_tokens"] > 0 and "".join(p[1] for p in pieces) == done["text"]
-    [notice] = done["notices"]
+    assert done.answer_tokens > 0 and "".join(p.text for p in pieces) == done.text
+    [notice] = done.notices
     assert notice.startswith("tail-free sampling (tfs_z 0.5) is not available with the installed llama-cpp-python")
     assert "_init_sampler" in notice
 
@@ -145,10 +151,10 @@ def test_without_a_chain_to_extend_tail_free_sampling_is_named_and_the_answer_co
 def test_without_a_chain_to_extend_learning_mode_keeps_its_candidates_and_names_what_is_missing(
         worker_without: InProcessWorker, tiny_model: Path) -> None:
     pieces, done = answer(worker_without, tiny_model, Sampling(temperature=0.8, tfs_z=1.0, max_tokens=6), candidates=5)
-    choices = [p[3] for p in pieces if p[2] >= 0]
+    choices = [p.choice for p in pieces if p.token >= 0]
     assert choices and all(c is not None and len(c["candidates"]) == 5 for c in choices)
     assert all(c["sampled_probability"] is None for c in choices)  # the after-sampler view needs the chain
-    [notice] = done["notices"]
+    [notice] = done.notices
     assert notice.startswith("learning mode's probabilities after the samplers is not available")
 
 
@@ -156,8 +162,8 @@ def test_without_a_chain_to_extend_learning_mode_keeps_its_candidates_and_names_
 def test_without_logits_hooks_learning_mode_is_named_and_the_answer_comes(
         worker_without: InProcessWorker, tiny_model: Path) -> None:
     pieces, done = answer(worker_without, tiny_model, Sampling(max_tokens=6), candidates=5)
-    assert done["answer_tokens"] > 0 and all(len(p) == 3 for p in pieces)  # plain pieces, no choices
-    [notice] = done["notices"]
+    assert done.answer_tokens > 0 and all(p.choice is None for p in pieces)  # plain pieces, no choices
+    [notice] = done.notices
     assert notice.startswith("learning mode's token candidates is not available")
 
 

@@ -12,6 +12,9 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from samantha.errors import SamanthaError
+from samantha.model_ref import ModelRefError, parse_model_ref
+
 MODEL_SUFFIX = ".gguf"
 # Stop scanning subfolders after this many files seen: a Downloads tree can be huge.
 MAX_FILES_SCANNED = 50_000
@@ -20,11 +23,11 @@ SKIP_MARK = "---"
 _SPLIT_PART_RE = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 
 
-class ModelFolderError(ValueError):
+class ModelFolderError(SamanthaError, ValueError):
     """The model folder cannot be used; the message says why and what to do."""
 
 
-class ModelListError(ValueError):
+class ModelListError(SamanthaError, ValueError):
     """The chain's model list names something that cannot be run."""
 
 
@@ -87,11 +90,6 @@ def list_models(folder: str | Path, include_subfolders: bool = False) -> FolderL
     return FolderListing(root, found[:MAX_MODELS_LISTED], truncated)
 
 
-def is_remote(entry: str) -> bool:
-    """A chain entry that names an endpoint (e.g. `openai+http://host:port/v1#model`) rather than a file."""
-    return "://" in entry
-
-
 def parse_model_list(text: str) -> list[str]:
     """The chain's model entries: one per line, in order, repeats kept; `---` lines are ignored."""
     entries = []
@@ -103,13 +101,20 @@ def parse_model_list(text: str) -> list[str]:
 
 
 def resolve_models(entries: list[str], folder: str | Path) -> tuple[str, ...]:
-    """Chain references for `entries`: remote ones as given, files relative to `folder`; all must exist."""
+    """Chain references for `entries`: hub links and remote models as given, files relative to `folder`;
+    every entry must parse and every file must exist, or ModelListError names them all."""
     resolved: list[str] = []
+    malformed: list[str] = []
     missing: list[str] = []
     folders: list[str] = []
     base = Path(str(folder).strip()).expanduser() if str(folder).strip() else None
     for entry in entries:
-        if is_remote(entry):
+        try:
+            ref = parse_model_ref(entry)
+        except ModelRefError as exc:
+            malformed.append(str(exc))
+            continue
+        if not ref.is_file:
             resolved.append(entry)
             continue
         path = Path(entry).expanduser()
@@ -122,14 +127,14 @@ def resolve_models(entries: list[str], folder: str | Path) -> tuple[str, ...]:
         elif not path.is_file():
             missing.append(f"{entry} (looked for {path})")
         resolved.append(str(path))
-    problems = []
+    problems = list(malformed)
     if folders:  # a folder named like a model is not "missing": say what it is, as the command line does
         problems.append("a folder is not a model file: " + "; ".join(folders) + ". Name a .gguf file in it")
     if missing:
         problems.append("model file not found: " + "; ".join(missing)
                         + ". Pick models from the current folder's list, or fix the path in the model list")
     if problems:
-        raise ModelListError(". ".join(problems) + ".")
+        raise ModelListError(". ".join(problem.rstrip(".") for problem in problems) + ".")
     return tuple(resolved)
 
 

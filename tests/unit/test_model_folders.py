@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from samantha.ui.folders import (
+from samantha.model_folders import (
     ModelFolderError,
     ModelListError,
     check_folder,
