@@ -24,7 +24,7 @@ from samantha.backends.base import Control
 from samantha.backends.kv_states import StateStore
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
-from samantha.events import AnswerFinished, ChainError
+from samantha.events import AnswerFinished, ChainFailed
 from samantha.settings import ChainSettings, Sampling
 
 SENTENCES = (
@@ -55,7 +55,7 @@ def run_once(models: list[Path], keep: bool, tokens: int) -> tuple[float, int, i
     finally:
         backend.close()
     wall = time.perf_counter() - started
-    errors = [e.message for e in events if isinstance(e, ChainError)]
+    errors = [e.message for e in events if isinstance(e, ChainFailed)]
     if errors:
         raise SystemExit(f"the chain failed: {errors}")
     records = [e.record for e in events if isinstance(e, AnswerFinished)]

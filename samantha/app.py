@@ -50,11 +50,10 @@ class LaunchError(SamanthaError, ValueError):
 def default_host(secrets: Secrets | None = None) -> ModelHost:
     """The real thing: llama.cpp in a worker process (one model at a time), and OpenAI-compatible servers
     (whose keys come from `secrets`, no longer in the environment)."""
-    from samantha.backends.openai_remote import OpenAIRemoteBackend
-    from samantha.backends.router import RouterBackend
+    from samantha.run_setup import RunAccess, build_backend
 
-    environ = (secrets if secrets is not None else Secrets()).environ()
-    return ModelHost(lambda: RouterBackend(remote=lambda: OpenAIRemoteBackend(environ=environ)))
+    access = RunAccess(environ=(secrets if secrets is not None else Secrets()).environ())
+    return ModelHost(lambda: build_backend(access))  # the same backend `samantha run` builds
 
 
 def build_app(

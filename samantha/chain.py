@@ -31,7 +31,7 @@ from samantha.events import (
     AnswerRecord,
     AnswerStarted,
     Banner,
-    ChainError,
+    ChainFailed,
     ChainFinished,
     ChainStarted,
     Event,
@@ -257,19 +257,19 @@ def run_chain(
     steps = iter_steps(settings, items, seed)
     run = _ChainRun(settings, backend, control, load_options, list(hooks), grammar, pacer, prepare,
                     parse_system(settings.system), seed, parse_previous(settings.previous))
-    yield ChainStarted(seed=seed, steps=count_steps(settings, items))
+    yield ChainStarted(seed=seed, steps=count_steps(settings, items), previous=run.previous)
     too_many = threads_warning(load_options.n_threads)
     if too_many:
         yield Notice(too_many)
     if prepare is not None:
         prepare.plan(_models_to_prepare(settings, items, seed))
     if not settings.models:
-        yield ChainError("no model chosen: pick a model file (or paste a link) first")
+        yield ChainFailed("no model chosen: pick a model file (or paste a link) first")
         yield ChainFinished("error", 0)
         return
     unpaired = single_pairing_problem(len(settings.models), len(items)) if settings.single else ""
     if unpaired:
-        yield ChainError(f"single response per model: {unpaired}")
+        yield ChainFailed(f"single response per model: {unpaired}")
         yield ChainFinished("error", 0)
         return
 
@@ -316,7 +316,7 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
             run.failed_models.add(step.model)
         else:
             run.worker_deaths += 1
-        yield ChainError(f"{model_name(step.model)}: {exc}", model=step.model, item_number=step.item.number)
+        yield ChainFailed(f"{model_name(step.model)}: {exc}", model=step.model, item_number=step.item.number)
         return
     if not info.reused:
         yield ModelLoaded(step.model, info.load_seconds, reused=False)
@@ -330,7 +330,7 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
                           user_name=settings.user_name, assistant_name=settings.assistant_name)
     except FormatError as exc:
         run.failed_models.add(step.model)
-        yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
+        yield ChainFailed(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
         return
     # Each model's format notice comes the first time that model answers, whatever its place in the chain.
     for message in ([f"{info.name}: {rendered.notice}"] if rendered.notice else []) + ineffective_settings(sampling):
@@ -374,7 +374,7 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
             else:
                 done = out
     except BadGrammar as exc:
-        yield ChainError(str(exc), model=step.model, item_number=step.item.number)
+        yield ChainFailed(str(exc), model=step.model, item_number=step.item.number)
         run.finish = "error"  # every step would fail the same way
         return
     except WorkerDied as exc:
@@ -383,7 +383,7 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
         run.worker_deaths += 1
         done = Generated(exc.partial, 0, len(choices), 0.0, 0.0, "crashed")
     except BackendError as exc:
-        yield ChainError(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
+        yield ChainFailed(f"{info.name}: {exc}", model=step.model, item_number=step.item.number)
         if getattr(exc, "fatal", False):
             run.failed_models.add(step.model)
         return
@@ -433,16 +433,17 @@ def _run_step(run: _ChainRun, step: Step) -> Iterator[Event]:
     if feedback != done.text:
         record.extra["fed_back"] = feedback  # what the next step sees as the previous response
     run.answers.append(done.text)
-    yield AnswerFinished(record)
+    if settings.feedback:  # the feedback rule: the one place that decides what the next step sees
+        run.previous = f"{run.previous}\n\n{feedback}".strip() if settings.cumulative else feedback
+    yield AnswerFinished(record, previous=run.previous)
     if died is not None:
-        yield ChainError(f"{info.name}: {died}", model=step.model, item_number=step.item.number)
+        yield ChainFailed(f"{info.name}: {died}", model=step.model, item_number=step.item.number)
     for notice in done.notices:
         yield Notice(f"{info.name}: {notice}")
     for outcome in outcomes:
         yield from outcome.events
 
     if settings.feedback:
-        run.previous = f"{run.previous}\n\n{feedback}".strip() if settings.cumulative else feedback
         # The next prompt holds this answer too, and the next answer needs about as much room again.
         needed = done.prompt_tokens + 2 * done.answer_tokens
         if settings.cumulative and info.n_ctx > 0 and needed > CUMULATIVE_WARNING_SHARE * info.n_ctx:

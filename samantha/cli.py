@@ -14,28 +14,26 @@ from typing import TYPE_CHECKING, Any, TextIO
 from samantha.errors import SamanthaError, user_message
 
 if TYPE_CHECKING:  # imported when used, so `samantha --help` stays quick
-    from samantha.hub.chain_models import HubModels
     from samantha.recipes import Recipe
-    from samantha.runner.chain_hook import CodeRunHook
 
 from samantha.app_secrets import Secrets, keep_secrets_private, take_secrets
 from samantha.backends.base import Control, LoadOptions
-from samantha.chain import dry_run_lines, run_chain, single_pairing_problem
-from samantha.code_workdir import CodeWorkdir, code_workdir, finish_code_workdir
+from samantha.chain import dry_run_lines, single_pairing_problem
 from samantha.events import (
     AnswerFinished,
     AnswerStarted,
     Banner,
-    ChainError,
+    ChainFailed,
     ChainFinished,
     CodeRan,
     Downloading,
+    Event,
     Notice,
+    RunObserver,
     Token,
 )
 from samantha.history.cli import add_history_parser, finish_recorder, history_command, run_recorder
 from samantha.model_ref import RefKind, kind_of
-from samantha.pacing import DelayPacer
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
 from samantha.remote_cli import (
     RemoteInputError,
@@ -45,6 +43,8 @@ from samantha.remote_cli import (
     check_remote_models,
     models_command,
 )
+from samantha.run_setup import PreparedRun, RunAccess, prepare_run
+from samantha.run_spec import CodeOptions, DownloadOptions, LearningOptions, RunSpec
 from samantha.sampling import PRESETS
 from samantha.session_file import SessionFile
 from samantha.settings import ALL_SETTINGS, SAMPLING_SETTINGS, ChainSettings, Sampling, SettingsError, apply_settings
@@ -321,7 +321,7 @@ def _run_inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
     return inputs + [("history database", default_db_path())]
 
 
-def _session_file(path: str, settings: ChainSettings, args: argparse.Namespace) -> SessionFile:
+def _session_file(path: str, spec: RunSpec, args: argparse.Namespace, err: TextIO) -> SessionFile:
     """The --save file, written once now so a path that cannot be written is said before anything runs."""
     from samantha.safe_output import OutputRefused, check_output_path
     from samantha.session_file import is_session_file
@@ -331,13 +331,76 @@ def _session_file(path: str, settings: ChainSettings, args: argparse.Namespace) 
                           replaceable=is_session_file)
     except OutputRefused as exc:
         raise InputError(str(exc)) from None
-    session = SessionFile(Path(path), settings)
+    session = SessionFile(Path(path), spec, warn=lambda problem: print(f"samantha: warning: {problem}", file=err))
     try:
         session.save()
     except OSError as exc:
         raise InputError(f"cannot write the session file {path}: {exc.strerror or exc}; choose another --save path") \
             from None
     return session
+
+
+def spec_from_args(args: argparse.Namespace, settings: ChainSettings | None = None) -> RunSpec:
+    """Everything `samantha run` was asked for, as the RunSpec the one run path takes (`settings`: already read)."""
+    return RunSpec(
+        settings=settings if settings is not None else settings_from_args(args),
+        load_options=LoadOptions(n_threads=args.threads, repack=args.repack),
+        grammar=_read_text(args.grammar_file, "grammar") if args.grammar_file else None,
+        downloads=DownloadOptions(models_dir=args.models_dir, keep_files=args.keep_downloads),
+        code=CodeOptions(runner=args.runner, timeout=args.code_timeout, workdir=args.workdir,
+                         keep_workdir=args.keep_workdir),
+        learning=LearningOptions(pace=args.pace),
+    )
+
+
+class _Printer(RunObserver):
+    """The transcript on stdout, progress and messages on stderr; counts the errors for the exit status."""
+
+    def __init__(self, out: TextIO, err: TextIO, spec: RunSpec, show_prompt: bool) -> None:
+        self.out, self.err, self.fast, self.show_prompt = out, err, spec.settings.fast, show_prompt
+        self.errors = 0
+
+    def apply(self, event: Event) -> None:
+        super().apply(event)
+        self.out.flush()
+
+    def on_banner(self, event: Banner) -> None:
+        self.out.write(banner_text(event))
+
+    def on_answer_started(self, event: AnswerStarted) -> None:
+        self.out.write(answer_text_head(event))
+        if self.show_prompt:
+            self.out.write(prompt_block(event.prompt, event.template_added))
+
+    def on_token(self, event: Token) -> None:
+        self.out.write(event.text)
+
+    def on_answer_finished(self, event: AnswerFinished) -> None:
+        if self.fast:
+            self.out.write(event.record.answer)
+        self.out.write("\n" + stats_line(event.record) + "\n")
+        if "learning" in event.record.extra:
+            self.out.write(unlikely_picks_line(event.record) + "\n")
+        self.out.write("\n")
+
+    def on_downloading(self, event: Downloading) -> None:
+        self.err.write(_progress_text(event))
+        if event.total and event.done >= event.total:
+            self.err.write("\n")
+
+    def on_code_ran(self, event: CodeRan) -> None:
+        self.out.write(code_run_text(event) + "\n\n")
+
+    def on_notice(self, event: Notice) -> None:
+        print(f"samantha: {event.message}", file=self.err)
+
+    def on_failed(self, event: ChainFailed) -> None:
+        self.errors += 1
+        print(f"samantha: error: {event.message}", file=self.err)
+
+    def on_finished(self, event: ChainFinished) -> None:
+        if event.reason != "done":
+            print(f"samantha: chain ended: {event.reason}", file=self.err)
 
 
 def _print_recipes(out: TextIO) -> int:
@@ -379,28 +442,27 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
         missing = [m for m in files if not Path(m).is_file()]
         if missing:
             raise InputError("model file not found: " + ", ".join(missing))
-        session = _session_file(args.save, settings, args) if args.save else None
-        grammar = _read_text(args.grammar_file, "grammar") if args.grammar_file else None
+        spec = spec_from_args(args, settings)  # reads the grammar file, which a dry run does not need
+        session = _session_file(args.save, spec, args, err) if args.save else None
         check_remote_models(settings.models)
-        api_key = api_key_from(args, secrets.environ())
-        workdir, hooks = _code_hooks(args, settings)
+        access = RunAccess(environ=secrets.environ(), api_key=api_key_from(args, secrets.environ()),
+                           hf_token=secrets.hf_token)
+        run = _prepare(spec, access)
         recipe = _recipe(args)
-        if recipe is not None and hooks:
-            copies = recipe.copy_data_files(hooks[0].runner.workdir)
+        if recipe is not None and run.workdir is not None:
+            workdir = run.workdir.path
+            copies = recipe.copy_data_files(workdir)
             if copies:
-                print(f"samantha: recipe data copied to {hooks[0].runner.workdir}: "
-                      + ", ".join(copy.name for copy in copies), file=err)
+                print(f"samantha: recipe data copied to {workdir}: " + ", ".join(copy.name for copy in copies),
+                      file=err)
     except (InputError, PromptSyntaxError, RemoteInputError) as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
 
-    from samantha.backends.openai_remote import OpenAIRemoteBackend
-    from samantha.backends.router import RouterBackend
-
-    backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(api_key, environ=secrets.environ()))
     control = Control()
-    recorder = run_recorder(args.no_history, settings, grammar, LoadOptions(n_threads=args.threads, repack=args.repack), err)
-    errors = 0
+    recorder = run_recorder(args.no_history, spec, err)
+    printer = _Printer(out, err, spec, args.show_prompt)
+    observers: list[RunObserver] = [o for o in (session, recorder) if o is not None]
     interrupted = False
     previous_handler = signal.getsignal(signal.SIGINT)
 
@@ -412,52 +474,8 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
 
     signal.signal(signal.SIGINT, on_interrupt)
     try:
-        events = run_chain(
-            settings,
-            backend,
-            control,
-            load_options=LoadOptions(n_threads=args.threads, repack=args.repack),
-            grammar=grammar,
-            hooks=hooks,
-            pacer=DelayPacer(args.pace) if args.learning and args.pace > 0 else None,
-            prepare=_hub_models(args, secrets.hf_token),
-        )
-        for event in events:
-            if session is not None:
-                problem = session.handle(event)
-                if problem:
-                    print(f"samantha: warning: {problem}", file=err)
-            if recorder is not None:
-                recorder.apply(event)
-            if isinstance(event, Banner):
-                out.write(banner_text(event))
-            elif isinstance(event, AnswerStarted):
-                out.write(answer_text_head(event))
-                if args.show_prompt:
-                    out.write(prompt_block(event.prompt, event.template_added))
-            elif isinstance(event, Token):
-                out.write(event.text)
-            elif isinstance(event, AnswerFinished):
-                if settings.fast:
-                    out.write(event.record.answer)
-                out.write("\n" + stats_line(event.record) + "\n")
-                if "learning" in event.record.extra:
-                    out.write(unlikely_picks_line(event.record) + "\n")
-                out.write("\n")
-            elif isinstance(event, Downloading):
-                err.write(_progress_text(event))
-                if event.total and event.done >= event.total:
-                    err.write("\n")
-            elif isinstance(event, CodeRan):
-                out.write(code_run_text(event) + "\n\n")
-            elif isinstance(event, Notice):
-                print(f"samantha: {event.message}", file=err)
-            elif isinstance(event, ChainError):
-                errors += 1
-                print(f"samantha: error: {event.message}", file=err)
-            elif isinstance(event, ChainFinished) and event.reason not in ("done",):
-                print(f"samantha: chain ended: {event.reason}", file=err)
-            out.flush()
+        for _event in run.events(control, [*observers, printer]):
+            pass
     except PromptSyntaxError as exc:
         print(f"samantha: {exc}", file=err)
         return EXIT_BAD_INPUT
@@ -468,18 +486,28 @@ def run_command(args: argparse.Namespace, out: TextIO, err: TextIO, secrets: Sec
         return EXIT_BROKEN_PIPE
     finally:
         signal.signal(signal.SIGINT, previous_handler)
-        backend.close()
-        finish_recorder(recorder, err)
-        for hook in hooks:
-            hook.runner.close()
-        if workdir is not None:
-            kept = finish_code_workdir(workdir, args.keep_workdir)
-            if kept:
-                print(f"samantha: {kept}", file=err)
+        try:
+            kept = run.close()
+        finally:
+            finish_recorder(recorder, err)
+        if kept:
+            print(f"samantha: {kept}", file=err)
     if interrupted:
         return EXIT_INTERRUPTED  # a script can tell the run was cut short
     failed_save = session is not None and session.failed  # the user asked for a file they did not get
-    return EXIT_CHAIN_ERRORS if errors or failed_save else 0
+    return EXIT_CHAIN_ERRORS if printer.errors or failed_save else 0
+
+
+def _prepare(spec: RunSpec, access: RunAccess) -> PreparedRun:
+    """The run's parts; a code runner that cannot work is bad input."""
+    from samantha.runner import RunnerError, RunnerNotFound
+
+    try:
+        return prepare_run(spec, access=access)
+    except RunnerNotFound as exc:
+        raise InputError(f"{exc} Or name an existing venv folder or Python interpreter with --runner PATH.") from None
+    except (RunnerError, ValueError) as exc:
+        raise InputError(str(exc)) from None
 
 
 def _silence_stdout() -> None:
@@ -491,53 +519,6 @@ def _silence_stdout() -> None:
         pass
     finally:
         os.close(devnull)
-
-
-def _hub_models(args: argparse.Namespace, token: str | None) -> HubModels:
-    from samantha.hub.chain_models import HubModels
-
-    return HubModels(models_folder(args.models_dir), keep_files=args.keep_downloads, token=token)
-
-
-def models_folder(chosen: str | None) -> Path:
-    """Where `--url` downloads go: the folder given, else the app's remembered model folder (Downloads
-    until one is chosen), so the command line and the page share their downloads."""
-    if chosen:
-        return Path(chosen).expanduser()
-    from samantha.config import ConfigStore
-
-    return ConfigStore().load().resolved_models_dir()
-
-
-def _code_hooks(args: argparse.Namespace, settings: ChainSettings) -> tuple[CodeWorkdir | None, list]:
-    """The code runner's hook and its working folder, when the run executes code; none otherwise."""
-    if not settings.run_code:
-        return None, []
-    workdir = code_workdir(args.workdir)
-    try:
-        return workdir, [_code_hook(args, settings, workdir.path)]
-    except InputError:
-        finish_code_workdir(workdir, keep=False)  # nothing ran: leave nothing behind
-        raise
-
-
-def _code_hook(args: argparse.Namespace, settings: ChainSettings, workdir: Path) -> CodeRunHook:
-    """The code runner for one `samantha run`; bad runner settings are input errors."""
-    from samantha.runner import CodeRunner, RunLimits, RunnerError, RunnerNotFound, find_environment
-    from samantha.runner.chain_hook import CodeRunHook
-
-    try:
-        from samantha.config import ConfigStore
-
-        # --runner wins; otherwise the environment the app remembers (Code tab), else the default folder.
-        environment = find_environment(args.runner or ConfigStore().load().runner_python or None)
-        limits = RunLimits(timeout=args.code_timeout)
-    except RunnerNotFound as exc:
-        raise InputError(f"{exc} Or name an existing venv folder or Python interpreter with --runner PATH.") from None
-    except (RunnerError, ValueError) as exc:
-        raise InputError(str(exc)) from None
-    return CodeRunHook(CodeRunner(environment, workdir, limits=limits), stop_condition=settings.stop_condition,
-                       output_only=settings.feedback_output_only)
 
 
 def runner_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

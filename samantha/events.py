@@ -46,6 +46,7 @@ class ChainStarted:
 
     seed: int
     steps: int
+    previous: str = ""  # the previous response the first step sees (the engine's reading of the field)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class Token:
 @dataclass(frozen=True)
 class AnswerFinished:
     record: AnswerRecord
+    # The previous response the next step sees, by the chain's feedback rule (the page shows this, so the rule
+    # lives in one place: chain.py).
+    previous: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class Notice:
 
 
 @dataclass(frozen=True)
-class ChainError:
+class ChainFailed:
     """A step failed (bad model file, prompt too long, ...); the chain goes on when it can."""
 
     message: str
@@ -143,6 +147,70 @@ class ChainFinished:
 
 
 Event = (
-    ChainStarted | Banner | AnswerStarted | Token | AnswerFinished | Downloading | ModelLoaded | Notice | ChainError
+    ChainStarted | Banner | AnswerStarted | Token | AnswerFinished | Downloading | ModelLoaded | Notice | ChainFailed
     | CodeRan | ChainFinished
 )
+
+
+class RunObserver:
+    """Sees every event of one run, in order: the transcript, the history recorder, the session file, voice, the
+    code panel. Override the handlers you need; the others do nothing, so callers never probe for methods."""
+
+    def apply(self, event: Event) -> None:
+        """Hand `event` to its handler."""
+        match event:
+            case ChainStarted():
+                self.on_started(event)
+            case Banner():
+                self.on_banner(event)
+            case AnswerStarted():
+                self.on_answer_started(event)
+            case Token():
+                self.on_token(event)
+            case AnswerFinished():
+                self.on_answer_finished(event)
+            case Downloading():
+                self.on_downloading(event)
+            case ModelLoaded():
+                self.on_model_loaded(event)
+            case Notice():
+                self.on_notice(event)
+            case ChainFailed():
+                self.on_failed(event)
+            case CodeRan():
+                self.on_code_ran(event)
+            case ChainFinished():
+                self.on_finished(event)
+
+    def on_started(self, event: ChainStarted) -> None:
+        """The run began."""
+
+    def on_banner(self, event: Banner) -> None:
+        """A model starts a response round."""
+
+    def on_answer_started(self, event: AnswerStarted) -> None:
+        """An answer begins."""
+
+    def on_token(self, event: Token) -> None:
+        """A piece of the answer arrived."""
+
+    def on_answer_finished(self, event: AnswerFinished) -> None:
+        """An answer is complete."""
+
+    def on_downloading(self, event: Downloading) -> None:
+        """A linked model is downloading."""
+
+    def on_model_loaded(self, event: ModelLoaded) -> None:
+        """A model was loaded."""
+
+    def on_notice(self, event: Notice) -> None:
+        """Something to tell the user."""
+
+    def on_failed(self, event: ChainFailed) -> None:
+        """A step failed."""
+
+    def on_code_ran(self, event: CodeRan) -> None:
+        """An answer's Python ran."""
+
+    def on_finished(self, event: ChainFinished) -> None:
+        """The run ended."""

@@ -12,7 +12,7 @@ from samantha.events import (
     AnswerFinished,
     AnswerStarted,
     Banner,
-    ChainError,
+    ChainFailed,
     ChainFinished,
     ChainStarted,
     CodeRan,
@@ -20,6 +20,7 @@ from samantha.events import (
     Event,
     ModelLoaded,
     Notice,
+    RunObserver,
     Token,
 )
 from samantha.hub.errors import human_size
@@ -39,7 +40,7 @@ _FINISH_TEXT = {
 
 
 @dataclass
-class TranscriptWriter:
+class TranscriptWriter(RunObserver):
     """Appends events to a transcript; `fast` writes each answer only when it is done."""
 
     text: str = ""
@@ -96,7 +97,7 @@ class TranscriptWriter:
         elif isinstance(event, CodeRan):
             self._line(code_run_text(event))
             self.text += "\n"
-        elif isinstance(event, ChainError):
+        elif isinstance(event, ChainFailed):
             self._line(f"{ERROR_MARK} {event.message}")
             self.errors.append(event.message)
             self.status = f"Error: {event.message}"

@@ -20,14 +20,13 @@ from samantha.history.db import (
     default_db_path,
     settings_from_dict,
 )
-from samantha.history.recorder import Recorder, RunInfo
+from samantha.history.recorder import Recorder
 
 __all__ = [
     "DATA_DIR_ENV",
     "HistoryDB",
     "HistoryError",
     "Recorder",
-    "RunInfo",
     "SessionSummary",
     "StoredAnswer",
     "StoredSession",

@@ -13,17 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from samantha.backends.base import Control, LoadOptions
-from samantha.code_workdir import CodeWorkdir, code_workdir, finish_code_workdir
+from samantha.backends.base import Control
 from samantha.errors import SamanthaError
-from samantha.events import ChainError, Notice
+from samantha.events import ChainFailed, Notice
 from samantha.history.db import HistoryDB, HistoryError, default_db_path
 from samantha.history.export import FORMATS, export_session
 from samantha.history.grid import GRID_FORMATS, GROUPINGS, build_grid, export_grid
-from samantha.history.recorder import Recorder, RunInfo
+from samantha.history.recorder import Recorder
 from samantha.history.replay import transcript_text
 from samantha.history.rerun import RerunReport, rerun_events, same_marks
-from samantha.settings import ChainSettings
+from samantha.run_setup import RunAccess
+from samantha.run_spec import RunSpec
 
 EXIT_BAD_INPUT = 2
 EXIT_DIFFERENT = 1
@@ -66,8 +66,7 @@ def add_history_parser(subparsers: Any) -> None:
     delete.add_argument("id", type=int)
 
 
-def run_recorder(no_history: bool, settings: ChainSettings, grammar: str | None, load_options: LoadOptions,
-                 err: TextIO) -> Recorder | None:
+def run_recorder(no_history: bool, spec: RunSpec, err: TextIO) -> Recorder | None:
     """The recorder for one `samantha run`; a database that cannot be opened is a warning, not a failure."""
     if no_history:
         return None
@@ -76,7 +75,7 @@ def run_recorder(no_history: bool, settings: ChainSettings, grammar: str | None,
     except (HistoryError, sqlite3.Error, OSError) as exc:
         print(f"samantha: warning: this run is not recorded in the history: {exc}", file=err)
         return None
-    return Recorder(db, settings, source="cli", info=RunInfo(grammar=grammar, load_options=load_options))
+    return Recorder(db, spec, source="cli")
 
 
 def finish_recorder(recorder: Recorder | None, err: TextIO) -> None:
@@ -155,34 +154,22 @@ def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO, hf
            environ: Mapping[str, str] | None) -> int:
     """Run a stored session again with what `samantha run` uses: local files and remote servers through the
     router (keys from `environ`), links downloaded into the app's model folder."""
-    from samantha.backends.openai_remote import OpenAIRemoteBackend
-    from samantha.backends.router import RouterBackend
-    from samantha.config import ConfigStore
-    from samantha.hub.chain_models import HubModels
-
     stored = db.session(args.id)
     if args.threads is not None:
         info = dict(stored.run_info)
         info["load_options"] = {**(info.get("load_options") or {}), "n_threads": args.threads}
         stored = replace(stored, run_info=info)
-    backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(environ=environ))
     control = Control()
     report = RerunReport(args.id, None)
-    workdir, hooks = _rerun_code_hooks(stored, args.runner, report)
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, lambda signum, frame: control.stop_all())
     try:
-        for event in rerun_events(db, stored, backend, control, prepare=HubModels(ConfigStore().load().resolved_models_dir(), token=hf_token),
-                                  report=report, code_hooks=hooks):
-            if isinstance(event, (ChainError, Notice)):
+        for event in rerun_events(db, stored, None, control, access=RunAccess(environ=environ, hf_token=hf_token),
+                                  report=report, runner=args.runner):
+            if isinstance(event, (ChainFailed, Notice)):
                 print(f"samantha: {event.message}", file=err)
     finally:
         signal.signal(signal.SIGINT, previous)
-        backend.close()
-        for hook in hooks:
-            hook.runner.close()
-        if workdir is not None:
-            finish_code_workdir(workdir, keep=False)
     for note in report.notes:
         print(f"note: {note}", file=out)
     for c in report.comparisons:
@@ -198,29 +185,6 @@ def _rerun(db: HistoryDB, args: argparse.Namespace, out: TextIO, err: TextIO, hf
         summary += f"; {report.uncompared} not compared (see above)"
     print(summary, file=out)
     return EXIT_DIFFERENT if report.differences else 0
-
-
-def _rerun_code_hooks(stored: Any, runner: str | None, report: RerunReport) -> tuple[CodeWorkdir | None, list[Any]]:
-    """For a session that ran code: a code runner to run it again the same way, in a fresh working folder.
-
-    Without a runner environment the re-run goes on without code; the report says so.
-    """
-    settings = stored.chain_settings()
-    if not settings.run_code:
-        return None, []
-    from samantha.config import ConfigStore
-    from samantha.runner import CodeRunner, RunnerError, find_environment
-    from samantha.runner.chain_hook import CodeRunHook
-
-    try:
-        environment = find_environment(runner or ConfigStore().load().runner_python or None)
-    except RunnerError as exc:
-        report.notes.append(f"the code is not run again: {exc} Or name one with --runner PATH.")
-        return None, []
-    workdir = code_workdir(None)
-    hook = CodeRunHook(CodeRunner(environment, workdir.path), stop_condition=settings.stop_condition,
-                       output_only=settings.feedback_output_only)
-    return workdir, [hook]
 
 
 def history_command(args: argparse.Namespace, out: TextIO, err: TextIO, hf_token: str | None = None,

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from samantha.errors import SamanthaError
 from samantha.events import AnswerRecord
 from samantha.history.migrations import migrate
 from samantha.prompts import join_prefix
-from samantha.settings import ChainSettings, Sampling
+from samantha.run_spec import RunSpec, settings_from_dict
+from samantha.settings import ChainSettings
 
 DATA_DIR_ENV = "SAMANTHA_DATA_DIR"
 ITEM_LABEL_KEY = "item_label"  # an answer's item words, stored among its extra data
@@ -188,25 +189,17 @@ class StoredSession:
     def id(self) -> int:
         return self.summary.id
 
+    def run_spec(self) -> RunSpec:
+        """The stored run, ready to run again: its settings with the seed it used, and its run information in
+        whichever form this session was stored (older sessions hold less)."""
+        return RunSpec.from_stored(self.chain_settings(), self.run_info)
+
     def chain_settings(self) -> ChainSettings:
         """The run's settings as a ChainSettings, with the seed it actually used (so it can run again)."""
         settings = settings_from_dict(self.settings)
         if self.summary.seed is not None:
             settings = replace(settings, seed=self.summary.seed)
         return settings
-
-
-def settings_from_dict(data: dict[str, Any]) -> ChainSettings:
-    """ChainSettings.to_dict() read back; keys this version does not know are ignored."""
-    sampling_data = dict(data.get("sampling") or {})
-    known_sampling = {f.name for f in fields(Sampling)}
-    sampling_values = {k: v for k, v in sampling_data.items() if k in known_sampling}
-    if "stop" in sampling_values:
-        sampling_values["stop"] = tuple(sampling_values["stop"] or ())
-    known = {f.name for f in fields(ChainSettings)} - {"sampling"}
-    values = {k: v for k, v in data.items() if k in known}
-    values["models"] = tuple(values.get("models") or ())
-    return ChainSettings(**values, sampling=Sampling(**sampling_values))
 
 
 def fts_query(text: str) -> str:

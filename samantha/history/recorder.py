@@ -9,40 +9,27 @@ the chain: the recorder stops recording and says so in `problem`.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
-from samantha.backends.base import LoadOptions
-from samantha.events import AnswerFinished, Banner, ChainError, ChainFinished, ChainStarted, CodeRan, Event, Notice
+from samantha.events import (
+    AnswerFinished,
+    Banner,
+    ChainFailed,
+    ChainFinished,
+    ChainStarted,
+    CodeRan,
+    Event,
+    Notice,
+    RunObserver,
+)
 from samantha.history.db import HistoryDB, HistoryError, StoredItem, out_of_space, space_advice
 from samantha.history.fingerprint import fingerprint
 from samantha.model_ref import RefKind, kind_of
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
+from samantha.run_spec import RunSpec
 from samantha.settings import ChainSettings
 from samantha.transcript import code_run_text
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """What a run needs besides its ChainSettings to give the same answers again."""
-
-    grammar: str | None = None
-    load_options: LoadOptions = field(default_factory=LoadOptions)
-    links: str = ""  # the UI's link field, when the models came from links
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"grammar": self.grammar, "load_options": asdict(self.load_options), "links": self.links}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunInfo:
-        options = data.get("load_options") or {}
-        known = LoadOptions.__dataclass_fields__
-        return cls(
-            grammar=data.get("grammar") or None,
-            load_options=LoadOptions(**{k: v for k, v in options.items() if k in known}),
-            links=str(data.get("links") or ""),
-        )
 
 
 def stored_settings(settings: ChainSettings) -> ChainSettings:
@@ -64,22 +51,13 @@ def finish_label(reason: str, errors: list[str]) -> str:
     return f"failed: {errors[0]}{more}"
 
 
-class Recorder:
-    """One run's recording into the history database."""
+class Recorder(RunObserver):
+    """One run's recording into the history database: the RunSpec when it starts, then what happens."""
 
-    def __init__(
-        self,
-        db: HistoryDB,
-        settings: ChainSettings,
-        *,
-        source: str,
-        info: RunInfo = RunInfo(),
-        rerun_of: int | None = None,
-    ) -> None:
+    def __init__(self, db: HistoryDB, spec: RunSpec, *, source: str, rerun_of: int | None = None) -> None:
         self.db = db
-        self.settings = stored_settings(settings)
+        self.spec = replace(spec, settings=stored_settings(spec.settings))
         self.source = source
-        self.info = info
         self.rerun_of = rerun_of
         self.session_id: int | None = None
         self.problem = ""
@@ -95,7 +73,7 @@ class Recorder:
         if self.problem:
             return
         try:
-            self._apply(event)
+            super().apply(event)
         except (sqlite3.Error, OSError, HistoryError) as exc:
             advice = f": {space_advice(self.db.path)}" if out_of_space(exc) else ""
             self.problem = f"history: this run is no longer being recorded ({type(exc).__name__}: {exc}){advice}"
@@ -113,44 +91,54 @@ class Recorder:
         self._seq += 1
         return self._seq
 
-    def _apply(self, event: Event) -> None:
-        if isinstance(event, ChainStarted):
-            self._start(event)
+    def on_started(self, event: ChainStarted) -> None:
+        self._start(event)
+
+    def on_answer_finished(self, event: AnswerFinished) -> None:
+        if self.session_id is None:
             return
-        session = self.session_id
-        if session is None:
+        record = event.record
+        model = self._model_row(str(record.extra.get("model_file") or record.model), record.model_name)
+        self._last_answer = self.db.add_answer(self.session_id, self._next_seq(), record, model)
+        self._last_had_output = bool(record.extra.get("code_output"))
+
+    def on_banner(self, event: Banner) -> None:
+        if self.session_id is not None:
+            self.db.add_event(self.session_id, self._next_seq(), "banner", event.model_name, asdict(event))
+
+    def on_code_ran(self, event: CodeRan) -> None:
+        if self.session_id is None:
             return
-        if isinstance(event, AnswerFinished):
-            record = event.record
-            model = self._model_row(str(record.extra.get("model_file") or record.model), record.model_name)
-            self._last_answer = self.db.add_answer(session, self._next_seq(), record, model)
-            self._last_had_output = bool(record.extra.get("code_output"))
-        elif isinstance(event, Banner):
-            self.db.add_event(session, self._next_seq(), "banner", event.model_name, asdict(event))
-        elif isinstance(event, CodeRan):
-            data = asdict(event)
-            data.pop("view_html", None)  # rebuilt from the output when needed; can be large
-            self.db.add_event(session, self._next_seq(), "code", "", data)
-            if self._last_answer is not None and not self._last_had_output:
-                self.db.set_code_output(self._last_answer, code_run_text(event))
-        elif isinstance(event, Notice):
-            self.db.add_event(session, self._next_seq(), "notice", event.message)
-        elif isinstance(event, ChainError):
-            self._errors.append(event.message)
-            self.db.add_event(session, self._next_seq(), "error", event.message,
-                              {"model": event.model, "item_number": event.item_number})
-        elif isinstance(event, ChainFinished):
-            self.db.finish_session(session, finish_label(event.reason, self._errors))
+        data = asdict(event)
+        data.pop("view_html", None)  # rebuilt from the output when needed; can be large
+        self.db.add_event(self.session_id, self._next_seq(), "code", "", data)
+        if self._last_answer is not None and not self._last_had_output:
+            self.db.set_code_output(self._last_answer, code_run_text(event))
+
+    def on_notice(self, event: Notice) -> None:
+        if self.session_id is not None:
+            self.db.add_event(self.session_id, self._next_seq(), "notice", event.message)
+
+    def on_failed(self, event: ChainFailed) -> None:
+        if self.session_id is None:
+            return
+        self._errors.append(event.message)
+        self.db.add_event(self.session_id, self._next_seq(), "error", event.message,
+                          {"model": event.model, "item_number": event.item_number})
+
+    def on_finished(self, event: ChainFinished) -> None:
+        if self.session_id is not None:
+            self.db.finish_session(self.session_id, finish_label(event.reason, self._errors))
             self.finished = True
 
     def _start(self, event: ChainStarted) -> None:
         try:
-            parsed = parse_prompt_list(self.settings.prompt)
+            parsed = parse_prompt_list(self.spec.settings.prompt)
         except PromptSyntaxError:
             parsed = []
         items = [StoredItem(item.number, item.body, item.is_final) for item in parsed]
         self.session_id = self.db.start_session(
-            source=self.source, settings=self.settings.to_dict(), run_info=self.info.to_dict(), seed=event.seed,
+            source=self.source, settings=self.spec.settings.to_dict(), run_info=self.spec.run_info(), seed=event.seed,
             steps=event.steps, items=items, rerun_of=self.rerun_of, item_prefix=parsed[0].prefix if parsed else "",
         )
 

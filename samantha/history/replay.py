@@ -9,7 +9,7 @@ from samantha.events import (
     AnswerRecord,
     AnswerStarted,
     Banner,
-    ChainError,
+    ChainFailed,
     ChainFinished,
     ChainStarted,
     CodeRan,
@@ -38,7 +38,7 @@ def _stored_event(event: StoredEvent) -> Event | None:
     if event.kind == "notice":
         return Notice(event.message)
     if event.kind == "error":
-        return ChainError(event.message, str(data.get("model", "")), int(data.get("item_number", 0)))
+        return ChainFailed(event.message, str(data.get("model", "")), int(data.get("item_number", 0)))
     if event.kind == "code":
         return _code_event(data)
     return None

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from samantha.backends.base import Backend, Control
-from samantha.chain import AnswerHook, ModelPreparer, run_chain
+from samantha.chain import AnswerHook, ModelPreparer
 from samantha.events import Event
 from samantha.history.db import HistoryDB, StoredAnswer, StoredSession
 from samantha.history.fingerprint import fingerprint
-from samantha.history.recorder import Recorder, RunInfo
+from samantha.history.recorder import Recorder
 from samantha.model_ref import RefKind, kind_of
-from samantha.settings import ChainSettings
+from samantha.run_setup import RunAccess, prepare_run
+from samantha.run_spec import LearningOptions, RunSpec
+from samantha.runner.errors import RunnerError
 
 
 @dataclass(frozen=True)
@@ -100,19 +102,22 @@ def same_marks(stored: StoredSession, new: StoredSession) -> dict[int, bool]:
     return {c.new_id: c.same for c in compare_sessions(stored, new) if c.new_id is not None and c.compared}
 
 
-def rerun_settings(stored: StoredSession, *, run_code: bool = False) -> tuple[ChainSettings, RunInfo, list[str]]:
-    """The stored run's settings, ready to run again, and notes on what may make answers differ.
+def rerun_spec(stored: StoredSession, *, run_code: bool = False) -> tuple[RunSpec, list[str]]:
+    """The stored run, ready to run again, and notes on what may make answers differ.
 
-    `run_code`: the caller runs the code of the answers again (it gives the chain a code hook).
+    `run_code`: the code of the answers runs again (in a fresh working folder, removed at the end). Learning
+    mode's pacing is not repeated: it changes when tokens come, never which.
     """
-    settings = stored.chain_settings()
-    info = RunInfo.from_dict(stored.run_info)
+    spec = stored.run_spec()
+    spec = replace(spec, learning=LearningOptions(),
+                   code=replace(spec.code, runner=None, workdir=None, keep_workdir=False))
+    settings = spec.settings
     notes = []
     if settings.run_code and run_code:
         notes.append("the stored run executed code; the re-run executes it again, and compares only the answers "
                      "whose model saw the same prompt as before")
     elif settings.run_code:
-        settings = replace(settings, run_code=False, stop_condition=False, feedback_output_only=False)
+        spec = spec.with_settings(run_code=False, stop_condition=False, feedback_output_only=False)
         notes.append("the stored run executed code; this re-run does not, so only the answers whose model saw the "
                      "same prompt as before are compared (the others are listed as not compared)")
     checked: set[str] = set()
@@ -126,52 +131,67 @@ def rerun_settings(stored: StoredSession, *, run_code: bool = False) -> tuple[Ch
             notes.append(f"{answer.model_name} is no longer at {ref}")
         elif fingerprint(path)[1] != answer.model_fingerprint:
             notes.append(f"{answer.model_name} changed since the stored run (another file at {ref})")
-    return settings, info, notes
+    return spec, notes
 
 
 def rerun_events(
     db: HistoryDB,
     stored: StoredSession,
-    backend: Backend,
+    backend: Backend | None,
     control: Control,
     *,
+    access: RunAccess | None = None,
     prepare: ModelPreparer | None = None,
     report: RerunReport | None = None,
-    code_hooks: Iterable[AnswerHook] = (),
+    code_hooks: Iterable[AnswerHook] | None = None,
+    runner: str | None = None,
 ) -> Iterator[Event]:
-    """Run the stored session again, recording it; yields the events, fills `report` at the end.
+    """Run the stored session again through the one run path, recording it; yields the events, fills `report`.
 
-    `code_hooks`: a code runner's hook, to run the code of a session that ran code again.
+    `backend` None: one is built as `samantha run` builds it (local files and remote servers). The code of a
+    session that ran code runs again with `code_hooks`, else with the runner environment `runner` (or the
+    remembered one); without an environment the re-run goes on without code and the report says why.
     """
-    hooks = list(code_hooks)
-    settings, info, notes = rerun_settings(stored, run_code=bool(hooks))
+    hooks = list(code_hooks) if code_hooks is not None else None
+    spec, notes = rerun_spec(stored, run_code=hooks is None or bool(hooks))
+    spec = replace(spec, code=replace(spec.code, runner=runner))
+    if hooks is not None and not spec.settings.run_code:
+        hooks = []  # code hooks for a session that ran no code: nothing to run again
+    try:
+        run = prepare_run(spec, access=access or RunAccess(), backend=backend, hooks=hooks, prepare=prepare)
+    except (RunnerError, ValueError) as exc:
+        spec, notes = rerun_spec(stored, run_code=False)
+        notes.insert(0, f"the code is not run again: {exc} Or name one with --runner PATH.")
+        run = prepare_run(spec, access=access or RunAccess(), backend=backend, hooks=[], prepare=prepare)
     if report is not None:
         report.notes.extend(notes)
-    recorder = Recorder(db, settings, source="rerun", info=info, rerun_of=stored.id)
-    for event in run_chain(settings, backend, control, load_options=info.load_options, grammar=info.grammar,
-                           prepare=prepare, hooks=hooks if settings.run_code else ()):
-        recorder.apply(event)
-        yield event
+    recorder = Recorder(db, spec, source="rerun", rerun_of=stored.id)
+    try:
+        yield from run.events(control, [recorder])
+    finally:
+        run.close()
+    code_rerun = spec.settings.run_code
     if recorder.problem and report is not None:
         report.notes.append(recorder.problem)
     if report is not None and recorder.session_id is not None:
         report.rerun = recorder.session_id
-        report.comparisons = compare_sessions(stored, db.session(recorder.session_id), code_rerun=bool(hooks))
+        report.comparisons = compare_sessions(stored, db.session(recorder.session_id), code_rerun=code_rerun)
 
 
 def rerun_session(
     db: HistoryDB,
     session_id: int,
-    backend: Backend,
+    backend: Backend | None,
     control: Control,
     *,
     prepare: ModelPreparer | None = None,
     on_event: Callable[[Event], None] | None = None,
 ) -> RerunReport:
-    """Run stored session `session_id` again and compare; HistoryError if there is no such session."""
+    """Run stored session `session_id` again (without its code) and compare; HistoryError if there is no such
+    session."""
     stored = db.session(session_id)
     report = RerunReport(session_id, None)
-    for event in rerun_events(db, stored, backend, control, prepare=prepare, report=report):
+    for event in rerun_events(db, stored, backend, control, prepare=prepare, report=report, code_hooks=[]):
         if on_event is not None:
             on_event(event)
     return report

@@ -3,25 +3,27 @@ chain still runs (the session records an answer only once it has finished)."""
 
 from __future__ import annotations
 
-from samantha.events import AnswerFinished, AnswerStarted, Event, Token
+from samantha.events import AnswerFinished, AnswerStarted, RunObserver, Token
 from samantha.runner.extract import extract_python
 
 
-class AnswerSoFar:
+class AnswerSoFar(RunObserver):
     """Collects the current answer's tokens; `last` and `everything` fall back to the finished answers."""
 
     def __init__(self) -> None:
         self._parts: list[str] = []
         self.writing = False
 
-    def apply(self, event: Event) -> None:
-        if isinstance(event, AnswerStarted):
-            self._parts = []
-            self.writing = True
-        elif isinstance(event, Token) and self.writing:
+    def on_answer_started(self, event: AnswerStarted) -> None:
+        self._parts = []
+        self.writing = True
+
+    def on_token(self, event: Token) -> None:
+        if self.writing:
             self._parts.append(event.text)
-        elif isinstance(event, AnswerFinished):
-            self.writing = False
+
+    def on_answer_finished(self, event: AnswerFinished) -> None:
+        self.writing = False
 
     @property
     def text(self) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from samantha.events import AnswerFinished, CodeRan, Event
+from samantha.events import AnswerFinished, CodeRan
 from samantha.runner import (
     DEFAULT_PROFILE,
     PROFILES,
@@ -65,7 +65,7 @@ from samantha.ui.code_view import (
     profile_note,
     run_status,
 )
-from samantha.ui.context import PanelContext, RunParts
+from samantha.ui.context import PanelContext, RunParts, RunWatcher
 from samantha.ui.i18n import tr
 from samantha.ui.inputs import InputProblem
 from samantha.ui.session import SessionBusy, TabSession
@@ -202,7 +202,7 @@ def package_view(environment: RunnerEnvironment | None) -> list[Any]:
             pd.DataFrame([list(pair) for pair in packages], columns=[tr(name) for name in PACKAGE_HEADERS])]
 
 
-class CodeWatcher:
+class CodeWatcher(RunWatcher):
     """Follows one chain run: the editor gets each answer's code, the output view each run's output."""
 
     def __init__(self, session: TabSession) -> None:
@@ -210,13 +210,13 @@ class CodeWatcher:
         self._code: str | None = None  # code not yet put into the editor
         self._run: CodeRan | None = None  # a run not yet shown
 
-    def apply(self, event: Event) -> None:
-        if isinstance(event, AnswerFinished):
-            code = extract_python(event.record.answer)
-            if code:  # an answer without code leaves the editor (and what the user pasted) alone
-                self._code = code
-        elif isinstance(event, CodeRan):
-            self._run = event
+    def on_answer_finished(self, event: AnswerFinished) -> None:
+        code = extract_python(event.record.answer)
+        if code:  # an answer without code leaves the editor (and what the user pasted) alone
+            self._code = code
+
+    def on_code_ran(self, event: CodeRan) -> None:
+        self._run = event
 
     def view(self, finished: bool) -> list[Any]:
         editor: Any = gr.skip()

@@ -20,7 +20,7 @@ import gradio as gr
 
 from samantha.chain import AnswerHook, ModelPreparer, Pacer
 from samantha.config import ConfigStore
-from samantha.events import Event
+from samantha.events import RunObserver
 from samantha.gguf_info import VocabularyReader
 from samantha.model_host import ModelHost
 from samantha.ui.session import TabSession
@@ -119,22 +119,12 @@ class UIPlugin(Protocol):
         ...
 
 
-class EventSink(Protocol):
-    """Sees every chain event of a run, in order."""
-
-    def apply(self, event: Event) -> None:
-        ...
-
-
-class RunWatcher(Protocol):
-    """Follows one run for a panel: sees every chain event in order, then says what the panel shows now."""
-
-    def apply(self, event: Event) -> None:
-        ...
+class RunWatcher(RunObserver):
+    """Follows one run for a panel: an observer of its events that also says what the panel shows now."""
 
     def view(self, finished: bool) -> Sequence[Any]:
-        """One value per component in the plugin's `outputs` (gr.skip() leaves one as it is)."""
-        ...
+        """One value per component in the plugin's `outputs` (gr.skip() leaves one as it is); none: unchanged."""
+        return ()
 
 
 @dataclass

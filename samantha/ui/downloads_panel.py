@@ -16,10 +16,10 @@ import gradio as gr
 
 from samantha.chain import AnswerHook
 from samantha.config import default_models_dir
-from samantha.events import Downloading, Event
+from samantha.events import Downloading
 from samantha.hub import HubError, list_repo_gguf
 from samantha.hub.chain_models import HubModels
-from samantha.ui.context import PanelContext, RunParts
+from samantha.ui.context import PanelContext, RunParts, RunWatcher
 from samantha.ui.download_view import file_choices, first_run_links, listing_note, merge_links, progress_html
 from samantha.ui.i18n import tr
 from samantha.ui.loaders import text_loader
@@ -50,7 +50,7 @@ class DownloadsTab:
         self.token = ""
 
 
-class DownloadWatcher:
+class DownloadWatcher(RunWatcher):
     """Turns Downloading events into the progress bar; refreshes the model list when a run downloaded something."""
 
     def __init__(self, folder: Path, include_subfolders: bool) -> None:
@@ -63,9 +63,8 @@ class DownloadWatcher:
     def downloaded(self) -> bool:
         return self._latest is not None
 
-    def apply(self, event: Event) -> None:
-        if isinstance(event, Downloading):
-            self._latest = event
+    def on_downloading(self, event: Downloading) -> None:
+        self._latest = event
 
     def view(self, finished: bool) -> list[Any]:
         bar = progress_html(self._latest)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +21,12 @@ from samantha.events import ChainStarted, Event
 from samantha.history.db import HistoryDB, HistoryError, default_db_path
 from samantha.history.export import FORMATS, export_session
 from samantha.history.grid import GRID_FORMATS, GROUPINGS, build_grid, export_grid
-from samantha.history.recorder import Recorder, RunInfo, stored_settings
+from samantha.history.recorder import Recorder, stored_settings
 from samantha.history.replay import session_events
 from samantha.history.rerun import same_marks
+from samantha.run_spec import RunSpec
 from samantha.transcript_writer import TranscriptWriter
-from samantha.ui.context import PanelContext, RunParts, UIPlugin
+from samantha.ui.context import PanelContext, RunParts, RunWatcher, UIPlugin
 from samantha.ui.history_view import PAGE_SETTINGS, RUN_INPUTS, control_values, grid_html, session_choices
 from samantha.ui.i18n import tr
 from samantha.ui.inputs import build_request
@@ -45,7 +45,7 @@ class HistoryTab:
         self.reopened: int | None = None
 
 
-class HistoryWatcher:
+class HistoryWatcher(RunWatcher):
     """Records one run; when it ends, refreshes the session list with the new run selected."""
 
     def __init__(self, plugin: HistoryPlugin, recorder: Recorder | None, tab: HistoryTab, problem: str = "") -> None:
@@ -55,10 +55,13 @@ class HistoryWatcher:
         self._problem = problem
 
     def apply(self, event: Event) -> None:
-        if self._recorder is None:
-            return
-        self._recorder.apply(event)
-        if isinstance(event, ChainStarted) and self._recorder.session_id is not None:
+        """Every event goes to the recorder too, which handles each kind its own way."""
+        if self._recorder is not None:
+            self._recorder.apply(event)
+            super().apply(event)
+
+    def on_started(self, event: ChainStarted) -> None:
+        if self._recorder is not None and self._recorder.session_id is not None:
             self._tab.current = self._recorder.session_id
 
     def view(self, finished: bool) -> list[Any]:
@@ -297,22 +300,20 @@ class HistoryPlugin:
         """A recorder for this run; a database problem is shown, never a reason to refuse the run."""
         tab = session.part(PART_KEY, HistoryTab)
         try:
-            request = build_request(values)
+            spec = build_request(values)
             extra: dict[str, Any] = {}
             for peer in self.peers:
                 extra.update(peer.chain_fields(values))
-            settings = request.settings
             if extra:
-                settings = replace(settings, **extra)
-            info = RunInfo(grammar=request.grammar, load_options=request.load_options, links=request.links)
+                spec = spec.with_settings(**extra)
             db = self.db()
-            recorder = Recorder(db, settings, source="ui", info=info, rerun_of=self._rerun_of(db, tab, settings, info))
+            recorder = Recorder(db, spec, source="ui", rerun_of=self._rerun_of(db, tab, spec))
         except (HistoryError, ValueError) as exc:
             return RunParts(watcher=HistoryWatcher(self, None, tab, f"this run is not recorded: {exc}"))
         return RunParts(watcher=HistoryWatcher(self, recorder, tab))
 
     @staticmethod
-    def _rerun_of(db: HistoryDB, tab: HistoryTab, settings: Any, info: RunInfo) -> int | None:
+    def _rerun_of(db: HistoryDB, tab: HistoryTab, spec: RunSpec) -> int | None:
         """The reopened session, when this run repeats it exactly (same settings, seed, grammar, load options)."""
         if tab.reopened is None:
             return None
@@ -320,9 +321,9 @@ class HistoryPlugin:
             stored = db.session(tab.reopened)
         except HistoryError:
             return None
-        same = stored_settings(settings).to_dict() == stored_settings(stored.chain_settings()).to_dict()
-        old = RunInfo.from_dict(stored.run_info)
-        return stored.id if same and old.grammar == info.grammar and old.load_options == info.load_options else None
+        same = stored_settings(spec.settings).to_dict() == stored_settings(stored.chain_settings()).to_dict()
+        old = stored.run_spec()
+        return stored.id if same and old.grammar == spec.grammar and old.load_options == spec.load_options else None
 
 
 def control_values_names() -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from samantha.history.db import SessionSummary, StoredSession
 from samantha.history.grid import GRID_STYLE, Grid, to_html_table
-from samantha.history.recorder import RunInfo
+from samantha.run_spec import RunSpec
 from samantha.settings import ALL_SETTINGS, ChainSettings
 from samantha.settings_schema import Setting
 
@@ -28,7 +28,7 @@ def session_choices(summaries: Sequence[SessionSummary]) -> list[tuple[str, int]
 def control_values(session: StoredSession) -> dict[str, Any]:
     """The page's input values that run `session` again (its seed included), by control name."""
     settings = session.chain_settings()
-    info = RunInfo.from_dict(session.run_info)
+    info = session.run_spec()
     values: dict[str, Any] = {
         "model_list": "" if info.links else "\n".join(settings.models),
         "links": info.links,
@@ -41,7 +41,7 @@ def control_values(session: StoredSession) -> dict[str, Any]:
     return values
 
 
-def stored_value(declared: Setting, settings: ChainSettings, info: RunInfo) -> Any:
+def stored_value(declared: Setting, settings: ChainSettings, info: RunSpec) -> Any:
     """What a stored run holds for one setting: in its sampling, its load options or its chain settings."""
     holder: Any = {"sampling": settings.sampling, "load": info.load_options}.get(declared.applies, settings)
     return getattr(holder, declared.attribute)

@@ -1,4 +1,4 @@
-"""From the page's control values to one plain run request (ChainSettings + load options + grammar).
+"""From the page's control values to the RunSpec one Start runs.
 
 Pure: no Gradio here. Every bad value becomes an InputProblem whose message names
 the control and says what to type, checked before anything runs.
@@ -7,7 +7,6 @@ the control and says what to type, checked before anything runs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from samantha.backends.base import LoadOptions
@@ -17,6 +16,7 @@ from samantha.hub import HubError, parse_links
 from samantha.model_folders import ModelFolderError, ModelListError, list_models, parse_model_list, resolve_models
 from samantha.model_ref import ModelRefError, RefKind, kind_of, parse_model_ref
 from samantha.prompts import SKIP_MARK, PromptSyntaxError, parse_prompt_list
+from samantha.run_spec import CodeOptions, DownloadOptions, LearningOptions, RunSpec, VoiceOptions
 from samantha.settings import (
     CHAIN_SETTINGS,
     LOAD_SETTINGS,
@@ -42,16 +42,6 @@ NO_MODEL_CHOSEN = "no model chosen"
 
 class InputProblem(SamanthaError, ValueError):
     """A control holds something the chain cannot run with."""
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything one Start needs; `links` is set when the models are download links (the chain fetches them)."""
-
-    settings: ChainSettings
-    load_options: LoadOptions
-    grammar: str | None
-    links: str = ""
 
 
 def active_links(text: str) -> str:
@@ -193,8 +183,12 @@ def chain_models(values: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
     raise InputProblem(f"{NO_MODEL_CHOSEN}: pick a model under 'Add model', press Add, then Start")
 
 
-def build_request(values: Mapping[str, Any]) -> RunRequest:
-    """Check every control and return the run request; raises InputProblem naming what to fix."""
+def build_request(values: Mapping[str, Any]) -> RunSpec:
+    """Check every control and return the run it asks for; raises InputProblem naming what to fix.
+
+    `links` is set when the models are download links (the chain fetches them). Feature panels add their
+    ChainSettings switches on top (UIPlugin.chain_fields).
+    """
     models, links = chain_models(values)
     prompt = str(values.get("prompt") or "")
     try:
@@ -219,4 +213,28 @@ def build_request(values: Mapping[str, Any]) -> RunRequest:
     except SettingsError as exc:
         raise InputProblem(str(exc)) from None
     load_options = LoadOptions(n_ctx=sampling.n_ctx, **load)
-    return RunRequest(settings, load_options, check_grammar(str(values.get("grammar") or "")), links)
+    return RunSpec(settings, load_options, check_grammar(str(values.get("grammar") or "")), links,
+                   **_feature_options(values))
+
+
+def _feature_options(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What the feature panels' controls ask of this run beyond its settings, for the history to keep.
+
+    Read leniently: a panel checks its own values when it builds its part of the run.
+    """
+    rate = values.get("speech_rate")
+    folder = str(values.get("models_dir") or "").strip()
+    try:
+        timeout = float(values.get("code_time_limit") or CodeOptions.timeout)
+    except (TypeError, ValueError):
+        timeout = CodeOptions.timeout
+    return {
+        "downloads": DownloadOptions(models_dir=folder or None, keep_files=bool(values.get("keep_downloads"))),
+        "code": CodeOptions(runner=str(values.get("runner_location") or "") or None, timeout=timeout,
+                            hide_view=bool(values.get("hide_html_output"))),
+        "learning": LearningOptions(pacing=str(values.get("pacing") or "")),
+        "voice": VoiceOptions(read_aloud=bool(values.get("read_aloud")), sound_cues=bool(values.get("sound_cues")),
+                              voice=str(values.get("voice") or "") or None,
+                              rate=int(rate) if isinstance(rate, (int, float)) else None),
+    }
+

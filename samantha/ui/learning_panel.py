@@ -17,11 +17,11 @@ import gradio as gr
 import pandas as pd
 
 from samantha.chain import AnswerHook, Pacer
-from samantha.events import AnswerStarted, Banner, Event, Token
+from samantha.events import AnswerStarted, Banner, Token
 from samantha.gguf_info import GGUFError, VocabularyRangeError
 from samantha.learning import TokenChoice
 from samantha.pacing import PACING_CHOICES, SwitchablePacer
-from samantha.ui.context import PanelContext, RunParts
+from samantha.ui.context import PanelContext, RunParts, RunWatcher
 from samantha.ui.i18n import PORTUGUESE, tr, translate
 from samantha.ui.inputs import InputProblem
 from samantha.ui.learning_view import (
@@ -105,7 +105,7 @@ class LearningTab:
         self.steps = ()
 
 
-class LearningWatcher:
+class LearningWatcher(RunWatcher):
     """Collects the current answer's steps and renders them; unchanged views send nothing."""
 
     def __init__(self, tab: LearningTab) -> None:
@@ -115,18 +115,19 @@ class LearningWatcher:
         self._answer = 0
         self._shown: tuple[int, int, bool] | None = None
 
-    def apply(self, event: Event) -> None:
-        if isinstance(event, AnswerStarted):
-            self._answer += 1
-            self._steps = []
-            self._plain_tokens = 0
-        elif isinstance(event, Token):
-            if event.choice is not None:
-                self._steps.append(event.choice)
-            else:
-                self._plain_tokens += 1
-        elif isinstance(event, Banner):
-            self._tab.model = event.model
+    def on_answer_started(self, event: AnswerStarted) -> None:
+        self._answer += 1
+        self._steps = []
+        self._plain_tokens = 0
+
+    def on_token(self, event: Token) -> None:
+        if event.choice is not None:
+            self._steps.append(event.choice)
+        else:
+            self._plain_tokens += 1
+
+    def on_banner(self, event: Banner) -> None:
+        self._tab.model = event.model
 
     def view(self, finished: bool) -> list[Any]:
         key = (self._answer, len(self._steps), finished)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import inspect
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -150,12 +150,12 @@ def wire_output_panel(
         named = ctx.controls.named(values)
         keep = (gr.skip(),) * 3 + unchanged
         try:
-            request = build_request(named)
+            spec = build_request(named)
             extra: dict[str, Any] = {}
             for plugin in plugins:
                 extra.update(plugin.chain_fields(named))
             if extra:
-                request = replace(request, settings=replace(request.settings, **extra))
+                spec = spec.with_settings(**extra)
             control = tab.begin_run()
         except (InputProblem, SessionBusy, ValueError) as exc:
             gr.Warning(tr(str(exc)))
@@ -164,12 +164,12 @@ def wire_output_panel(
         try:
             parts = [plugin_run_parts(plugin, tab, named) for plugin in plugins]
             prepare = next((part.prepare for part in parts if part.prepare is not None), None)
-            if request.links and prepare is None:
+            if spec.links and prepare is None:
                 raise InputProblem(LINKS_NOT_WIRED)
             hooks = [hook for plugin in plugins for hook in plugin.hooks(tab, named)]
             so_far = AnswerSoFar()  # the copy buttons take the answer while it is written
             stream = ChainStream(
-                ctx.host, tab, control, request, text or "",
+                ctx.host, tab, control, spec, text or "",
                 hooks=hooks, prepare=prepare,
                 pacer=next((part.pacer for part in parts if part.pacer is not None), None),
                 watchers=[so_far, *(part.watcher for part in parts if part.watcher is not None)],

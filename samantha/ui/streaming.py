@@ -4,8 +4,10 @@ The chain runs in a worker thread and puts its events on a queue; the Gradio
 handler drains the queue and sends the page at most one update per `interval`
 (about ten a second), however fast tokens arrive, so a long transcript never
 slows generation down. Stop buttons only set the tab's Control flags.
-Hub links among the models are downloaded by the chain itself (`prepare`), and
-feature panels follow the run through RunWatchers that see every event.
+The run is set up by the one run path (`run_setup.prepare_run`) with the shared host's backend and the
+parts the feature panels bring (hub downloads, the code runner, the pacer); the transcript, the tab and
+the panels' watchers are observers of its events. The previous response the page shows is the one the
+engine reports (ChainStarted and AnswerFinished carry it): the feedback rule lives in chain.py only.
 """
 
 from __future__ import annotations
@@ -18,15 +20,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from samantha.backends.base import Control
-from samantha.chain import AnswerHook, ModelPreparer, Pacer, run_chain
+from samantha.chain import AnswerHook, ModelPreparer, Pacer
 from samantha.errors import SamanthaError, user_message
-from samantha.events import AnswerFinished, ChainStarted, Event
+from samantha.events import AnswerFinished, ChainStarted, Event, RunObserver
 from samantha.model_host import ModelHost
-from samantha.prompts import parse_previous
+from samantha.run_setup import prepare_run
+from samantha.run_spec import RunSpec
 from samantha.template_probe import TEMPLATE_ADDED_KEY
 from samantha.transcript_writer import TranscriptWriter
-from samantha.ui.context import EventSink
-from samantha.ui.inputs import RunRequest
 from samantha.ui.session import AnswerEntry, TabSession
 
 UPDATE_INTERVAL_SECONDS = 0.1
@@ -82,7 +83,7 @@ _END = object()
 def _chain_worker(
     host: ModelHost,
     control: Control,
-    request: RunRequest,
+    spec: RunSpec,
     hooks: list[AnswerHook],
     prepare: ModelPreparer | None,
     pacer: Pacer | None,
@@ -90,8 +91,7 @@ def _chain_worker(
 ) -> None:
     """The worker thread: wait for the model host, run the chain (which downloads linked models itself)."""
     try:
-        settings = request.settings
-        if request.links and prepare is None:
+        if spec.links and prepare is None:
             raise SamanthaError("downloading from links is not available in this build")
 
         def waiting(position: int) -> None:
@@ -105,13 +105,12 @@ def _chain_worker(
             if backend is None:
                 out.put(_Status("Stopped while waiting for the model", "stopped"))
                 return
-            events = run_chain(
-                settings, backend, control,
-                load_options=request.load_options, hooks=hooks, grammar=request.grammar,
-                pacer=pacer, prepare=prepare,
-            )
-            for event in events:
-                out.put(event)
+            run = prepare_run(spec, backend=backend, hooks=hooks, prepare=prepare, pacer=pacer)
+            try:
+                for event in run.events(control):
+                    out.put(event)
+            finally:
+                run.close()
     except Exception as exc:  # the page must say what went wrong and keep working
         if not isinstance(exc, SamanthaError):
             traceback.print_exc()  # a bug: its traceback goes to the terminal the app runs in
@@ -128,31 +127,27 @@ class ChainStream:
         host: ModelHost,
         session: TabSession,
         control: Control,
-        request: RunRequest,
+        spec: RunSpec,
         transcript: str,
         *,
         hooks: Iterable[AnswerHook] = (),
         prepare: ModelPreparer | None = None,
         pacer: Pacer | None = None,
-        watchers: Iterable[EventSink] = (),
+        watchers: Iterable[RunObserver] = (),
         interval: float = UPDATE_INTERVAL_SECONDS,
     ) -> None:
         self._host = host
         self._session = session
         self._control = control
-        self._request = request
+        self._spec = spec
         self._hooks = list(hooks)
         self._prepare = prepare
         self._pacer = pacer
         self._watchers = list(watchers)
         self._interval = interval
-        self.writer = TranscriptWriter(text=transcript, fast=request.settings.fast)
+        self.writer = TranscriptWriter(text=transcript, fast=spec.settings.fast)
         self._phase = "running"
         self._queue: queue.Queue[object] = queue.Queue()
-        settings = request.settings
-        self._feedback = settings.feedback
-        self._cumulative = settings.cumulative
-        self._previous = parse_previous(settings.previous)
 
     def _view(self, finished: bool = False) -> RunView:
         return RunView(self.writer.text, self.writer.status, self._phase, finished)
@@ -167,7 +162,7 @@ class ChainStream:
         else:
             event: Event = item  # type: ignore[assignment]
             if isinstance(event, ChainStarted):
-                self._session.set_previous(self._previous)
+                self._session.set_previous(event.previous)
                 self._phase = "running"
             self.writer.apply(event)
             if isinstance(event, AnswerFinished):
@@ -181,10 +176,7 @@ class ChainStream:
             record.model_name, record.model_position, record.item_number, record.round, record.loop, record.answer,
             record.prompt, str(record.extra.get(TEMPLATE_ADDED_KEY, "")),
         ))
-        if self._feedback:
-            fed = str(record.extra.get("fed_back", record.answer))  # code output may replace or extend the answer
-            self._previous = f"{self._previous}\n\n{fed}".strip() if self._cumulative else fed
-            self._session.set_previous(self._previous)
+        self._session.set_previous(event.previous)  # what the engine's feedback rule gives the next step
 
     def _final_phase(self) -> str:
         if self._phase in ("error", "stopped"):
@@ -199,7 +191,7 @@ class ChainStream:
     def __iter__(self) -> Iterator[RunView]:
         worker = threading.Thread(
             target=_chain_worker,
-            args=(self._host, self._control, self._request, self._hooks, self._prepare, self._pacer, self._queue),
+            args=(self._host, self._control, self._spec, self._hooks, self._prepare, self._pacer, self._queue),
             name="samantha-chain",
             daemon=True,
         )

@@ -22,8 +22,8 @@ import gradio as gr
 
 from samantha.backends.base import Control
 from samantha.chain import AnswerHook
-from samantha.events import AnswerFinished, AnswerStarted, Event
-from samantha.ui.context import PanelContext, RunParts
+from samantha.events import AnswerFinished, AnswerStarted
+from samantha.ui.context import PanelContext, RunParts, RunWatcher
 from samantha.ui.i18n import tr
 from samantha.ui.session import TabSession
 from samantha.ui.voice_view import (
@@ -139,7 +139,7 @@ def player_update(result: SpeechResult) -> Any:
     return gr.update(value=str(result.path), visible=True)
 
 
-class VoiceRunWatcher:
+class VoiceRunWatcher(RunWatcher):
     """The voice panel's RunWatcher; outputs: the sound status, the speech player, the line under the transcript.
 
     Why the tones are silent is said once, in the Voice tab's sound status (and a passing notice), never in the
@@ -168,20 +168,20 @@ class VoiceRunWatcher:
         self._cue_note_shown = False
         tab.cues.enabled = cues
 
-    def apply(self, event: Event) -> None:
-        if isinstance(event, AnswerStarted):
-            if self._cues:
-                self._tab.cues.start()
-        elif isinstance(event, AnswerFinished):
-            if self._cues:
-                self._tab.cues.end()
-            record = event.record
-            if self._read_aloud and record.finish_reason != "cancelled" and record.answer.strip():
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samantha-read-aloud")
-                title = f"answer {record.model_position}) {record.model_name}, item {record.item_number}"
-                future = self._executor.submit(self._tab.speak, record.answer, self._voice_id, self._rate)
-                self._readings.append(_Reading(title, self._tab.silenced, future))
+    def on_answer_started(self, event: AnswerStarted) -> None:
+        if self._cues:
+            self._tab.cues.start()
+
+    def on_answer_finished(self, event: AnswerFinished) -> None:
+        if self._cues:
+            self._tab.cues.end()
+        record = event.record
+        if self._read_aloud and record.finish_reason != "cancelled" and record.answer.strip():
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samantha-read-aloud")
+            title = f"answer {record.model_position}) {record.model_name}, item {record.item_number}"
+            future = self._executor.submit(self._tab.speak, record.answer, self._voice_id, self._rate)
+            self._readings.append(_Reading(title, self._tab.silenced, future))
 
     def view(self, finished: bool) -> list[Any]:
         if self._control.all_stopped and any(not r.future.done() for r in self._readings):

@@ -13,7 +13,7 @@ import pytest
 from samantha.backends.base import Control, GenerationRequest, LoadOptions, PromptTooLong
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
-from samantha.events import AnswerFinished, ChainError, ChainFinished, ModelLoaded, Notice, Token
+from samantha.events import AnswerFinished, ChainFailed, ChainFinished, ModelLoaded, Notice, Token
 from samantha.settings import ChainSettings, Sampling
 from samantha.tinymodel import grammar_for_text, write_tiny_gguf
 
@@ -131,7 +131,7 @@ def _alive(pid: int) -> bool:
 def test_corrupt_gguf_is_reported_and_the_next_model_answers(broken_model: Path, tiny_model: Path, llama_backend) -> None:
     settings = ChainSettings(models=(str(broken_model), str(tiny_model)), prompt="hi", loops=2, sampling=SMALL)
     events = run(settings, llama_backend)
-    errors = [e for e in events if isinstance(e, ChainError)]
+    errors = [e for e in events if isinstance(e, ChainFailed)]
     assert len(errors) == 1 and "broken.gguf" in errors[0].message
     assert "is truncated" in errors[0].message and "download it again" in errors[0].message  # what to do
     assert [Path(r.model).name for r in records(events)] == ["tiny-chatml.gguf", "tiny-chatml.gguf"]
@@ -143,7 +143,7 @@ def test_not_a_gguf_and_missing_file_are_clear(tmp_path: Path, tiny_model: Path,
     text_file.write_text("these are notes, not a model")
     events = run(ChainSettings(models=(str(text_file), str(tmp_path / "gone.gguf"), str(tiny_model)),
                                prompt="hi", sampling=SMALL), llama_backend)
-    messages = [e.message for e in events if isinstance(e, ChainError)]
+    messages = [e.message for e in events if isinstance(e, ChainFailed)]
     assert "not a GGUF file" in messages[0] and "not found" in messages[1]
     assert len(records(events)) == 1
 
@@ -165,7 +165,7 @@ def test_a_worker_that_dies_mid_answer_keeps_the_partial_answer_and_the_model(
                 os.kill(backend.worker_pid, signal_number)
     finally:
         backend.close()
-    [error] = [e for e in events if isinstance(e, ChainError)]
+    [error] = [e for e in events if isinstance(e, ChainFailed)]
     assert "worker process died" in error.message and f"signal {int(signal_number)}, {said}" in error.message
     assert "while answering with tiny-chatml.gguf" in error.message and "with the grammar" in error.message
     assert "damaged" not in error.message  # nothing says the file is at fault
@@ -183,7 +183,7 @@ def test_a_grammar_that_crashes_llama_cpp_ends_the_chain_without_blaming_the_mod
     deep = "root ::= " + "(" * 20_000 + '"a"' + ")" * 20_000 + "\n"
     settings = ChainSettings(models=(str(tiny_model), str(tiny_model_b)), prompt="hi", sampling=SMALL)
     events = run(settings, llama_backend, grammar=deep)
-    errors = [e for e in events if isinstance(e, ChainError)]
+    errors = [e for e in events if isinstance(e, ChainFailed)]
     if not errors and records(events):
         pytest.skip("this llama.cpp (older llama-cpp-python) reads the deep grammar without crashing")
     [error] = errors
@@ -203,7 +203,7 @@ def test_quantised_models_run_by_default(tmp_path: Path, llama_backend) -> None:
     for qtype in ("Q4_K_M", "Q8_0"):
         quantised = quantize_gguf(f16, tmp_path / f"small-{qtype}.gguf", qtype)
         events = run(ChainSettings(models=(str(quantised),), prompt="hello", sampling=SMALL), llama_backend)
-        assert not [e for e in events if isinstance(e, ChainError)], qtype
+        assert not [e for e in events if isinstance(e, ChainFailed)], qtype
         assert records(events)[0].answer_tokens > 0
 
 
@@ -258,7 +258,7 @@ def test_stop_all_while_loading(tmp_path: Path) -> None:
         chain.join(timeout=60)
         assert not chain.is_alive()
         assert events[-1] == ChainFinished("stopped", 0)
-        assert not [e for e in events if isinstance(e, (ModelLoaded, Token, ChainError))]  # stopped mid-load
+        assert not [e for e in events if isinstance(e, (ModelLoaded, Token, ChainFailed))]  # stopped mid-load
         assert backend.worker_pid is None and not _alive(loading_pid)
         again = run(ChainSettings(models=(str(model),), prompt="x", sampling=SMALL), backend)
         assert len(records(again)) == 1
@@ -269,7 +269,7 @@ def test_stop_all_while_loading(tmp_path: Path) -> None:
 def test_prompt_that_cannot_fit_gets_a_clear_message(tiny_model: Path, llama_backend) -> None:
     events = run(ChainSettings(models=(str(tiny_model),), prompt="x" * 600 + "\nshort",
                                sampling=Sampling(n_ctx=256, max_tokens=10)), llama_backend)
-    [error] = [e for e in events if isinstance(e, ChainError)]
+    [error] = [e for e in events if isinstance(e, ChainFailed)]
     assert "n_ctx" in error.message and "256" in error.message
     assert len(records(events)) == 1
     llama_backend.load(str(tiny_model), LoadOptions(n_ctx=256), Control())
@@ -286,7 +286,7 @@ def test_a_grammar_works_with_temperature_and_tail_free_sampling(sampling: Sampl
     """Tail-free sampling runs after the grammar: run before it, it could leave only tokens the grammar forbids."""
     settings = ChainSettings(models=(str(tiny_model),), prompt="a\nb\nc", sampling=sampling)
     events = run(settings, llama_backend, grammar='root ::= "yes" | "no"\n')
-    assert not [e for e in events if isinstance(e, ChainError)]
+    assert not [e for e in events if isinstance(e, ChainFailed)]
     assert [r.answer for r in records(events)] and all(r.answer in ("yes", "no") for r in records(events))
 
 
@@ -299,7 +299,7 @@ def test_a_grammar_that_does_not_parse_ends_the_chain_with_a_clear_message(gramm
                                                                            tiny_model: Path, llama_backend) -> None:
     settings = ChainSettings(models=(str(tiny_model), str(tiny_model)), prompt="a\nb", sampling=SMALL)
     events = run(settings, llama_backend, grammar=grammar)
-    [error] = [e for e in events if isinstance(e, ChainError)]
+    [error] = [e for e in events if isinstance(e, ChainFailed)]
     assert "grammar does not parse" in error.message and "root" in error.message
     assert reason in error.message, error.message
     assert "crashed" not in error.message  # not blamed on the model file
@@ -315,7 +315,7 @@ def test_n_ctx_that_llama_cpp_rounds_up_is_the_limit_the_user_set(tiny_model: Pa
     assert info.n_ctx == 300
     events = run(ChainSettings(models=(str(tiny_model),), prompt="x" * 400, sampling=Sampling(n_ctx=300, max_tokens=5)),
                  llama_backend)
-    [error] = [e for e in events if isinstance(e, ChainError)]
+    [error] = [e for e in events if isinstance(e, ChainFailed)]
     assert "n_ctx" in error.message and "300" in error.message and "broadcast" not in error.message
     grammar = "root ::= [a]{600}\n"
     events = run(ChainSettings(models=(str(tiny_model),), prompt="go", sampling=Sampling(n_ctx=300, max_tokens=0)),
@@ -389,7 +389,7 @@ def test_a_model_whose_template_fails_is_reported_and_the_chain_goes_on(tiny_mod
     events = run(ChainSettings(models=(str(tiny_model), str(broken), str(tiny_model)), prompt="Hi", sampling=SMALL),
                  llama_backend)
     assert [r.model for r in records(events)] == [str(tiny_model), str(tiny_model)]
-    [error] = [e for e in events if isinstance(e, ChainError)]
+    [error] = [e for e in events if isinstance(e, ChainFailed)]
     assert "chat template failed" in error.message and "division by zero" in error.message
     assert events[-1] == ChainFinished("done", 2)
 

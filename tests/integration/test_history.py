@@ -16,13 +16,14 @@ import pytest
 
 from samantha.backends.base import Control, LoadOptions
 from samantha.chain import run_chain
-from samantha.history import HistoryDB, Recorder, RunInfo
+from samantha.history import HistoryDB, Recorder
 from samantha.history.db import StoredItem
 from samantha.history.export import export_session
 from samantha.history.grid import build_grid, export_grid
 from samantha.history.migrations import LATEST, migrate, schema_version
 from samantha.history.replay import transcript_text
 from samantha.history.rerun import rerun_session, same_marks
+from samantha.run_spec import RunSpec
 from samantha.settings import ChainSettings, Sampling
 from samantha.tinymodel import grammar_for_text
 from samantha.transcript_writer import TranscriptWriter
@@ -33,8 +34,8 @@ PROMPT = "first question\nsecond question"
 
 def record_run(db: HistoryDB, backend, settings: ChainSettings, grammar: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
     """Run a chain through the real engine, recording it; returns the session id and the page's transcript."""
-    info = RunInfo(grammar=grammar, load_options=LoadOptions(n_ctx=256))
-    recorder = Recorder(db, settings, source="ui", info=info)
+    info = RunSpec(settings, grammar=grammar, load_options=LoadOptions(n_ctx=256))
+    recorder = Recorder(db, info, source="ui")
     writer = TranscriptWriter()
     for event in run_chain(settings, backend, Control(), load_options=info.load_options, grammar=grammar):
         recorder.apply(event)
@@ -182,7 +183,7 @@ def test_a_prefix_is_stored_once_not_in_every_item(tmp_path: Path) -> None:
     settings = ChainSettings(models=("m.gguf",), prompt=prompt)
     database = tmp_path / "history.sqlite3"
     with HistoryDB(database) as db:
-        recorder = Recorder(db, settings, source="cli", info=RunInfo())
+        recorder = Recorder(db, RunSpec(settings), source="cli")
         recorder.apply(ChainStarted(seed=1, steps=2_000))
         assert recorder.session_id is not None
         stored = db.session(recorder.session_id)
@@ -240,7 +241,7 @@ def test_interpreter_output_is_stored_searchable_and_replayed(tmp_path: Path, ll
     hook = CodeRunHook(CodeRunner(runner_environment(), tmp_path / "work"))
     writer = TranscriptWriter()
     with HistoryDB(tmp_path / "h.sqlite3") as db:
-        recorder = Recorder(db, settings, source="cli", info=RunInfo(grammar=grammar_for_text(answer)))
+        recorder = Recorder(db, RunSpec(settings, grammar=grammar_for_text(answer)), source="cli")
         try:
             for event in run_chain(settings, llama_backend, Control(), hooks=[hook], grammar=grammar_for_text(answer)):
                 recorder.apply(event)

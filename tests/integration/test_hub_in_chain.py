@@ -11,7 +11,7 @@ from pathlib import Path
 from samantha.backends.base import Control
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
-from samantha.events import AnswerFinished, Banner, ChainError, ChainFinished, Downloading, ModelLoaded, Notice
+from samantha.events import AnswerFinished, Banner, ChainFailed, ChainFinished, Downloading, ModelLoaded, Notice
 from samantha.hub.chain_models import HubModels, comes_back_after_another, is_hub_link
 from samantha.settings import ChainSettings, Sampling
 from samantha.tinymodel import write_tiny_gguf
@@ -79,7 +79,7 @@ def test_keep_downloads_never_replaces_the_users_own_file_of_that_name(fake_hub,
     mine.write_bytes(b"GGUF my own fine-tune, not from the hub")
     for _ in range(2):  # the second run finds the free name again instead of downloading once more
         events = run(ChainSettings(models=(first,), prompt="hi", sampling=SAMPLING), models, keep=True)
-        assert [e for e in events if isinstance(e, AnswerFinished)], [e for e in events if isinstance(e, ChainError)]
+        assert [e for e in events if isinstance(e, AnswerFinished)], [e for e in events if isinstance(e, ChainFailed)]
     assert mine.read_bytes() == b"GGUF my own fine-tune, not from the hub"
     saved = models / "tiny-one-Q8_0-2.gguf"
     assert saved.read_bytes()[:4] == b"GGUF" and saved.stat().st_size > 1000
@@ -94,7 +94,7 @@ def test_a_bad_link_is_reported_and_the_chain_goes_on(fake_hub, tmp_path: Path) 
     first, _ = serve_models(fake_hub, tmp_path)
     missing = f"{fake_hub.endpoint}/tester/tiny-GGUF/resolve/main/absent.gguf"
     events = run(ChainSettings(models=(missing, first), prompt="hi", sampling=SAMPLING), tmp_path / "models")
-    [error] = [e for e in events if isinstance(e, ChainError)]
+    [error] = [e for e in events if isinstance(e, ChainFailed)]
     assert "absent.gguf" in error.message or "not found" in error.message.lower()
     assert len([e for e in events if isinstance(e, AnswerFinished)]) == 1
 

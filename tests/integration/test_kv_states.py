@@ -8,7 +8,7 @@ from samantha.backends.base import Control
 from samantha.backends.kv_states import SavedState, StateStore
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
-from samantha.events import AnswerFinished, ChainError
+from samantha.events import AnswerFinished, ChainFailed
 from samantha.settings import ChainSettings, Sampling
 
 DOCUMENT = "information: " + " ".join(f"fact number {i} is blue." for i in range(25))
@@ -21,7 +21,7 @@ def answers(models: tuple[str, ...], backend: LlamaProcessBackend) -> list:
         events = list(run_chain(settings, backend, Control()))
     finally:
         backend.close()
-    assert not [e for e in events if isinstance(e, ChainError)]
+    assert not [e for e in events if isinstance(e, ChainFailed)]
     return [e.record for e in events if isinstance(e, AnswerFinished)]
 
 

@@ -18,7 +18,7 @@ from samantha.backends.base import Control
 from samantha.backends.router import RouterBackend
 from samantha.chain import run_chain
 from samantha.cli import main
-from samantha.events import AnswerFinished, ChainError, ChainFinished, Notice, Token
+from samantha.events import AnswerFinished, ChainFailed, ChainFinished, Notice, Token
 from samantha.runner import free_port
 from samantha.settings import ChainSettings, Sampling
 from samantha.tinymodel import grammar_for_text
@@ -139,7 +139,7 @@ def test_stop_next_ends_only_the_remote_answer(server: LlamaServer, tiny_model: 
 
 
 def error_messages(events: list) -> list[str]:
-    return [e.message for e in events if isinstance(e, ChainError)]
+    return [e.message for e in events if isinstance(e, ChainFailed)]
 
 
 def test_server_down_is_a_clear_error_and_the_chain_goes_on(tiny_model: Path, router: RouterBackend, keyed: None) -> None:

@@ -10,7 +10,7 @@ from samantha.backends.base import Control, LoadOptions
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.backends.repack_memory import RepackMemory
 from samantha.chain import run_chain
-from samantha.events import AnswerFinished, ChainError, Notice
+from samantha.events import AnswerFinished, ChainFailed, Notice
 from samantha.settings import ChainSettings, Sampling
 from tests.support.crashing_worker import (
     crash_on_every_load,
@@ -38,7 +38,7 @@ def test_a_crash_with_repacking_reloads_without_it_says_so_once_and_remembers(
 ) -> None:
     memory = RepackMemory(tmp_path / "repack-off.json")
     events = chain(tiny_model, LlamaProcessBackend(repack_memory=memory, worker=crashing))
-    assert not [e for e in events if isinstance(e, ChainError)]
+    assert not [e for e in events if isinstance(e, ChainFailed)]
     answers = [e.record for e in events if isinstance(e, AnswerFinished)]
     assert len(answers) == 2 and all(a.answer_tokens > 0 for a in answers)
     notices = [e.message for e in events if isinstance(e, Notice) and "repacking" in e.message]
@@ -49,12 +49,12 @@ def test_a_crash_with_repacking_reloads_without_it_says_so_once_and_remembers(
     assert [a.answer for a in answers] == [e.record.answer for e in plain if isinstance(e, AnswerFinished)]
     # Next time the remembered file loads without repacking straight away: no crash, no notice.
     again = chain(tiny_model, LlamaProcessBackend(repack_memory=memory, worker=crashing))
-    assert not [e for e in again if isinstance(e, (ChainError, Notice))]
+    assert not [e for e in again if isinstance(e, (ChainFailed, Notice))]
     assert len([e for e in again if isinstance(e, AnswerFinished)]) == 2
 
 
 def test_a_file_that_crashes_without_repacking_too_is_reported_after_one_retry(tiny_model: Path, tmp_path: Path) -> None:
     events = chain(tiny_model, LlamaProcessBackend(repack_memory=RepackMemory(tmp_path / "r.json"), worker=crash_on_every_load))
-    [error] = [e for e in events if isinstance(e, ChainError)]
+    [error] = [e for e in events if isinstance(e, ChainFailed)]
     assert "died (signal 6, abort) while loading" in error.message and tiny_model.name in error.message
     assert not [e for e in events if isinstance(e, AnswerFinished)]

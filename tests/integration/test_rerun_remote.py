@@ -13,8 +13,9 @@ from samantha.backends.openai_remote import OpenAIRemoteBackend
 from samantha.backends.router import RouterBackend
 from samantha.chain import run_chain
 from samantha.history.db import HistoryDB
-from samantha.history.recorder import Recorder, RunInfo
+from samantha.history.recorder import Recorder
 from samantha.hub.chain_models import HubModels
+from samantha.run_spec import RunSpec
 from samantha.settings import ChainSettings, Sampling
 from samantha.tinymodel import write_tiny_gguf
 from tests.support.llama_server import API_KEY, start_server
@@ -36,7 +37,7 @@ def test_rerun_of_a_session_with_a_remote_model_and_a_hub_link(fake_hub, tiny_mo
                                  sampling=Sampling(n_ctx=256, max_tokens=6))
         backend = RouterBackend(remote=lambda: OpenAIRemoteBackend(API_KEY))
         with HistoryDB() as db:
-            recorder = Recorder(db, settings, source="cli", info=RunInfo(grammar=None, load_options=LoadOptions(n_ctx=256)))
+            recorder = Recorder(db, RunSpec(settings, grammar=None, load_options=LoadOptions(n_ctx=256)), source="cli")
             try:
                 for event in run_chain(settings, backend, Control(), prepare=HubModels(tmp_path / "first")):
                     recorder.apply(event)

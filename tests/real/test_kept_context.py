@@ -8,7 +8,7 @@ from samantha.backends.base import Control
 from samantha.backends.kv_states import StateStore
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
-from samantha.events import AnswerFinished, ChainError
+from samantha.events import AnswerFinished, ChainFailed
 from samantha.settings import ChainSettings, Sampling
 
 DOCUMENT = "information: " + " ".join(
@@ -25,7 +25,7 @@ def chain(models: tuple[Path, ...], keep: bool) -> list:
         events = list(run_chain(settings, backend, Control()))
     finally:
         backend.close()
-    assert not [e.message for e in events if isinstance(e, ChainError)]
+    assert not [e.message for e in events if isinstance(e, ChainFailed)]
     return [e.record for e in events if isinstance(e, AnswerFinished)]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from samantha.backends.base import Control, LoadOptions
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
-from samantha.events import AnswerFinished, ChainError, Event, Notice
+from samantha.events import AnswerFinished, ChainFailed, Event, Notice
 from samantha.settings import ChainSettings, Sampling
 
 GEMMA_FILE = "gemma-3-270m-q4_k_m.gguf"
@@ -31,7 +31,7 @@ def run(backend: LlamaProcessBackend, **fields: object) -> list[Event]:
 
 
 def answers(events: list[Event]) -> list:  # type: ignore[type-arg]
-    errors = [e.message for e in events if isinstance(e, ChainError)]
+    errors = [e.message for e in events if isinstance(e, ChainFailed)]
     assert not errors, errors
     return [e.record for e in events if isinstance(e, AnswerFinished)]
 

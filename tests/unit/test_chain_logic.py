@@ -17,7 +17,7 @@ from samantha.events import (
     AnswerFinished,
     AnswerStarted,
     Banner,
-    ChainError,
+    ChainFailed,
     ChainFinished,
     ChainStarted,
     Notice,
@@ -99,7 +99,7 @@ def test_cumulative_warns_before_overflow() -> None:
                              sampling=Sampling(n_ctx=100))
     events = run(settings, backend)
     assert any(isinstance(e, Notice) and "cumulative" in e.message for e in events)
-    assert any(isinstance(e, ChainError) and "n_ctx" in e.message for e in events)
+    assert any(isinstance(e, ChainFailed) and "n_ctx" in e.message for e in events)
     assert isinstance(events[-1], ChainFinished)
 
 
@@ -110,7 +110,7 @@ def test_cumulative_warns_while_the_next_prompt_still_fits() -> None:
                              sampling=Sampling(n_ctx=100))
     events = run(settings, backend)
     warned = next(i for i, e in enumerate(events) if isinstance(e, Notice) and "cumulative" in e.message)
-    failed = next(i for i, e in enumerate(events) if isinstance(e, ChainError))
+    failed = next(i for i, e in enumerate(events) if isinstance(e, ChainFailed))
     finished = [i for i, e in enumerate(events) if isinstance(e, AnswerFinished)]
     assert warned < finished[1] < failed  # warned after the first answer, while the second still fitted
 
@@ -145,7 +145,7 @@ def test_single_response_honours_responses_and_loops() -> None:
 def test_single_response_refuses_unpaired_models_or_items() -> None:
     backend = ScriptedBackend()
     events = run(ChainSettings(models=("a.gguf", "b.gguf", "c.gguf"), prompt="p1\np2", single=True), backend)
-    [error] = [e for e in events if isinstance(e, ChainError)]
+    [error] = [e for e in events if isinstance(e, ChainFailed)]
     assert "2 prompt item(s) and 3 model(s)" in error.message and backend.prompts == []
     assert isinstance(events[-1], ChainFinished) and events[-1].reason == "error"
 
@@ -197,7 +197,7 @@ def test_stop_all_and_stop_next() -> None:
 def test_broken_model_reports_and_the_chain_goes_on() -> None:
     backend = ScriptedBackend(respond=lambda model, prompt: "ok", broken={"bad.gguf"})
     events = run(ChainSettings(models=("bad.gguf", "good.gguf"), prompt="x", loops=2), backend)
-    errors = [e for e in events if isinstance(e, ChainError)]
+    errors = [e for e in events if isinstance(e, ChainFailed)]
     assert len(errors) == 1 and "bad.gguf" in errors[0].message
     assert [m for m, _ in backend.prompts] == ["good.gguf", "good.gguf"]
 
@@ -205,7 +205,7 @@ def test_broken_model_reports_and_the_chain_goes_on() -> None:
 def test_prompt_too_long_is_reported_and_next_item_runs() -> None:
     backend = ScriptedBackend(n_ctx_train=50)
     events = run(ChainSettings(models=("m.gguf",), prompt=("word " * 60) + "\nshort", sampling=Sampling(n_ctx=50)), backend)
-    assert any(isinstance(e, ChainError) and "n_ctx" in e.message for e in events)
+    assert any(isinstance(e, ChainFailed) and "n_ctx" in e.message for e in events)
     assert len(answers(events)) == 1
 
 
@@ -218,7 +218,7 @@ def test_malformed_settings_raise_before_anything_runs() -> None:
 
 def test_no_model_is_a_clear_error() -> None:
     events = run(ChainSettings(prompt="x"), ScriptedBackend())
-    assert isinstance(events[1], ChainError) and "no model" in events[1].message
+    assert isinstance(events[1], ChainFailed) and "no model" in events[1].message
 
 
 def test_random_hyperparameters_are_in_range_shown_and_reproducible() -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 from samantha.backends.base import Control, LoadOptions
 from samantha.backends.scripted import ScriptedBackend
 from samantha.chain import run_chain
-from samantha.history import HistoryDB, Recorder, RunInfo
+from samantha.history import HistoryDB, Recorder
 from samantha.history.grid import build_grid
+from samantha.run_spec import RunSpec
 from samantha.settings import ChainSettings, Sampling
 from samantha.ui.history_view import control_values, grid_html
 from samantha.ui.inputs import build_request
@@ -22,9 +23,9 @@ def test_control_values_rebuild_the_stored_request(tmp_path: Path) -> None:
         responses=2, loops=1, feedback=True, reset=True, prompt_format="chatml", seed=None,
         sampling=Sampling(n_ctx=512, max_tokens=30, top_k=7, stop=("\n\n", "###"), repeat_penalty=1.1),
     )
-    info = RunInfo(grammar='root ::= "x"\n', load_options=LoadOptions(n_ctx=512, n_threads=2, repack=True))
+    info = RunSpec(settings, grammar='root ::= "x"\n', load_options=LoadOptions(n_ctx=512, n_threads=2, repack=True))
     with HistoryDB(tmp_path / "h.sqlite3") as db:
-        recorder = Recorder(db, settings, source="ui", info=info)
+        recorder = Recorder(db, info, source="ui")
         for event in run_chain(settings, ScriptedBackend(answers=["a b"] * 8), Control()):
             recorder.apply(event)
         stored = db.session(recorder.session_id or 0)

@@ -10,7 +10,7 @@ from samantha.backends.base import BackendError, Control, LoadOptions
 from samantha.backends.router import RouterBackend
 from samantha.backends.scripted import ScriptedBackend
 from samantha.chain import model_name, run_chain
-from samantha.events import AnswerFinished, ChainError
+from samantha.events import AnswerFinished, ChainFailed
 from samantha.hub.chain_models import is_hub_link
 from samantha.model_folders import ModelListError, resolve_models
 from samantha.model_ref import ModelRefError, RefKind, display_name, kind_of, parse_model_ref
@@ -147,7 +147,7 @@ def test_a_new_backend_is_one_route_table_entry() -> None:
     router = RouterBackend(routes={"file": lambda: local, "echo": lambda: echo})
     settings = ChainSettings(models=("/models/a.gguf", "echo+http://127.0.0.1:9/v1#parrot"), prompt="hello")
     events = list(run_chain(settings, router, Control()))
-    assert not [e for e in events if isinstance(e, ChainError)]
+    assert not [e for e in events if isinstance(e, ChainFailed)]
     answers = [(e.record.model, e.record.answer) for e in events if isinstance(e, AnswerFinished)]
     assert answers == [("/models/a.gguf", "from the file"), ("echo+http://127.0.0.1:9/v1#parrot", "from the echo server")]
     with pytest.raises(BackendError, match="no backend speaks 'echo'"):  # without the entry it is unknown

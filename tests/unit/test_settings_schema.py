@@ -18,8 +18,9 @@ from samantha.backends.base import Control, LoadOptions
 from samantha.backends.scripted import ScriptedBackend
 from samantha.chain import run_chain
 from samantha.cli import InputError, build_parser, settings_from_args
-from samantha.history import HistoryDB, Recorder, RunInfo
+from samantha.history import HistoryDB, Recorder
 from samantha.prompts import PromptSyntaxError, parse_prompt_list
+from samantha.run_spec import RunSpec
 from samantha.settings import (
     ALL_SETTINGS,
     CHAIN_SETTINGS,
@@ -77,9 +78,8 @@ def model_folder(tmp_path: Path) -> Path:
 
 
 def stored_and_reopened(tmp_path: Path, settings: ChainSettings, load: LoadOptions) -> tuple[Any, dict[str, Any]]:
-    info = RunInfo(grammar=None, load_options=load)
     with HistoryDB(tmp_path / "h.sqlite3") as db:
-        recorder = Recorder(db, settings, source="ui", info=info)
+        recorder = Recorder(db, RunSpec(settings, load), source="ui")
         for event in run_chain(settings, ScriptedBackend(answers=["a"] * 4), Control()):
             recorder.apply(event)
         stored = db.session(recorder.session_id or 0)
@@ -147,7 +147,7 @@ PROBE = textwrap.dedent("""
     from samantha.backends.scripted import ScriptedBackend
     from samantha.chain import run_chain
     from samantha.cli import InputError, build_parser, settings_from_args
-    from samantha.history import HistoryDB, Recorder, RunInfo
+    from samantha.history import HistoryDB, Recorder
     from samantha.prompts import PromptSyntaxError, parse_prompt_list
     from samantha.ui.context import Controls
     from samantha.ui.history_panel import control_values_names
@@ -182,7 +182,7 @@ PROBE = textwrap.dedent("""
             "frequency_penalty": 0, "repeat_penalty": 1, "xtc_probability": 0.75}
     request = build_request(page)
     with HistoryDB(folder / "h.sqlite3") as db:
-        recorder = Recorder(db, request.settings, source="ui", info=RunInfo(load_options=request.load_options))
+        recorder = Recorder(db, request, source="ui")
         for event in run_chain(request.settings, ScriptedBackend(answers=["a"]), Control()):
             recorder.apply(event)
         values = control_values(db.session(recorder.session_id or 0))

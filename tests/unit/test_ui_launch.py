@@ -9,9 +9,10 @@ import pytest
 
 from samantha.app import LaunchError, build_app, is_loopback, launch, password_check, serve
 from samantha.backends.scripted import ScriptedBackend
-from samantha.cli import build_parser, models_folder, parse_command_line
+from samantha.cli import build_parser, parse_command_line
 from samantha.config import ConfigStore
 from samantha.model_host import ModelHost
+from samantha.run_setup import models_folder
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])

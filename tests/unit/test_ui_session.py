@@ -17,7 +17,7 @@ from samantha.events import (
     AnswerFinished,
     AnswerRecord,
     Banner,
-    ChainError,
+    ChainFailed,
     ChainFinished,
     ChainStarted,
     Downloading,
@@ -25,10 +25,10 @@ from samantha.events import (
     Token,
 )
 from samantha.model_host import ModelHost
+from samantha.run_spec import RunSpec
 from samantha.settings import ChainSettings
 from samantha.transcript import banner_text, start_separator, stats_line
 from samantha.transcript_writer import ERROR_MARK, NOTICE_MARK, TranscriptWriter
-from samantha.ui.inputs import RunRequest
 from samantha.ui.session import AnswerEntry, SessionBusy, TabSession
 from samantha.ui.streaming import ChainStream, Throttle
 
@@ -85,7 +85,7 @@ def test_transcript_uses_the_shared_banner_and_stats_lines() -> None:
     banner = Banner("/m/a.gguf", "a.gguf", 1, 1, 1)
     done = record()
     for event in (ChainStarted(7, 1), banner, Token("Hi"), Token(" there"), AnswerFinished(done),
-                  Notice("heads up"), ChainError("a.gguf: broken"), ChainFinished("done", 1)):
+                  Notice("heads up"), ChainFailed("a.gguf: broken"), ChainFinished("done", 1)):
         writer.apply(event)
     # The earlier Start's text stays, and a rule with the new seed says where this Start begins.
     assert writer.text.startswith("earlier text\n\n" + start_separator(7, 1) + "\n" + banner_text(banner)
@@ -184,8 +184,8 @@ def test_waiting_chain_can_be_stopped() -> None:
 
 # -- ChainStream -----------------------------------------------------------------------
 
-def request(models: tuple[str, ...], **settings: object) -> RunRequest:
-    return RunRequest(ChainSettings(models=models, seed=3, **settings), LoadOptions(), None)  # type: ignore[arg-type]
+def request(models: tuple[str, ...], **settings: object) -> RunSpec:
+    return RunSpec(ChainSettings(models=models, seed=3, **settings), LoadOptions(), None)  # type: ignore[arg-type]
 
 
 def test_stream_fills_transcript_session_and_feedback() -> None:
@@ -261,7 +261,7 @@ def test_stream_waits_in_line_and_stops_while_waiting() -> None:
 
 def test_links_without_a_download_feature_are_an_error(tmp_path: Path) -> None:
     session = TabSession()
-    req = RunRequest(ChainSettings(), LoadOptions(), None, links="https://huggingface.co/a/b/resolve/main/c.gguf")
+    req = RunSpec(ChainSettings(), LoadOptions(), None, links="https://huggingface.co/a/b/resolve/main/c.gguf")
     views = list(ChainStream(ModelHost(ScriptedBackend), session, session.begin_run(), req, ""))
     assert views[-1].phase == "error" and "not available" in views[-1].transcript
 
@@ -302,7 +302,7 @@ def test_links_are_chain_members_prepared_by_the_chain_and_watchers_see_every_ev
     backend = ScriptedBackend(answers=["downloaded model speaks"])
     session = TabSession()
     preparer, watcher = LinkPreparer(tmp_path), Recorder()
-    req = RunRequest(ChainSettings(models=("link:one",), seed=1), LoadOptions(), None, links="link:one")
+    req = RunSpec(ChainSettings(models=("link:one",), seed=1), LoadOptions(), None, links="link:one")
     views = list(ChainStream(ModelHost(lambda: backend), session, session.begin_run(), req, "",
                              prepare=preparer, watchers=[watcher]))
     assert preparer.prepared == ["link:one"] and "downloaded model speaks" in views[-1].transcript
