@@ -19,7 +19,7 @@ from samantha.recipes import (
     load_recipe,
 )
 from samantha.runner.workspace import CodeTab
-from samantha.settings import Sampling
+from samantha.settings import SAMPLING_SETTINGS, Sampling
 from samantha.ui.code_view import PART_KEY
 from samantha.ui.context import PanelContext
 from samantha.ui.i18n import tr
@@ -28,9 +28,10 @@ from samantha.ui.session import TabSession
 LANGUAGE_CHOICES = [("English", "en"), ("Português (Brasil)", "pt")]
 TEXT_FIELDS = ("system", "previous", "prompt")
 # Sampling controls a recipe resets to the defaults unless it sets them, so its answers do not depend on what
-# was tried before; the context size, answer length, seed and stop list stay the user's.
-SAMPLING_FIELDS = ("temperature", "tfs_z", "top_p", "min_p", "typical_p", "top_k", "presence_penalty",
-                   "frequency_penalty", "repeat_penalty")
+# was tried before; the context size, answer length, seed and stop list stay the user's. Taken from the settings
+# schema, so a new sampling control is reset too.
+KEPT_SAMPLING = ("n_ctx", "max_tokens", "stop")
+SAMPLING_FIELDS = tuple(item.name for item in SAMPLING_SETTINGS if item.control != "none" and item.name not in KEPT_SAMPLING)
 
 
 @dataclass
