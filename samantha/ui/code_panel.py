@@ -80,19 +80,22 @@ INSTALL_REFRESH_SECONDS = 0.5
 INSTALL_LOG_LINES = 30
 DATA_FILE_TYPES = [".csv", ".tsv", *SQLITE_SUFFIXES]
 # The output frame is sandboxed (an opaque origin), so it cannot see the page's theme; the page tells it by
-# marking the frame document's root with the theme before it loads (and again after each new output).
+# marking the frame document's root with the theme. Svelte may put the new frame in place after the value
+# watcher fires, so an observer marks whatever frame appears (marking is idempotent: a marked frame is left be).
 FRAME_THEME_JS = """
 const mark = () => {
-  const frame = element.querySelector('iframe[srcdoc]');
-  if (!frame) return;
   const theme = document.body.classList.contains('dark') ? 'page-dark' : 'page-light';
-  if (frame.dataset.theme === theme) return;
-  frame.dataset.theme = theme;
-  frame.style.colorScheme = theme === 'page-dark' ? 'dark' : 'light';  // the frame and its document agree
-  frame.srcdoc = frame.srcdoc.replace('<html>', '<html class="' + theme + '">');
+  for (const frame of element.querySelectorAll('iframe[srcdoc]')) {
+    frame.style.colorScheme = theme === 'page-dark' ? 'dark' : 'light';  // the frame and its document agree
+    const before = frame.srcdoc;
+    const after = before.replace(/<html( class="page-(dark|light)")?>/, '<html class="' + theme + '">');
+    if (after !== before) frame.srcdoc = after;
+  }
 };
 mark();
 watch('value', mark);
+new MutationObserver(mark).observe(element, {subtree: true, childList: true, attributeFilter: ['srcdoc']});
+new MutationObserver(mark).observe(document.body, {attributeFilter: ['class']});
 """
 
 

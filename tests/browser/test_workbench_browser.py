@@ -15,6 +15,7 @@ from feature_app import open_feature_tab
 from runner_env import launchers_environment, runner_environment
 from ui_pages import field, set_grammar, status, toast_text, wait_for_page, wait_until
 
+from samantha.runner.launchers import READY_SECONDS
 from samantha.runner.processes import is_listening
 from samantha.tinymodel import grammar_for_text
 from samantha.ui.code_panel import CodePlugin
@@ -31,11 +32,28 @@ def app(ui_models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
 
 
 def open_with_runner(feature_tab: Any, app: RunningApp, location: str, theme: str = "dark") -> Any:
-    app.config.update(runner_python=location)  # what the Code tab loads
+    """A tab whose Code tab uses the runner at `location`, chosen in the page as a user does.
+
+    Writing the app's settings file from the test process could race a save of the app's own (a page of the
+    previous test still loading) and lose the location, so the page's "Check and use" stores it.
+    """
     page = feature_tab()
     if theme != "dark":
         page.goto(app.url + f"?__theme={theme}")
         wait_for_page(page)
+    open_feature_tab(page, "Code")
+    # The page's load fills the field with the remembered location: type only after it did.
+    wait_until(lambda: page.locator("#runner-status").inner_text().strip() != "", "the runner environment check")
+
+    def stored() -> bool:
+        if app.config.load().runner_python == location:
+            return True
+        field(page, "runner-location").fill(location)  # (again, if a late load of the field replaced it)
+        page.click("#runner-use")
+        return False
+
+    wait_until(stored, "the page to store the runner location", poll=3.0)
+    page.get_by_role("tab", name="Chain", exact=True).click()
     return page
 
 
@@ -57,9 +75,17 @@ def luminance(css_colour: str) -> float:
 
 
 def output_frame(page: Any, text: str) -> Any:
-    frames = [frame for frame in page.frames if frame != page.main_frame and text in frame.evaluate(
-        "() => document.body ? document.body.innerText : ''")]
-    return frames[0] if frames else None
+    """The output frame's document when it shows `text`: found from the iframe element itself, since the
+    page's frame list can miss a sandboxed frame that was swapped for a new document while the tab was busy."""
+    handle = page.query_selector("#code-output-view iframe")
+    frame = handle.content_frame() if handle is not None else None
+    if frame is None:
+        return None
+    try:
+        shown = frame.evaluate("() => document.body ? document.body.innerText : ''")
+    except Exception:  # the frame was replaced between the two calls: look again on the next poll
+        return None
+    return frame if text in shown else None
 
 
 def frame_colours(page: Any, text: str) -> tuple[float, float] | None:
@@ -67,8 +93,11 @@ def frame_colours(page: Any, text: str) -> tuple[float, float] | None:
     frame = output_frame(page, text)
     if frame is None:
         return None
-    colour, background = frame.evaluate(
-        "() => [getComputedStyle(document.body).color, getComputedStyle(document.body).backgroundColor]")
+    try:
+        colour, background = frame.evaluate(
+            "() => [getComputedStyle(document.body).color, getComputedStyle(document.body).backgroundColor]")
+    except Exception:  # replaced by the theme mark meanwhile
+        return None
     return luminance(colour), luminance(background)
 
 
@@ -171,10 +200,18 @@ def test_dtale_and_the_sqlite_browser_start_and_end_from_the_tab(feature_tab: An
     page = open_with_runner(feature_tab, app, str(launchers_environment().root))
     code_tab(page)
     run_status = page.locator("#code-run-status")
+    # A program is given READY_SECONDS to answer (slow under load: D-Tale imports pandas and Flask), then
+    # the page says why it did not start: wait for either, then check which.
     page.click("#open-dtale")
-    wait_until(lambda: "runs on 127.0.0.1" in run_status.inner_text(), "D-Tale to start")
+    def said(label: str) -> bool:
+        text = run_status.inner_text()
+        return "\u26a0" in text or (text.startswith(label) and "runs on 127.0.0.1" in text)
+
+    wait_until(lambda: said("D-Tale"), "D-Tale to start or fail", seconds=READY_SECONDS + 60)
+    assert "\u26a0" not in run_status.inner_text(), run_status.inner_text()
     page.click("#open-sqlite-browser")
-    wait_until(lambda: "SQLite browser" in run_status.inner_text(), "the SQLite browser to start")
+    wait_until(lambda: said("SQLite browser"), "the SQLite browser to start or fail", seconds=READY_SECONDS + 60)
+    assert "\u26a0" not in run_status.inner_text(), run_status.inner_text()
     rows = page.locator("#code-processes")
     wait_until(lambda: "SQLite browser: public_spending.db" in rows.inner_text(), "both programs in the list")
     assert "D-Tale: public_spending.csv" in rows.inner_text()

@@ -44,13 +44,13 @@ def status(page) -> str:  # type: ignore[no-untyped-def]
     return page.locator("#status-box").inner_text()
 
 
-def wait_until(check: Callable[[], bool], what: str, seconds: float = WAIT_MS / 1000) -> None:
+def wait_until(check: Callable[[], bool], what: str, seconds: float = WAIT_MS / 1000, poll: float = 0.1) -> None:
     """Poll `check` until it holds; fail with `what` after a generous bound (never a speed assertion)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
             return
-        time.sleep(0.1)
+        time.sleep(poll)
     raise AssertionError(f"timed out waiting for {what}")
 
 
