@@ -74,31 +74,20 @@ def luminance(css_colour: str) -> float:
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 
-def output_frame(page: Any, text: str) -> Any:
-    """The output frame's document when it shows `text`: found from the iframe element itself, since the
-    page's frame list can miss a sandboxed frame that was swapped for a new document while the tab was busy."""
-    handle = page.query_selector("#code-output-view iframe")
-    frame = handle.content_frame() if handle is not None else None
-    if frame is None:
-        return None
-    try:
-        shown = frame.evaluate("() => document.body ? document.body.innerText : ''")
-    except Exception:  # the frame was replaced between the two calls: look again on the next poll
-        return None
-    return frame if text in shown else None
-
-
 def frame_colours(page: Any, text: str) -> tuple[float, float] | None:
-    """(text, background) luminance inside the sandboxed output frame that shows `text`."""
-    frame = output_frame(page, text)
-    if frame is None:
-        return None
+    """(text, background) luminance inside the sandboxed output frame, once it shows `text`.
+
+    Read through a frame locator, which finds the frame from its `<iframe>` each time (a frame list can miss
+    a sandboxed frame swapped for a new document while the tab is busy), in one call, so the text and the
+    colours come from the same document.
+    """
+    body = page.frame_locator("#code-output-view iframe").locator("body")
     try:
-        colour, background = frame.evaluate(
-            "() => [getComputedStyle(document.body).color, getComputedStyle(document.body).backgroundColor]")
-    except Exception:  # replaced by the theme mark meanwhile
+        shown, colour, background = body.evaluate(
+            "b => [b.innerText, getComputedStyle(b).color, getComputedStyle(b).backgroundColor]", timeout=5_000)
+    except Exception:  # not there yet, or replaced by the theme mark meanwhile: look again on the next poll
         return None
-    return luminance(colour), luminance(background)
+    return (luminance(colour), luminance(background)) if text in shown else None
 
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
