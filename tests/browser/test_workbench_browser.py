@@ -197,13 +197,14 @@ def test_dtale_and_the_sqlite_browser_start_and_end_from_the_tab(feature_tab: An
     page = open_with_runner(feature_tab, app, str(launchers_environment().root))
     code_tab(page)
     run_status = page.locator("#code-run-status")
-    # A program is given READY_SECONDS to answer (slow under load: D-Tale imports pandas and Flask), then
-    # the page says why it did not start: wait for either, then check which.
-    page.click("#open-dtale")
+
     def said(label: str) -> bool:
+        """A program is given READY_SECONDS to answer (slow under load: D-Tale imports pandas and Flask),
+        then the page says why it did not start: wait for either, then check which."""
         text = run_status.inner_text()
         return "\u26a0" in text or (text.startswith(label) and "runs on 127.0.0.1" in text)
 
+    page.click("#open-dtale")
     wait_until(lambda: said("D-Tale"), "D-Tale to start or fail", seconds=READY_SECONDS + 60)
     assert "\u26a0" not in run_status.inner_text(), run_status.inner_text()
     page.click("#open-sqlite-browser")
