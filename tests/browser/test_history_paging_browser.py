@@ -40,12 +40,15 @@ def test_the_history_list_pages_through_every_session(feature_tab: Any) -> None:
     def shown() -> list[str]:
         return [text.split(" \u00b7 ")[0] for text in labels.all_inner_texts()]
 
+    # The list and the note below it are drawn apart on a busy page: wait for both before reading either.
     wait_until(lambda: labels.count() == LISTED, "the first page")
+    wait_until(lambda: f"Sessions 1\u2013{LISTED} of {STORED}" in note.inner_text(), "the first page's note")
     assert shown()[0] == f"#{STORED}" and shown()[-1] == f"#{STORED - LISTED + 1}"
     assert f"Sessions 1\u2013{LISTED} of {STORED}" in note.inner_text()
 
     page.click("#history-older")
     wait_until(lambda: shown()[:1] == [f"#{STORED - LISTED}"], "the second page")
+    wait_until(lambda: f"Sessions {LISTED + 1}\u2013" in note.inner_text(), "the second page's note")
     assert len(shown()) == LISTED and f"Sessions {LISTED + 1}\u2013{2 * LISTED} of {STORED}" in note.inner_text()
     page.click("#history-older")
     wait_until(lambda: shown()[:1] == ["#20"], "the last page")
