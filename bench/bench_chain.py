@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.data_dir import private_data_dir
 from bench.models import real_models
 from bench.stats import ratio_line, spread
 from samantha.backends.base import Control
@@ -88,4 +89,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with private_data_dir():
+        raise SystemExit(main())

@@ -18,7 +18,6 @@ import contextlib
 import json
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.data_dir import private_data_dir
 from bench.stats import ratio_line, spread
 from samantha.backends.base import Control, GenerationRequest, LoadOptions, Piece
 from samantha.backends.llama_process import LlamaProcessBackend
@@ -235,5 +235,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory():
+    with private_data_dir():
         raise SystemExit(main())

@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_engine import THREADS, make_model
 
+from bench.data_dir import private_data_dir
 from bench.models import real_models
 from bench.stats import ratio_line
 from samantha.backends.base import Control, GenerationRequest, LoadOptions, Piece
@@ -100,4 +101,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with private_data_dir():
+        raise SystemExit(main())

@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.data_dir import private_data_dir
 from bench.models import real_models
 from bench.stats import ratio_line
 from samantha.backends.base import Control, GenerationRequest, LoadOptions, Piece
@@ -109,4 +110,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with private_data_dir():
+        raise SystemExit(main())

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.data_dir import private_data_dir
 from samantha.app import build_app, serve
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.config import ConfigStore
@@ -146,4 +147,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with private_data_dir():
+        raise SystemExit(main())

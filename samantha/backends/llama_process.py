@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
@@ -65,13 +67,26 @@ STOP_GRACE_SECONDS = 0.6
 START_TIMEOUT_SECONDS = 120.0
 
 REPACK_NOTICE = ("llama.cpp crashed with weight repacking on, so {name} was loaded again with it off "
-                 "(a little slower); Samantha remembers this for this file")
+                 "(a little slower); Samantha remembers this for this file (in repack-off.json in the data folder: "
+                 "delete it to try repacking again)")
 LOG_FILE_NAME = "llama.log"
 LOG_LINES_SHOWN = 8
 
 _R = TypeVar("_R")
 
 _SIGNAL_NAMES = {-11: "segmentation fault", -6: "abort", -9: "killed", -4: "illegal instruction", -7: "bus error"}
+# How a fault inside llama.cpp ends the worker: a fatal signal (Linux, macOS), or on Windows an exception code
+# (access violation, illegal instruction, stack overflow, fail-fast) or abort()'s exit code 3. Only these
+# are a reason to load a file again without weight repacking and to remember it: a kill from outside
+# (SIGKILL, the system out of memory, the user's task manager) or a Python error says nothing about repacking.
+_CRASH_SIGNALS = frozenset(-getattr(signal, name) for name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGABRT", "SIGFPE")
+                           if hasattr(signal, name))
+_WINDOWS_CRASH_CODES = frozenset({0xC0000005, 0xC000001D, 0xC00000FD, 0xC0000409, 3})
+
+
+def _llama_crashed(code: int | None) -> bool:
+    """Whether the worker's exit code says llama.cpp crashed (rather than being killed or failing in Python)."""
+    return code is not None and (code in _CRASH_SIGNALS or (sys.platform == "win32" and code in _WINDOWS_CRASH_CODES))
 
 
 class ModelCrashed(BackendError):
@@ -212,6 +227,7 @@ class LlamaProcessBackend:
         self._info: ModelInfo | None = None
         self._log = LogTail(llama_log_path())
         self._grammar: str | None = None  # the grammar of the answer in progress, named if the worker dies
+        self._exit_code: int | None = None  # how the last worker that died ended
 
     # -- worker lifetime -------------------------------------------------
     def _start_worker(self) -> None:
@@ -286,6 +302,7 @@ class LlamaProcessBackend:
         Only a crash while loading suggests the file; a kill from outside (SIGKILL, also what the
         system sends when memory runs out) or a crash while answering is not blamed on it.
         """
+        self._exit_code = code
         name = Path(path).name
         said = self._log.quoted()
         head = f"the llama.cpp worker process died ({_exit_text(code)})"
@@ -327,7 +344,7 @@ class LlamaProcessBackend:
         try:
             data = self._start_and_load(path, load_options, control)
         except ModelCrashed:
-            if not load_options.repack:
+            if not load_options.repack or not _llama_crashed(self._exit_code):
                 raise
             load_options = self._without_repack(path, load_options)
             data = self._start_and_load(path, load_options, control)
@@ -417,7 +434,7 @@ class LlamaProcessBackend:
                 yield self._with_notices(out)
             return
         except (ModelCrashed, WorkerDied):  # a grammar that crashes llama.cpp is BadGrammar: not retried
-            if not first_with_repack or pieces or key is None:
+            if not first_with_repack or pieces or key is None or not _llama_crashed(self._exit_code):
                 raise
         path = Path(key[0])
         self._effective = self._without_repack(path, options)

@@ -38,6 +38,10 @@ _TRANSLATED_PROPS = ("label", "info", "placeholder", "value", "title", "descript
 # Components whose `value` is page text rather than data the user or a model wrote.
 _TEXT_VALUES = ("Button", "UploadButton", "DownloadButton", "Markdown", "HTML")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# What a placeholder may hold when a finished message is matched; anything, unless named here. A file
+# name holds no colon, so `{name}: {message}` splits "a.gguf: llama.cpp could not load a.gguf: …" after
+# the file name and the message is translated as a whole.
+_PART = {"name": r"[^:\n]+"}
 
 
 @cache
@@ -58,14 +62,15 @@ def _templates(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
         if not _PLACEHOLDER.search(msgid):
             continue
         parts = _PLACEHOLDER.split(msgid)  # literal, name, literal, name, ...
-        pattern = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+)" for i, part in enumerate(parts))
+        pattern = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>{_PART.get(part, '.+')})"
+                          for i, part in enumerate(parts))
         literal = sum(len(part) for part in parts[::2])
         found.append((literal, re.compile(pattern, re.DOTALL), text))
     found.sort(key=lambda item: -item[0])
     return tuple((pattern, text) for _, pattern, text in found)
 
 
-def translate(text: str, language: str, **values: object) -> str:
+def translate(text: str, language: str, /, **values: object) -> str:
     """`text` (an English msgid, or a message built from one) in `language`; unknown text stays as it is.
 
     With `values`, `text` is a msgid whose placeholders they fill. Without, a message the code already
@@ -96,7 +101,7 @@ def current_language() -> str:
     return chosen if chosen in LANGUAGE_NAMES else ENGLISH
 
 
-def tr(text: str, **values: object) -> str:
+def tr(text: str, /, **values: object) -> str:
     """A message the server writes at run time, in the language of the tab that asked."""
     return translate(text, current_language(), **values)
 

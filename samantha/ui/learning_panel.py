@@ -142,11 +142,11 @@ class LearningWatcher(RunWatcher):
                     "", ""]
         last = None if finished else STREAMING_TOKENS_SHOWN
         return [
-            candidates_html(steps[-1], len(steps)),
+            candidates_html(steps[-1], len(steps), say=tr),
             _picks_in_language(candidates_frame(steps[-1])),
             rank_frame(steps),
-            unlikely_text(steps),
-            tokens_html(steps, self._tab.colour, last),
+            unlikely_text(steps, tr),
+            tokens_html(steps, self._tab.colour, last, tr),
         ]
 
 
@@ -238,8 +238,8 @@ class LearningPlugin:
         def next_token(session: TabSession) -> str:
             if session.running and session.part(PART_KEY, LearningTab).next_token():
                 return ""
-            return ("\u26a0\ufe0f Nothing is waiting for a click: choose pacing **next token**, tick Learning mode "
-                    "and press Start.")
+            return tr("\u26a0\ufe0f Nothing is waiting for a click: choose pacing **next token**, tick Learning mode "
+                      "and press Start.")
 
         # Not queued: it must act at once, while the tab's chain is streaming.
         next_button.click(next_token, [ctx.session], [note], queue=False, api_name="next_token",
@@ -248,7 +248,7 @@ class LearningPlugin:
         def recolour(session: TabSession, on: bool) -> str:
             tab = session.part(PART_KEY, LearningTab)
             tab.colour = bool(on)
-            return tokens_html(tab.steps, tab.colour)
+            return tokens_html(tab.steps, tab.colour, say=tr)
 
         colour.change(recolour, [ctx.session, colour], [tokens], queue=False, api_visibility="private",
                       show_progress="hidden")
@@ -279,7 +279,7 @@ class LearningPlugin:
                 lines = reader.format_slice(start, stop).splitlines()
                 return "\n".join(f"{line}   \u25c0" if line.startswith(f"{token_id})") else line for line in lines)
             except (GGUFError, VocabularyRangeError, ValueError, OSError, TypeError) as exc:
-                return f"\u26a0 {exc}"
+                return tr("\u26a0 {problem}", problem=tr(str(exc)))
 
         show.click(show_vocabulary, [ctx.session, centre, *sources], [vocabulary], api_name="learning_vocabulary")
 

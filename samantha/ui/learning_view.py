@@ -1,18 +1,27 @@
 """How learning mode reads on the page: the candidates of a step, unlikely picks, charts and coloured tokens.
 
 Pure functions over TokenChoice data (no Gradio). Chart data are pandas frames,
-the form Gradio's native plots take; tables and token views are escaped HTML.
+the form Gradio's native plots take; tables and token views are escaped HTML. Every sentence goes
+through `say` (an English msgid and its values), which the panel gives as the tab's translator.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
 from samantha.learning import Candidate, TokenChoice, escape_piece, unlikely_picks, why_text
+
+Say = Callable[..., str]
+
+
+def english(text: str, /, **values: object) -> str:
+    """The `say` of a page in English: the msgid with its values filled in."""
+    return text.format(**values) if values else text
+
 
 # Hover titles list this many candidates of each token, so long answers stay light.
 TITLE_CANDIDATES = 5
@@ -45,31 +54,31 @@ table.candidates tr.picked { font-weight: bold; background: rgba(42, 157, 143, 0
 </style>"""
 
 
-def _after_samplers(choice: TokenChoice) -> str:
+def _after_samplers(choice: TokenChoice, say: Say) -> str:
     """`; after samplers p=0.335 of 3 tokens left`, or nothing when the source cannot tell."""
     if choice.sampled_probability is None:
         return ""
-    left = f"{choice.survivors:,} token{'' if choice.survivors == 1 else 's'}"
+    count = f"{choice.survivors:,}"
+    left = say("{count} token", count=count) if choice.survivors == 1 else say("{count} tokens", count=count)
     if choice.greedy:
         # Under greedy decoding llama.cpp runs no top-k/top-p/min-p: only penalties and a grammar cut tokens,
         # so "of 49,152 tokens left" read as if sampling had happened; say what greedy did instead.
-        return f"; greedy: the most probable of the {left} the penalties and grammar left"
-    return f"; after samplers p={choice.sampled_probability:.3f} of {left} left"
+        return say("; greedy: the most probable of the {left} the penalties and grammar left", left=left)
+    return say("; after samplers p={p} of {left} left", p=f"{choice.sampled_probability:.3f}", left=left)
 
 
-def candidates_caption(choice: TokenChoice, step: int) -> str:
+def candidates_caption(choice: TokenChoice, step: int, say: Say = english) -> str:
     """`Step 3: picked '·the' (id 312, rank 1, p=0.912; after samplers p=1.000 of 40 tokens left): why`."""
-    return (
-        f"Step {step}: picked '{escape_piece(choice.text)}' (id {choice.token_id}, rank {choice.rank}, "
-        f"p={choice.probability:.3f}{_after_samplers(choice)}): {why_text(choice)}"
-    )
+    return say("Step {step}: picked '{text}' (id {id}, rank {rank}, p={p}{after}): {why}", step=step,
+               text=escape_piece(choice.text), id=choice.token_id, rank=choice.rank, p=f"{choice.probability:.3f}",
+               after=_after_samplers(choice, say), why=say(why_text(choice)))
 
 
 def _sampled_cell(value: float | None) -> str:
     return "" if value is None else f"<td>{value:.4f}</td>"
 
 
-def candidates_html(choice: TokenChoice | None, step: int, hint: str = EMPTY_HINT) -> str:
+def candidates_html(choice: TokenChoice | None, step: int, hint: str = EMPTY_HINT, say: Say = english) -> str:
     """The top-k table of one step: rank, id, text, raw logit, probability and, where the backend
     knows it, the probability after the samplers (0 = cut by them); the picked row marked."""
     if choice is None:
@@ -92,11 +101,12 @@ def candidates_html(choice: TokenChoice | None, step: int, hint: str = EMPTY_HIN
             f"<td>{choice.logit:.3f}</td><td>{choice.probability:.4f}</td>"
             f"{_sampled_cell(choice.sampled_probability)}</tr>"
         )
-    after = "<th>after samplers</th>" if choice.sampled_probability is not None else ""
+    after = f"<th>{html.escape(say('after samplers'))}</th>" if choice.sampled_probability is not None else ""
+    heads = "".join(f"<th>{html.escape(say(name))}</th>" for name in ("rank", "id", "text", "logit", "probability"))
     return (
         f'<table class="candidates" data-step="{step}" data-picked="{choice.token_id}" data-why="{choice.why}">'
-        f"<caption>{html.escape(candidates_caption(choice, step))}</caption>"
-        f"<thead><tr><th>rank</th><th>id</th><th>text</th><th>logit</th><th>probability</th>{after}</tr></thead>"
+        f"<caption>{html.escape(candidates_caption(choice, step, say))}</caption>"
+        f"<thead><tr>{heads}{after}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -143,23 +153,23 @@ def rank_frame(choices: Sequence[TokenChoice]) -> pd.DataFrame:
     )
 
 
-def unlikely_text(choices: Sequence[TokenChoice]) -> str:
+def unlikely_text(choices: Sequence[TokenChoice], say: Say = english) -> str:
     """The running list of unlikely picks, one per line, with rank and what the most probable token was."""
     picks = unlikely_picks(list(choices))
     if not choices:
         return ""
     if not picks:
-        return f"No unlikely picks: all {len(choices)} tokens were the most probable one."
-    lines = [f"{len(picks)} unlikely pick(s) in {len(choices)} tokens:"]
+        return say("No unlikely picks: all {count} tokens were the most probable one.", count=len(choices))
+    lines = [say("{count} unlikely pick(s) in {total} tokens:", count=len(picks), total=len(choices))]
     for position, choice in picks[-UNLIKELY_SHOWN:]:
         best = choice.candidates[0] if choice.candidates else None
-        instead = f"; most probable was '{escape_piece(best.text)}' p={best.probability:.3f}" if best else ""
-        lines.append(
-            f"#{position} '{escape_piece(choice.text)}' rank {choice.rank} (p={choice.probability:.4f}"
-            f"{_after_samplers(choice)}){instead}: {why_text(choice)}"
-        )
+        instead = say("; most probable was '{text}' p={p}", text=escape_piece(best.text),
+                      p=f"{best.probability:.3f}") if best else ""
+        lines.append(say("#{position} '{text}' rank {rank} (p={p}{after}){instead}: {why}", position=position,
+                         text=escape_piece(choice.text), rank=choice.rank, p=f"{choice.probability:.4f}",
+                         after=_after_samplers(choice, say), instead=instead, why=say(why_text(choice))))
     if len(picks) > UNLIKELY_SHOWN:
-        lines.insert(1, f"(only the last {UNLIKELY_SHOWN} are listed)")
+        lines.insert(1, say("(only the last {count} are listed)", count=UNLIKELY_SHOWN))
     return "\n".join(lines)
 
 
@@ -183,22 +193,25 @@ def colour_legend_html() -> str:
             f"gave the picked token:</span>{swatches}<span>(dotted underline: an unlikely pick)</span></div>")
 
 
-def token_title(choice: TokenChoice) -> str:
+def token_title(choice: TokenChoice, say: Say = english) -> str:
     """The hover text of one token: its own probability and rank, then the best candidates."""
-    lines = [
-        f"'{escape_piece(choice.text)}' id {choice.token_id}: p={choice.probability:.4f}, rank {choice.rank}"
-        f"{_after_samplers(choice)}: {why_text(choice)}"
-    ]
+    lines = [say("'{text}' id {id}: p={p}, rank {rank}{after}: {why}", text=escape_piece(choice.text),
+                 id=choice.token_id, p=f"{choice.probability:.4f}", rank=choice.rank,
+                 after=_after_samplers(choice, say), why=say(why_text(choice)))]
     for rank, candidate in enumerate(choice.candidates[:TITLE_CANDIDATES], start=1):
-        lines.append(f"{rank}. '{escape_piece(candidate.text)}' p={candidate.probability:.4f}{_sampled_note(candidate)}")
+        lines.append(f"{rank}. '{escape_piece(candidate.text)}' p={candidate.probability:.4f}"
+                     f"{_sampled_note(candidate, say)}")
     return "\n".join(lines)
 
 
-def _sampled_note(candidate: Candidate) -> str:
-    return "" if candidate.sampled_probability is None else f" (after samplers {candidate.sampled_probability:.4f})"
+def _sampled_note(candidate: Candidate, say: Say) -> str:
+    if candidate.sampled_probability is None:
+        return ""
+    return say(" (after samplers {p})", p=f"{candidate.sampled_probability:.4f}")
 
 
-def tokens_html(choices: Sequence[TokenChoice], colour: bool = True, last: int | None = None) -> str:
+def tokens_html(choices: Sequence[TokenChoice], colour: bool = True, last: int | None = None,
+                say: Say = english) -> str:
     """The answer token by token: spans with the candidates as hover title, coloured by probability if asked.
 
     `last` keeps only the latest tokens (while streaming, so a long answer does not resend megabytes ten
@@ -209,12 +222,13 @@ def tokens_html(choices: Sequence[TokenChoice], colour: bool = True, last: int |
     shown = choices[-last:] if last is not None and len(choices) > last else choices
     spans = []
     if len(shown) < len(choices):
-        spans.append(f'<span class="tok-more">\u2026 {len(choices) - len(shown)} earlier tokens \u2026 </span>')
+        more = say("\u2026 {count} earlier tokens \u2026", count=len(choices) - len(shown))
+        spans.append(f'<span class="tok-more">{html.escape(more)} </span>')
     for choice in shown:
         style = f' style="--tok-hue:{probability_hue(choice.probability)}"' if colour else ""
         classes = "tok" + (" coloured" if colour else "") + (" unlikely" if choice.unlikely else "")
         spans.append(
-            f'<span class="{classes}" title="{html.escape(token_title(choice), quote=True)}"{style}>'
+            f'<span class="{classes}" title="{html.escape(token_title(choice, say), quote=True)}"{style}>'
             f"{html.escape(choice.text)}</span>"
         )
     return f'<div class="token-view" data-tokens="{len(choices)}">{"".join(spans)}</div>'

@@ -93,12 +93,14 @@ def render_output_panel() -> OutputPanel:
     page = gr.Textbox(visible=False, elem_id="answer-page")
     answer_view = gr.HTML(elem_id="answer-view")
     with gr.Accordion("Previous response the model sees now", open=False):
-        previous_now = gr.Textbox(show_label=False, lines=3, max_lines=10, interactive=False,
-                                  elem_id="previous-now")
+        # A label even where none is shown: screen readers read it (Gradio's default is an English "Textbox").
+        previous_now = gr.Textbox(label="Previous response the model sees now", show_label=False, lines=3,
+                                  max_lines=10, interactive=False, elem_id="previous-now")
     with gr.Accordion("Prompt the model saw", open=False, elem_id="prompt-seen-accordion"):
         prompt_pick = gr.Dropdown(label="Answer", choices=[], value=None, elem_id="prompt-pick")
         prompt_seen = gr.Textbox(
-            show_label=False, lines=6, max_lines=20, interactive=False, value=NO_PROMPT, elem_id="prompt-seen",
+            label="Prompt the model saw", show_label=False, lines=6, max_lines=20, interactive=False, value=NO_PROMPT,
+            elem_id="prompt-seen",
         )
     return OutputPanel(
         start=start,

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 from test_page_layout_browser import select_tab, tab_names
-from ui_pages import WAIT_MS, status, toast_text, wait_until
+from ui_pages import WAIT_MS, field, set_grammar, status, toast_text, wait_until
 
 from samantha.settings import SAMPLING_KEYS
+from samantha.tinymodel import grammar_for_text
 from samantha.ui.features import standard_plugins
 from samantha.ui.i18n import LANGUAGE_NAMES, PORTUGUESE, catalogue
 from tests.support.app_server import RunningApp, serve_app
@@ -42,7 +43,9 @@ VISIBLE_TEXT_JS = """() => {
     + '[data-testid=dropdown], .file-preview, #transcript, footer, #user-collection .paginate ~ *, '
     + '#user-collection button, #system-collection button, '
     // the seed chart's legend (picked, other) stays as built until a run draws the chart in the tab's language
-    + '.role-legend';
+    + '.role-legend, '
+    // a chart's tick labels: the candidates' own text (model output) and numbers
+    + '.role-axis-label';
   const parts = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -119,12 +122,29 @@ def walk(page: Any) -> Iterator[tuple[str, list[str]]]:
         yield name, page.evaluate(VISIBLE_TEXT_JS)
 
 
+def run_learning_chain(page: Any, learning_tab: str) -> list[str]:
+    """Run a learning-mode chain whose grammar forces picks the model did not favour (so the unlikely picks,
+    the reasons and the samplers' view all have something to say); the learning tab's text once it ended."""
+    field(page, "model-list").fill("tiny-chatml.gguf")
+    set_grammar(page, grammar_for_text("hello world"))
+    select_tab(page, learning_tab)
+    page.locator("#switch-learning input").check()
+    field(page, "user-prompt").fill("Say hello")
+    page.click("#start-button")
+    wait_until(lambda: page.locator("#status-box .status.done").count() == 1, "the learning chain to end")
+    wait_until(lambda: page.locator("#learning-candidates table.candidates").count() == 1, "the candidates table")
+    select_tab(page, learning_tab)
+    return page.evaluate(VISIBLE_TEXT_JS)
+
+
 def test_every_tab_in_portuguese_leaves_no_english(browser: Any, app: RunningApp) -> None:
     context, page = open_page(browser, app, "en-US")
     try:
         assert start_text(page) == "▶ Start"
         english_page = {text for _, texts in walk(page) for text in texts}
         assert "Reopen" in english_page and "Colour tokens by probability" in english_page
+        # Every text box has a label, shown or for screen readers only (Gradio's default is "Textbox").
+        assert "Prompt the model saw" in english_page and "Textbox" not in english_page
         pick_language(page, PORTUGUESE)
         wait_until(lambda: start_text(page) == "▶ Iniciar", "the Start button in Portuguese")
         page.reload()  # the choice is remembered; the walk starts from a page drawn in Portuguese
@@ -168,5 +188,29 @@ def test_messages_the_server_writes_follow_the_tab_language(browser: Any, app: R
                    "the notice in Portuguese")
         page.click("#unload-button")
         wait_until(lambda: "Modelo descarregado" in status(page), "the status line in Portuguese")
+    finally:
+        context.close()
+
+
+def test_learning_mode_run_in_portuguese_leaves_no_english(browser: Any, app: RunningApp) -> None:
+    """What the server writes during a run (the candidates table, its caption with the reason for each pick,
+    the unlikely picks, the hover text of each token) in Portuguese: compared with the same run in English."""
+    context, page = open_page(browser, app, "en-US")
+    try:
+        english_run = set(run_learning_chain(page, "Learning mode"))
+        assert any(text.startswith("Step ") for text in english_run), english_run
+        pick_language(page, PORTUGUESE)
+        page.reload()
+        page.wait_for_selector("#start-button")
+        wait_until(lambda: start_text(page) == "▶ Iniciar", "the page in Portuguese after a reload")
+        texts = run_learning_chain(page, "Modo de aprendizado")
+        left = english_left(texts, english_run)
+        assert not left, "English left after a learning run:\n" + "\n".join(map(repr, left))
+        caption = page.locator("#learning-candidates table.candidates caption").inner_text()
+        assert caption.startswith("Passo ") and "posição" in caption, caption
+        heads = page.locator("#learning-candidates table.candidates thead").inner_text()
+        assert "depois dos amostradores" in heads and "probabilidade" in heads, heads
+        title = page.locator("#learning-tokens .tok").first.get_attribute("title") or ""
+        assert "posição" in title and not plain_words(title) & {"rank", "after", "samplers", "most", "probable"}, title
     finally:
         context.close()

@@ -16,6 +16,8 @@ from tests.support.crashing_worker import (
     crash_on_every_load,
     crash_when_decoding_with_repack,
     crash_when_loading_with_repack,
+    exits_when_decoding_with_repack,
+    killed_when_loading_with_repack,
 )
 
 SETTINGS = ChainSettings(prompt="Hello\nAgain", sampling=Sampling(n_ctx=512, max_tokens=8))
@@ -58,3 +60,16 @@ def test_a_file_that_crashes_without_repacking_too_is_reported_after_one_retry(t
     [error] = [e for e in events if isinstance(e, ChainFailed)]
     assert "died (signal 6, abort) while loading" in error.message and tiny_model.name in error.message
     assert not [e for e in events if isinstance(e, AnswerFinished)]
+
+
+@pytest.mark.parametrize(("ending", "said"), [(killed_when_loading_with_repack, "died (signal 9, killed) while loading"),
+                                             (exits_when_decoding_with_repack, "died (exit code 1) while answering")])
+def test_a_kill_or_an_exit_is_not_blamed_on_repacking(tiny_model: Path, tmp_path: Path, ending, said: str) -> None:
+    """Only a crash inside llama.cpp (a fatal signal) turns repacking off for a file: a worker killed from outside
+    (out of memory, a task manager) or ended by a Python error would otherwise slow that file down for good."""
+    memory = RepackMemory(tmp_path / "repack-off.json")
+    events = chain(tiny_model, LlamaProcessBackend(repack_memory=memory, worker=ending))
+    assert not memory.avoids(tiny_model) and not memory.path.exists()
+    assert not [e for e in events if isinstance(e, Notice) and "repacking" in e.message]
+    failures = [e.message for e in events if isinstance(e, ChainFailed)]
+    assert failures and said in failures[0] and tiny_model.name in failures[0]

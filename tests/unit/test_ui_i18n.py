@@ -3,6 +3,7 @@ named placeholders (the variable parts kept), and a missing translation leaving 
 
 from __future__ import annotations
 
+import html
 import json
 
 import gradio as gr
@@ -62,3 +63,30 @@ def test_localize_blocks_marks_page_text_and_returns_both_languages() -> None:
     assert i18n.translations_dict[ENGLISH]["Seed"] == "Seed"
     again = localize_blocks(demo)  # a second call (a second launch) finds the marked text again
     assert again.translations_dict[PORTUGUESE]["Seed"] == "Semente"
+
+
+def test_an_error_after_a_file_name_is_translated_as_a_whole() -> None:
+    """`{name}: {message}` ends the file name at its colon, so the error after it (itself holding a colon and
+    the file name again) matches its own msgid instead of being cut at the last colon."""
+    message = ("tiny.gguf: the prompt is 900 tokens but the context window (n_ctx) holds 512: raise n_ctx, shorten "
+               "the prompt or turn off cumulative response")
+    assert translate(message, PORTUGUESE) == (
+        "tiny.gguf: o prompt tem 900 tokens, mas a janela de contexto (n_ctx) comporta 512: aumente o n_ctx, "
+        "encurte o prompt ou desligue a resposta cumulativa")
+
+
+def test_learning_views_speak_the_language_they_are_given() -> None:
+    from samantha.learning import Candidate, TokenChoice
+    from samantha.ui.learning_view import candidates_html, unlikely_text
+
+    def portuguese(text: str, /, **values: object) -> str:
+        return translate(text, PORTUGUESE, **values)
+
+    choice = TokenChoice(token_id=7, text="b", logit=1.0, probability=0.2, rank=2, sampled_top=7,
+                         candidates=(Candidate(5, "a", 2.0, 0.8), Candidate(7, "b", 1.0, 0.2)),
+                         moved_by="top_k", moved_how="cut")
+    table = html.unescape(candidates_html(choice, 1, say=portuguese))
+    assert "Passo 1: escolhido 'b' (id 7, posição 2, p=0.200): top_k cortou o token mais provável" in table
+    assert "<th>posição no ranking</th>" in table and "<th>texto</th>" in table
+    assert unlikely_text([choice], portuguese).startswith("1 escolha(s) improvável(is) em 1 tokens:\n#1 'b' posição 2")
+    assert "Step 1: picked 'b'" in html.unescape(candidates_html(choice, 1))  # English by default
