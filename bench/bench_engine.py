@@ -140,9 +140,21 @@ def samantha_cli_run(model: Path, tokens: int, workdir: Path) -> dict:
             "decode_tps": (answer["answer_tokens"] - 1) / answer["generation_seconds"]}
 
 
-def samantha_backend_run(backend: LlamaProcessBackend, model: Path, tokens: int, repack: bool) -> dict:
-    """Decode speed and time to first token as the app sees them: measured in the app process."""
-    backend.load(str(model), LoadOptions(n_ctx=2048, n_threads=THREADS, repack=repack), Control())
+def samantha_backend_run(model: Path, tokens: int, repack: bool) -> dict:
+    """Decode speed and time to first token as the app sees them: measured in the app process.
+
+    Each sample has a worker of its own, warmed up as the raw run is, and ended afterwards: the app never
+    has two models in memory, and a second resident worker took a few percent from the one measured."""
+    backend = LlamaProcessBackend()
+    try:
+        backend.load(str(model), LoadOptions(n_ctx=2048, n_threads=THREADS, repack=repack), Control())
+        _generate(backend, 8)  # warm-up: page the weights in
+        return _generate(backend, tokens)
+    finally:
+        backend.close()
+
+
+def _generate(backend: LlamaProcessBackend, tokens: int) -> dict:
     request = GenerationRequest(CHAT_PROMPT, Sampling(max_tokens=tokens, n_ctx=2048), seed=1, reset=True)
     start = time.perf_counter()
     first = None
@@ -203,22 +215,18 @@ def main() -> int:
 
     pairs: dict[bool, tuple[list[dict], list[dict]]] = {True: ([], []), False: ([], [])}
     cli_runs, cli_raw = [], []
-    backends = {repack: LlamaProcessBackend() for repack in (True, False)}
+    for _ in range(args.repeats):  # interleaved, so machine noise hits both sides alike
+        for repack, (raw, ours) in pairs.items():
+            raw.append(raw_run(model, args.tokens, repack=repack))
+            ours.append(samantha_backend_run(model, args.tokens, repack))
+        cli_raw.append(raw_run(model, args.tokens, repack=True))
+        cli_runs.append(samantha_cli_run(model, args.tokens, args.workdir))
+    backend = LlamaProcessBackend()
     try:
-        for repack, backend in backends.items():
-            samantha_backend_run(backend, model, 8, repack)  # warm-up, as the raw run does
-        for _ in range(args.repeats):  # interleaved, so machine noise hits both sides alike
-            for repack, backend in backends.items():
-                raw, ours = pairs[repack]
-                raw.append(raw_run(model, args.tokens, repack=repack))
-                ours.append(samantha_backend_run(backend, model, args.tokens, repack))
-            cli_raw.append(raw_run(model, args.tokens, repack=True))
-            cli_runs.append(samantha_cli_run(model, args.tokens, args.workdir))
-        overhead = [step_overhead(backends[True], model) * 1000 for _ in range(args.repeats)]
-        cold, warm = prefix_reuse(backends[True], model)
+        overhead = [step_overhead(backend, model) * 1000 for _ in range(args.repeats)]
+        cold, warm = prefix_reuse(backend, model)
     finally:
-        for backend in backends.values():
-            backend.close()
+        backend.close()
 
     for repack, (raw, ours) in pairs.items():
         name = "default (repacking on)" if repack else "both repacking off"
