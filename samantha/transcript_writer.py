@@ -6,6 +6,7 @@ and notices become marked lines so they stay in the transcript's history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from samantha.events import (
@@ -39,9 +40,14 @@ _FINISH_TEXT = {
 }
 
 
+def _as_is(message: str) -> str:
+    return message
+
+
 @dataclass
 class TranscriptWriter(RunObserver):
-    """Appends events to a transcript; `fast` writes each answer only when it is done."""
+    """Appends events to a transcript; `fast` writes each answer only when it is done; `say` puts the
+    [error] and [notice] lines in the reader's language (the page gives its translator; the CLI writes English)."""
 
     text: str = ""
     fast: bool = False
@@ -53,6 +59,7 @@ class TranscriptWriter(RunObserver):
     finished: str | None = None
     current_model: str = ""
     show_prompts: bool = False  # write the exact prompt each model saw before its answer
+    say: Callable[[str], str] = _as_is
 
     def _line(self, line: str) -> None:
         if self.text and not self.text.endswith("\n"):
@@ -90,7 +97,7 @@ class TranscriptWriter(RunObserver):
             self.text += "\n"
             self.answers += 1
         elif isinstance(event, Notice):
-            self._line(f"{NOTICE_MARK} {event.message}")
+            self._line(f"{NOTICE_MARK} {self.say(event.message)}")
         elif isinstance(event, Downloading):
             total = f" of {human_size(event.total)}" if event.total else ""
             self.status = f"Downloading {event.filename}: {human_size(event.done)}{total}"
@@ -98,7 +105,7 @@ class TranscriptWriter(RunObserver):
             self._line(code_run_text(event))
             self.text += "\n"
         elif isinstance(event, ChainFailed):
-            self._line(f"{ERROR_MARK} {event.message}")
+            self._line(f"{ERROR_MARK} {self.say(event.message)}")
             self.errors.append(event.message)
             self.status = f"Error: {event.message}"
         elif isinstance(event, ChainFinished):
@@ -116,9 +123,9 @@ class TranscriptWriter(RunObserver):
 
     def note(self, message: str) -> None:
         """A marked notice line written by the app itself (e.g. a failure outside the chain)."""
-        self._line(f"{NOTICE_MARK} {message}")
+        self._line(f"{NOTICE_MARK} {self.say(message)}")
 
     def error(self, message: str) -> None:
-        self._line(f"{ERROR_MARK} {message}")
+        self._line(f"{ERROR_MARK} {self.say(message)}")
         self.errors.append(message)
         self.status = f"Error: {message}"

@@ -126,7 +126,7 @@ class DownloadsPlugin:
                 found = list_repo_gguf(link, token=tab.part(PART_KEY, DownloadsTab).token or self._hf_token)
             except HubError as exc:
                 gr.Warning(tr(str(exc)))
-                return gr.CheckboxGroup(choices=[], value=[]), f"\u26a0\ufe0f {exc}"
+                return gr.CheckboxGroup(choices=[], value=[]), tr("\u26a0\ufe0f {problem}", problem=tr(str(exc)))
             return gr.CheckboxGroup(choices=file_choices(found), value=[]), listing_note(link, found)
 
         list_button.click(list_files, [ctx.session, repo], [files, note], api_name="list_gguf")

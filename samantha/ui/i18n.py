@@ -39,9 +39,13 @@ _TRANSLATED_PROPS = ("label", "info", "placeholder", "value", "title", "descript
 _TEXT_VALUES = ("Button", "UploadButton", "DownloadButton", "Markdown", "HTML")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # What a placeholder may hold when a finished message is matched; anything, unless named here. A file
-# name holds no colon, so `{name}: {message}` splits "a.gguf: llama.cpp could not load a.gguf: …" after
-# the file name and the message is translated as a whole.
-_PART = {"name": r"[^:\n]+"}
+# name holds no colon, and `{file}` is a model file: so `{file}: {message}` (an error with the model's
+# name in front) splits "a.gguf: llama.cpp could not load a.gguf: …" after the file name, and the message
+# is translated as a whole, while a sentence that merely holds a colon is not taken for one.
+_PART = {"name": r"[^:\n]+", "file": r"[^:\n]+?\.gguf"}
+# Where a message of several sentences is cut when no msgid matches it whole: after . ! or ? and a space,
+# before a capital letter (not inside "v0.3.2" or a file name, which have no space after the dot).
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 @cache
@@ -90,6 +94,9 @@ def translate(text: str, language: str, /, **values: object) -> str:
             return translated.format(**parts)
     if "\n" in text:  # a message made of lines (a list of problems): each line on its own
         return "\n".join(translate(line, language) for line in text.split("\n"))
+    sentences = _SENTENCE_BREAK.split(text)
+    if len(sentences) > 1:  # a message made of sentences (what happened, then what to do): each on its own
+        return " ".join(translate(sentence, language) for sentence in sentences)
     return text
 
 

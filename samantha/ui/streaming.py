@@ -28,6 +28,7 @@ from samantha.run_setup import prepare_run
 from samantha.run_spec import RunSpec
 from samantha.template_probe import TEMPLATE_ADDED_KEY
 from samantha.transcript_writer import TranscriptWriter
+from samantha.ui.i18n import tr
 from samantha.ui.session import AnswerEntry, TabSession
 
 UPDATE_INTERVAL_SECONDS = 0.1
@@ -145,7 +146,7 @@ class ChainStream:
         self._pacer = pacer
         self._watchers = list(watchers)
         self._interval = interval
-        self.writer = TranscriptWriter(text=transcript, fast=spec.settings.fast)
+        self.writer = TranscriptWriter(text=transcript, fast=spec.settings.fast, say=tr)
         self._phase = "running"
         self._queue: queue.Queue[object] = queue.Queue()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from test_page_layout_browser import select_tab, tab_names
-from ui_pages import WAIT_MS, field, set_grammar, status, toast_text, wait_until
+from ui_pages import WAIT_MS, field, set_grammar, status, toast_text, transcript, wait_until
 
 from samantha.settings import SAMPLING_KEYS
 from samantha.tinymodel import grammar_for_text
@@ -188,6 +188,17 @@ def test_messages_the_server_writes_follow_the_tab_language(browser: Any, app: R
                    "the notice in Portuguese")
         page.click("#unload-button")
         wait_until(lambda: "Modelo descarregado" in status(page), "the status line in Portuguese")
+        # An error the engine raises during a run (a model file that is not a GGUF file): in the status line
+        # once the run ends, and as the transcript's [error] line.
+        (app.models / "notes.gguf").write_text("not a model", encoding="utf-8")
+        field(page, "model-list").fill("notes.gguf")
+        field(page, "user-prompt").fill("Hello")
+        page.click("#start-button")
+        wait_until(lambda: "[error] notes.gguf: notes.gguf não é um arquivo GGUF" in transcript(page),
+                   "the engine's error in Portuguese in the transcript")
+        wait_until(lambda: "1 erro(s)" in status(page), "the run's end in Portuguese")
+        error_line = next(line for line in transcript(page).splitlines() if line.startswith("[error]"))
+        assert not plain_words(error_line) & ENGLISH_WORDS, error_line
     finally:
         context.close()
 

@@ -66,7 +66,7 @@ def test_localize_blocks_marks_page_text_and_returns_both_languages() -> None:
 
 
 def test_an_error_after_a_file_name_is_translated_as_a_whole() -> None:
-    """`{name}: {message}` ends the file name at its colon, so the error after it (itself holding a colon and
+    """`{file}: {message}` ends the file name at its colon, so the error after it (itself holding a colon and
     the file name again) matches its own msgid instead of being cut at the last colon."""
     message = ("tiny.gguf: the prompt is 900 tokens but the context window (n_ctx) holds 512: raise n_ctx, shorten "
                "the prompt or turn off cumulative response")
@@ -90,3 +90,16 @@ def test_learning_views_speak_the_language_they_are_given() -> None:
     assert "<th>posição no ranking</th>" in table and "<th>texto</th>" in table
     assert unlikely_text([choice], portuguese).startswith("1 escolha(s) improvável(is) em 1 tokens:\n#1 'b' posição 2")
     assert "Step 1: picked 'b'" in html.unescape(candidates_html(choice, 1))  # English by default
+
+
+def test_a_message_of_sentences_is_translated_sentence_by_sentence() -> None:
+    """A worker's death is told in parts (what died and how, why, what happens next): each part is a msgid,
+    and a sentence holding a colon is not taken for a file name and an error."""
+    message = ("Error: tiny.gguf: the llama.cpp worker process died (signal 9, killed) while loading tiny.gguf. It was "
+               "killed from outside: by another program, or by the system when memory ran out. The chain goes on "
+               "with the next model.")
+    assert translate(message, PORTUGUESE) == (
+        "Erro: tiny.gguf: o processo de trabalho do llama.cpp morreu (sinal 9, morto) ao carregar tiny.gguf. Ele foi "
+        "encerrado de fora: por outro programa, ou pelo sistema quando a memória acabou. A cadeia continua com o "
+        "próximo modelo.")
+    assert translate("Runs on v0.3.2 now. Unknown sentence.", PORTUGUESE) == "Runs on v0.3.2 now. Unknown sentence."
