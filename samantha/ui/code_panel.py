@@ -66,7 +66,7 @@ from samantha.ui.code_view import (
     run_status,
 )
 from samantha.ui.context import PanelContext, RunParts, RunWatcher
-from samantha.ui.i18n import tr
+from samantha.ui.i18n import tr, warning_note
 from samantha.ui.inputs import InputProblem
 from samantha.ui.session import SessionBusy, TabSession
 
@@ -583,7 +583,7 @@ class CodePlugin:
             if not self._install_lock.acquire(blocking=False):
                 message = "Another profile install is running: wait for it to finish."
                 gr.Warning(tr(message))
-                yield [f"\u26a0\ufe0f {message}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
+                yield [warning_note(message), gr.skip(), gr.skip(), gr.skip(), gr.skip()]
                 return
             try:
                 yield from self._install(target, chosen, wanted, where)

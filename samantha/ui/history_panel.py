@@ -28,7 +28,7 @@ from samantha.run_spec import RunSpec
 from samantha.transcript_writer import TranscriptWriter
 from samantha.ui.context import PanelContext, RunParts, RunWatcher, UIPlugin
 from samantha.ui.history_view import PAGE_SETTINGS, RUN_INPUTS, control_values, grid_html, session_choices
-from samantha.ui.i18n import tr
+from samantha.ui.i18n import tr, warning_note
 from samantha.ui.inputs import build_request
 from samantha.ui.session import TabSession
 from samantha.ui.stale_messages import hidden_files
@@ -72,12 +72,12 @@ class HistoryWatcher(RunWatcher):
             self._recorder.end("error")
             problem = problem or self._recorder.problem
         if problem:
-            return [gr.skip(), f"\u26a0\ufe0f {problem}"]
+            return [gr.skip(), warning_note(problem)]
         current = self._tab.current
         try:
             choices = self._plugin.choices()
         except (HistoryError, sqlite3.Error) as exc:
-            return [gr.skip(), f"\u26a0\ufe0f {exc}"]
+            return [gr.skip(), warning_note(exc)]
         note = f"This run is stored as session #{current}." if current is not None else gr.skip()
         return [gr.Radio(choices=choices, value=current), note]
 
@@ -164,7 +164,7 @@ class HistoryPlugin:
                 message = self.page_note(text or "", number, len(found))
             except (HistoryError, sqlite3.Error) as exc:
                 gr.Warning(tr(str(exc)))
-                return gr.skip(), f"\u26a0\ufe0f {exc}", gr.skip()
+                return gr.skip(), warning_note(exc), gr.skip()
             return gr.Radio(choices=found, value=None), message, number
 
         refresh.click(listing, [search], [sessions, note, page], api_name="history_list")
@@ -189,7 +189,7 @@ class HistoryPlugin:
                 session = self.db().session(chosen(value))
             except HistoryError as exc:
                 gr.Warning(tr(str(exc)))
-                return (gr.skip(), f"\u26a0\ufe0f {exc}", *(gr.skip() for _ in targets))
+                return (gr.skip(), warning_note(exc), *(gr.skip() for _ in targets))
             writer = TranscriptWriter(fast=True)
             for event in session_events(session):
                 writer.apply(event)
@@ -209,7 +209,7 @@ class HistoryPlugin:
                 found = self.choices(text or "")
             except HistoryError as exc:
                 gr.Warning(tr(str(exc)))
-                return gr.skip(), f"\u26a0\ufe0f {exc}", gr.skip()
+                return gr.skip(), warning_note(exc), gr.skip()
             return gr.Radio(choices=found, value=None), f"Deleted session #{number}.", ""
 
         delete.click(on_delete, [sessions, search], [sessions, note, stored], api_name="history_delete")
@@ -221,7 +221,7 @@ class HistoryPlugin:
                     raise HistoryError("Tick at least one export format.")
             except HistoryError as exc:
                 gr.Warning(tr(str(exc)))
-                return gr.File(visible=False), f"\u26a0\ufe0f {exc}"
+                return gr.File(visible=False), warning_note(exc)
             folder = ctx.files_dir / "history"
             folder.mkdir(parents=True, exist_ok=True)
             paths = []

@@ -113,6 +113,12 @@ def tr(text: str, /, **values: object) -> str:
     return translate(text, current_language(), **values)
 
 
+def warning_note(problem: object) -> str:
+    """A problem for a note on the page: marked \u26a0\ufe0f once, in the tab's language."""
+    text = tr(str(problem))
+    return text if text.startswith("\u26a0") else tr("\u26a0\ufe0f {problem}", problem=text)
+
+
 def gradio_key(text: str) -> str:
     """The key Gradio's I18n knows `text` by: the text itself, unless it holds a `}`, which ends Gradio's
     marker early (the help's `{temperature=0.7}` example); such text is keyed by a digest instead."""

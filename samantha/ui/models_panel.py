@@ -23,7 +23,7 @@ from samantha.model_ref import RefKind, kind_of
 from samantha.starter import STARTER_LABEL, STARTER_NOTE
 from samantha.ui.assets import ENTER_OWN_CLASS
 from samantha.ui.context import PanelContext
-from samantha.ui.i18n import tr
+from samantha.ui.i18n import tr, warning_note
 from samantha.ui.model_card_view import model_card_html
 
 MAX_VOCABULARY_ROWS = 5000
@@ -37,7 +37,7 @@ def folder_note(folder: str, include_subfolders: bool,
     try:
         listing = list_models(folder, include_subfolders)
     except ModelFolderError as exc:
-        note = f"\u26a0\ufe0f {exc}"
+        note = warning_note(exc)
     else:
         choices += listing.models
         if not listing.models:
@@ -249,7 +249,7 @@ def render_model_card_panel(ctx: PanelContext, parts: dict[str, Any]) -> None:
                 return f"(no tokens from id {first_id}: this vocabulary has ids 0 to {len(reader) - 1})"
             return text
         except (GGUFError, VocabularyRangeError, ValueError, OSError) as exc:
-            return f"\u26a0 {exc}"
+            return warning_note(exc)
 
     card_button.click(show_card, sources, [card], api_name="model_card")
     vocab_button.click(show_vocabulary, [*sources, start, count], [vocabulary], api_name="vocabulary")

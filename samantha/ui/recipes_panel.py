@@ -22,7 +22,7 @@ from samantha.runner.workspace import CodeTab
 from samantha.settings import SAMPLING_SETTINGS, Sampling
 from samantha.ui.code_view import PART_KEY
 from samantha.ui.context import PanelContext
-from samantha.ui.i18n import tr
+from samantha.ui.i18n import tr, warning_note
 from samantha.ui.session import TabSession
 
 LANGUAGE_CHOICES = [("English", "en"), ("Português (Brasil)", "pt")]
@@ -111,7 +111,7 @@ def wire_recipes(ctx: PanelContext, parts: RecipeParts) -> None:
             recipe = load_recipe(name, folder)
         except RecipeError as exc:
             gr.Warning(tr(str(exc)))
-            return [gr.skip()] * len(names) + [f"\u26a0\ufe0f {exc}"]
+            return [gr.skip()] * len(names) + [warning_note(exc)]
         values = values_for(recipe, language or "en")
         note = describe(recipe, language or "en")
         if recipe.data_files:
@@ -129,7 +129,7 @@ def wire_recipes(ctx: PanelContext, parts: RecipeParts) -> None:
         try:
             return describe(load_recipe(name, folder), language or "en")
         except RecipeError as exc:
-            return f"\u26a0\ufe0f {exc}"
+            return warning_note(exc)
 
     parts.picker.change(preview, [parts.picker, parts.language], [parts.about], api_visibility="private",
                         queue=False)

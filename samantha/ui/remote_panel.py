@@ -17,7 +17,7 @@ from samantha.backends.openai_refs import RemoteRefError, make_ref, server_url
 from samantha.backends.openai_remote import OpenAIRemoteBackend, key_name
 from samantha.chain import AnswerHook
 from samantha.ui.context import PanelContext, RunParts
-from samantha.ui.i18n import tr
+from samantha.ui.i18n import tr, warning_note
 from samantha.ui.session import TabSession
 
 URL_HINT = "e.g. http://127.0.0.1:8080/v1 (llama-server) or http://127.0.0.1:8000/v1 (vLLM)"
@@ -32,12 +32,13 @@ def list_server_models(url: str, api_key: str, environ: Mapping[str, str] | None
         base = server_url(url)
         listing = backend.list_models(base, backend.api_key(base))
     except (RemoteRefError, RemoteError) as exc:
-        return [], f"\u26a0\ufe0f {exc}"
+        return [], warning_note(exc)
     finally:
         backend.close()
     if not listing.models:
-        return [], f"\u26a0\ufe0f {base} serves no models."
-    return listing.ids, f"{len(listing.ids)} model(s) on `{base}` ({listing.kind.name}). Pick one, then Add to chain."
+        return [], warning_note(tr("{base} serves no models.", base=base))
+    return listing.ids, tr("{count} model(s) on `{base}` ({kind}). Pick one, then Add to chain.",
+                           count=len(listing.ids), base=base, kind=listing.kind.name)
 
 
 def add_to_chain(url: str, model: str | None, current: str) -> str:

@@ -24,7 +24,7 @@ from samantha.backends.base import Control
 from samantha.chain import AnswerHook
 from samantha.events import AnswerFinished, AnswerStarted
 from samantha.ui.context import PanelContext, RunParts, RunWatcher
-from samantha.ui.i18n import tr
+from samantha.ui.i18n import tr, warning_note
 from samantha.ui.session import TabSession
 from samantha.ui.voice_view import (
     ACTION_BUTTONS,
@@ -325,14 +325,14 @@ class VoicePlugin:
                 empty = "There are no answers yet: press Start first."
             if not text.strip():
                 gr.Warning(tr(empty))
-                return gr.skip(), f"\u26a0\ufe0f {empty}"
+                return gr.skip(), warning_note(empty)
             try:
                 result = self.voice_tab(tab).speak(text, voice_id, _rate(speed))
             except SynthesisCancelled:
                 return gr.skip(), "Reading aloud was stopped."
             except (VoiceError, ValueError) as exc:
                 gr.Warning(tr(str(exc)))
-                return gr.skip(), f"\u26a0\ufe0f {exc}"
+                return gr.skip(), warning_note(exc)
             return player_update(result), speech_note(what, result)
 
         read_inputs = [ctx.session, prompt, voice, rate]
@@ -420,7 +420,7 @@ class VoicePlugin:
                 return gr.skip(), "", str(exc), gr.skip(), None
             except ValueError as exc:
                 gr.Warning(tr(str(exc)))
-                return gr.skip(), "", f"\u26a0\ufe0f {exc}", gr.skip(), None
+                return gr.skip(), "", warning_note(exc), gr.skip(), None
             step = voice_state.next_step()
             if not heard:
                 message = "Nothing was recognised in the recording: speak closer to the microphone and try again."
