@@ -215,12 +215,16 @@ def render_language_switch() -> gr.Radio:
 
 
 def _plot_titles(plot: NativePlot) -> dict[str, Any]:
-    """A chart's axis and legend titles in the tab's language: Gradio does not translate them itself."""
+    """A chart's axis and legend titles, and the colours its legend lists, in the tab's language: Gradio
+    does not translate them itself."""
     titles: dict[str, Any] = {}
     for axis in ("x", "y", "color"):
         column = getattr(plot, axis, None)
         if isinstance(column, str):
             titles[f"{axis}_title"] = tr(getattr(plot, f"{axis}_title", None) or column)
+    listed = getattr(plot, "colors_in_legend", None)
+    if listed:
+        titles["colors_in_legend"] = [tr(name) for name in listed]
     return titles
 
 

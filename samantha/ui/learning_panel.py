@@ -25,6 +25,7 @@ from samantha.ui.context import PanelContext, RunParts, RunWatcher
 from samantha.ui.i18n import PORTUGUESE, tr, translate
 from samantha.ui.inputs import InputProblem
 from samantha.ui.learning_view import (
+    PICK_KINDS,
     STYLE,
     WAITING_HINT,
     candidates_frame,
@@ -191,11 +192,14 @@ class LearningPlugin:
         gr.HTML(colour_legend_html(), padding=False, elem_id="learning-legend")
         candidates = gr.HTML(candidates_html(None, 0), elem_id="learning-candidates")
         with gr.Row():
+            # Both languages' names of each kind of bar are in the colour scale from the start; the legend
+            # lists the tab's own (the language switch sends them, see i18n._plot_titles).
+            kinds = {name: colour for kind, colour in zip(PICK_KINDS, ("#e76f51", "#2a9d8f"))
+                     for name in (kind, translate(kind, PORTUGUESE))}
             bars = gr.BarPlot(
-                candidates_seed_frame(), x="token", y="probability", color="pick", sort="-y",
-                tooltip=["token", "probability", "after_samplers"],
-                color_map={name: colour for kind, colour in (("picked", "#e76f51"), ("other", "#2a9d8f"))
-                           for name in (kind, translate(kind, PORTUGUESE))}, x_label_angle=-45, y_lim=[0, None],
+                candidates_seed_frame(list(kinds)), x="token", y="probability", color="pick", sort="-y",
+                tooltip=["token", "probability", "after_samplers"], color_map=kinds,
+                colors_in_legend=list(PICK_KINDS), x_label_angle=-45, y_lim=[0, None],
                 title="Candidates of the current step", label="Candidates", elem_id="learning-bars",
             )
             ranks = gr.ScatterPlot(

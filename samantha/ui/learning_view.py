@@ -127,16 +127,19 @@ def candidates_frame(choice: TokenChoice | None) -> pd.DataFrame:
     )
 
 
-def candidates_seed_frame() -> pd.DataFrame:
-    """The bar chart's first value: one undrawable row (no probability) for each kind of bar.
+def candidates_seed_frame(kinds: Sequence[str] = PICK_KINDS) -> pd.DataFrame:
+    """The bar chart's first value: one undrawable row (no probability) for each kind of bar, `kinds` being
+    their names in every language the page speaks.
 
     Gradio's bar chart fixes its colour scale to the categories of the first value it draws and later
-    only swaps the data; started from an empty frame, every bar got no colour at all.
+    only swaps the data: started from an empty frame, every bar got no colour at all, and started from the
+    English names only, every bar of a Portuguese tab ("escolhido", "outro") got none.
     """
-    return pd.DataFrame({"token": pd.Series(["", " "], dtype=str),
-                         "probability": pd.Series([math.nan, math.nan], dtype=float),
-                         "pick": pd.Series(list(PICK_KINDS), dtype=str),
-                         "after_samplers": pd.Series([math.nan, math.nan], dtype=float)})
+    blank = math.nan
+    return pd.DataFrame({"token": pd.Series([" " * n for n in range(len(kinds))], dtype=str),
+                         "probability": pd.Series([blank] * len(kinds), dtype=float),
+                         "pick": pd.Series(list(kinds), dtype=str),
+                         "after_samplers": pd.Series([blank] * len(kinds), dtype=float)})
 
 
 def rank_frame(choices: Sequence[TokenChoice]) -> pd.DataFrame:

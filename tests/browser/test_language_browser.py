@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_page_browser import chart_marks
 from test_page_layout_browser import select_tab, tab_names
 from ui_pages import WAIT_MS, field, set_grammar, status, toast_text, transcript, wait_until
 
@@ -33,6 +34,9 @@ only from into that which what first last next all list add copy save loaded ref
 chain sampling advanced learning mode how works card vocabulary remote servers used none random
 """.split())
 
+# The candidates chart's two colours (picked, other) as the browser computes them.
+BAR_COLOURS = {"rgb(231, 111, 81)", "rgb(42, 157, 143)"}
+
 # Setting names stay as the prompt syntax spells them (`{stop=["."]}`), like top_k and temperature.
 SETTING_NAMES = frozenset(SAMPLING_KEYS)
 
@@ -42,8 +46,6 @@ VISIBLE_TEXT_JS = """() => {
   const skip = 'textarea, pre, code, .cm-editor, #model-picker, #models-dir, #subfolder, #browse-path, '
     + '[data-testid=dropdown], .file-preview, #transcript, footer, #user-collection .paginate ~ *, '
     + '#user-collection button, #system-collection button, '
-    // the seed chart's legend (picked, other) stays as built until a run draws the chart in the tab's language
-    + '.role-legend, '
     // a chart's tick labels: the candidates' own text (model output) and numbers
     + '.role-axis-label';
   const parts = [];
@@ -145,6 +147,7 @@ def test_every_tab_in_portuguese_leaves_no_english(browser: Any, app: RunningApp
         assert "Reopen" in english_page and "Colour tokens by probability" in english_page
         # Every text box has a label, shown or for screen readers only (Gradio's default is "Textbox").
         assert "Prompt the model saw" in english_page and "Textbox" not in english_page
+        assert {"picked", "other"} <= english_page  # the candidates chart's legend, drawn before any run
         pick_language(page, PORTUGUESE)
         wait_until(lambda: start_text(page) == "▶ Iniciar", "the Start button in Portuguese")
         page.reload()  # the choice is remembered; the walk starts from a page drawn in Portuguese
@@ -221,6 +224,12 @@ def test_learning_mode_run_in_portuguese_leaves_no_english(browser: Any, app: Ru
         assert caption.startswith("Passo ") and "posição" in caption, caption
         heads = page.locator("#learning-candidates table.candidates thead").inner_text()
         assert "depois dos amostradores" in heads and "probabilidade" in heads, heads
+        # The bar chart's colours know the Portuguese kinds of bar (escolhido, outro): every bar is painted in
+        # one of the two colours (the grammar's pick may be outside the top candidates, so not always both).
+        wait_until(lambda: len(fills := [mark["fill"] for mark in chart_marks(page, "learning-bars")]) > 1
+                   and set(fills) <= BAR_COLOURS, "the candidates' bars in the picked/other colours")
+        legend = page.locator("#learning-bars .role-legend").text_content() or ""
+        assert "escolhido" in legend and "outro" in legend and "picked" not in legend, legend
         title = page.locator("#learning-tokens .tok").first.get_attribute("title") or ""
         assert "posição" in title and not plain_words(title) & {"rank", "after", "samplers", "most", "probable"}, title
     finally:
