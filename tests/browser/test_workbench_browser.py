@@ -35,7 +35,10 @@ def open_with_runner(feature_tab: Any, app: RunningApp, location: str, theme: st
     """A tab whose Code tab uses the runner at `location`, chosen in the page as a user does.
 
     Writing the app's settings file from the test process could race a save of the app's own (a page of the
-    previous test still loading) and lose the location, so the page's "Check and use" stores it.
+    previous test still loading) and lose the location, so the page's "Check and use" stores it. The field
+    must show it too: Run code, Install profile and the launchers read the field, and on a busy machine the
+    page's load can write the previously remembered location into it after the test typed there (a run then
+    used the default runner, and an install went into another test's environment).
     """
     page = feature_tab()
     if theme != "dark":
@@ -46,7 +49,7 @@ def open_with_runner(feature_tab: Any, app: RunningApp, location: str, theme: st
     wait_until(lambda: page.locator("#runner-status").inner_text().strip() != "", "the runner environment check")
 
     def stored() -> bool:
-        if app.config.load().runner_python == location:
+        if app.config.load().runner_python == location and field(page, "runner-location").input_value() == location:
             return True
         field(page, "runner-location").fill(location)  # (again, if a late load of the field replaced it)
         page.click("#runner-use")
