@@ -7,6 +7,7 @@ file and model pickers, and the literal words of voice commands.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,26 @@ def english_left(texts: list[str], english_page: set[str]) -> list[str]:
     return found
 
 
+def chart_legend_settled(page: Any) -> None:
+    """Give a shown candidates chart time to draw its legend in the page's language.
+
+    Vega draws a chart when its tab is first shown, and redraws it when the language switch's new legend
+    entries arrive: on a busy machine the walk can read the page before either. When the legend does not
+    settle, the walk reads it as it is and says what is left.
+    """
+    if not page.locator("#learning-bars").is_visible():
+        return
+    english = page.evaluate("document.documentElement.lang") == "en"
+    legend = page.locator("#learning-bars .role-legend")
+
+    def settled() -> bool:
+        text = legend.first.text_content() if legend.count() else ""
+        return bool(text) and (english or "picked" not in text)
+
+    with contextlib.suppress(AssertionError):
+        wait_until(settled, "the candidates chart's legend", seconds=30)
+
+
 def walk(page: Any) -> Iterator[tuple[str, list[str]]]:
     """Each tab's name and visible text, folded sections opened."""
     for name in tab_names(page):
@@ -121,6 +142,7 @@ def walk(page: Any) -> Iterator[tuple[str, list[str]]]:
             if not folded.count():
                 break
             folded.first.click()
+        chart_legend_settled(page)
         yield name, page.evaluate(VISIBLE_TEXT_JS)
 
 
@@ -143,6 +165,8 @@ def test_every_tab_in_portuguese_leaves_no_english(browser: Any, app: RunningApp
     context, page = open_page(browser, app, "en-US")
     try:
         assert start_text(page) == "▶ Start"
+        # The tab bar is drawn after the Start button: on a busy machine a walk begun at once found no tab.
+        wait_until(lambda: len(tab_names(page)) == 11, "every tab of the page")
         english_page = {text for _, texts in walk(page) for text in texts}
         assert "Reopen" in english_page and "Colour tokens by probability" in english_page
         # Every text box has a label, shown or for screen readers only (Gradio's default is "Textbox").
