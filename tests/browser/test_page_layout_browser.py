@@ -99,6 +99,11 @@ def open_page(browser: Any, app: RunningApp, width: int, theme: str, language: s
     return context, page
 
 
+# No finite animation or CSS transition is running (spinners, which never end, do not count).
+TRANSITIONS_ENDED_JS = """() => document.getAnimations().every((animation) =>
+  animation.playState !== 'running' || animation.effect?.getComputedTiming().iterations === Infinity)"""
+
+
 def tab_names(page: Any) -> list[str]:
     """Every tab of the settings area: the ones shown, then those Gradio folds into its More tabs menu."""
     shown = page.locator("[role=tab]").all_inner_texts()
@@ -139,6 +144,9 @@ def test_every_tab_is_laid_out_readable_and_screenshotted(browser: Any, app: Run
         for name in names:
             select_tab(page, name)
             page.evaluate("window.scrollTo(0, 0)")
+            # Colours are read once the tab's transitions have ended: on a busy machine a button could be
+            # measured halfway through fading in (contrast 3.46 where the settled colours give far more).
+            page.wait_for_function(TRANSITIONS_ENDED_JS)
             layout = page.evaluate(LAYOUT_JS, None)
             problems += [f"{name}: {a!r} overlaps {b!r}" for a, b in layout["overlaps"]]
             problems += [f"{name}: {what!r} spills {over} px out of its box" for what, over in layout["cut"]]
