@@ -151,8 +151,7 @@ def process_view(processes: Sequence[ProcessInfo]) -> list[Any]:
 
 def problem(exc: BaseException) -> str:
     """A refusal for a status line: the whole message in the tab's language, marked once as a problem."""
-    text = tr(str(exc))
-    return text if text.startswith("\u26a0") else f"\u26a0\ufe0f {text}"
+    return warning_note(exc)
 
 
 def headline(exc: BaseException) -> str:
