@@ -149,11 +149,6 @@ def process_view(processes: Sequence[ProcessInfo]) -> list[Any]:
     ]
 
 
-def problem(exc: BaseException) -> str:
-    """A refusal for a status line: the whole message in the tab's language, marked once as a problem."""
-    return warning_note(exc)
-
-
 def headline(exc: BaseException) -> str:
     """The first paragraph of a message, for a toast (the status line holds the rest)."""
     return str(exc).split("\n\n")[0]
@@ -259,7 +254,7 @@ class CodePlugin:
             worker.join(INSTALL_REFRESH_SECONDS)
         if failure:
             gr.Warning(tr(str(failure[0]).split("\n")[0]))
-            yield [problem(failure[0]), gr.Textbox(value=_tail(lines), visible=True), gr.skip(), gr.skip(),
+            yield [warning_note(failure[0]), gr.Textbox(value=_tail(lines), visible=True), gr.skip(), gr.skip(),
                    gr.skip()]
             return
         environment, line = _checked_environment(where or "")
@@ -414,7 +409,7 @@ class CodePlugin:
                 control = tab.begin_run()  # the tab is busy: Start waits, and Stop / Stop all end the run
             except (ValueError, RunnerError, SessionBusy) as exc:
                 toast(exc)
-                yield [problem(exc), gr.skip(), gr.skip(), gr.skip()]
+                yield [warning_note(exc), gr.skip(), gr.skip(), gr.skip()]
                 return
             try:
                 yield running_view()
@@ -423,7 +418,7 @@ class CodePlugin:
                 yield run_view(code_ran_event(result, hide_view=bool(hide)), workspace.workdir)
             except RunnerError as exc:  # the interpreter did not start
                 gr.Warning(tr(str(exc)))
-                yield [problem(exc), gr.skip(), gr.skip(), gr.skip()]
+                yield [warning_note(exc), gr.skip(), gr.skip(), gr.skip()]
             finally:
                 tab.end_run()
 
@@ -482,7 +477,7 @@ class CodePlugin:
                 environment = environment_for(where, markup=True)
             except InputProblem as exc:
                 toast(exc)
-                yield [problem(exc), *list_programs(tab)]
+                yield [warning_note(exc), *list_programs(tab)]
                 return
             yield ["\u23f3 Starting JupyterLab on 127.0.0.1\u2026", *list_programs(tab)]
             workspace = code_tab(tab)
@@ -490,7 +485,7 @@ class CodePlugin:
                 info = launch_jupyterlab(environment, workspace.processes, workspace.workdir)
             except RunnerError as exc:
                 gr.Warning(tr(str(exc).split("\n")[0]))
-                yield [problem(exc), *list_programs(tab)]
+                yield [warning_note(exc), *list_programs(tab)]
                 return
             yield [f"JupyterLab runs in this tab's working folder: [open JupyterLab]({info.address})",
                    *list_programs(tab)]
@@ -504,7 +499,7 @@ class CodePlugin:
                 environment = environment_for(where, markup=True)
             except InputProblem as exc:
                 toast(exc)
-                yield [problem(exc), *list_programs(tab)]
+                yield [warning_note(exc), *list_programs(tab)]
                 return
             yield [f"\u23f3 Starting {label} on 127.0.0.1\u2026", *list_programs(tab)]
             workspace = code_tab(tab)
@@ -518,7 +513,7 @@ class CodePlugin:
                     info = launch_sqlite_browser(environment, workspace.processes, workspace.workdir, data)
             except RunnerError as exc:
                 gr.Warning(tr(str(exc).split("\n")[0]))
-                yield [problem(exc), *list_programs(tab)]
+                yield [warning_note(exc), *list_programs(tab)]
                 return
             yield [f"{info.label} runs on 127.0.0.1: [open it]({info.address})", *list_programs(tab)]
 
@@ -546,7 +541,7 @@ class CodePlugin:
                 environment = environment_for(where, markup=True)
             except InputProblem as exc:
                 toast(exc)
-                yield [problem(exc), gr.File(visible=False)]
+                yield [warning_note(exc), gr.File(visible=False)]
                 return
             workspace = code_tab(tab)
             yield ["\u23f3 Packaging the editor's code with PyInstaller (a minute or two)\u2026",
@@ -556,7 +551,7 @@ class CodePlugin:
                                          processes=workspace.processes)
             except RunnerError as exc:
                 gr.Warning(tr(str(exc).split("\n")[0]))
-                yield [problem(exc), gr.File(visible=False)]
+                yield [warning_note(exc), gr.File(visible=False)]
                 return
             yield [f"\u2705 Stand-alone program: `{program}` (in this tab's working folder; download it below).",
                    gr.File(value=str(program), visible=True)]
@@ -577,7 +572,7 @@ class CodePlugin:
                 wanted = profile_packages(chosen or DEFAULT_PROFILE)
             except (ValueError, RunnerError) as exc:
                 gr.Warning(tr(str(exc)))
-                yield [problem(exc), gr.Textbox(visible=False), gr.skip(), gr.skip(), gr.skip()]
+                yield [warning_note(exc), gr.Textbox(visible=False), gr.skip(), gr.skip(), gr.skip()]
                 return
             if not self._install_lock.acquire(blocking=False):
                 message = "Another profile install is running: wait for it to finish."

@@ -21,7 +21,7 @@ from samantha.hub import HubError, list_repo_gguf
 from samantha.hub.chain_models import HubModels
 from samantha.ui.context import PanelContext, RunParts, RunWatcher
 from samantha.ui.download_view import file_choices, first_run_links, listing_note, merge_links, progress_html
-from samantha.ui.i18n import tr
+from samantha.ui.i18n import tr, warning_note
 from samantha.ui.loaders import text_loader
 from samantha.ui.models_panel import folder_note
 from samantha.ui.session import TabSession
@@ -126,7 +126,7 @@ class DownloadsPlugin:
                 found = list_repo_gguf(link, token=tab.part(PART_KEY, DownloadsTab).token or self._hf_token)
             except HubError as exc:
                 gr.Warning(tr(str(exc)))
-                return gr.CheckboxGroup(choices=[], value=[]), tr("\u26a0\ufe0f {problem}", problem=tr(str(exc)))
+                return gr.CheckboxGroup(choices=[], value=[]), warning_note(exc)
             return gr.CheckboxGroup(choices=file_choices(found), value=[]), listing_note(link, found)
 
         list_button.click(list_files, [ctx.session, repo], [files, note], api_name="list_gguf")

@@ -22,7 +22,7 @@ from samantha.gguf_info import GGUFError, VocabularyRangeError
 from samantha.learning import TokenChoice
 from samantha.pacing import PACING_CHOICES, SwitchablePacer
 from samantha.ui.context import PanelContext, RunParts, RunWatcher
-from samantha.ui.i18n import PORTUGUESE, tr, translate
+from samantha.ui.i18n import PORTUGUESE, tr, translate, warning_note
 from samantha.ui.inputs import InputProblem
 from samantha.ui.learning_view import (
     PICK_KINDS,
@@ -283,7 +283,7 @@ class LearningPlugin:
                 lines = reader.format_slice(start, stop).splitlines()
                 return "\n".join(f"{line}   \u25c0" if line.startswith(f"{token_id})") else line for line in lines)
             except (GGUFError, VocabularyRangeError, ValueError, OSError, TypeError) as exc:
-                return tr("\u26a0 {problem}", problem=tr(str(exc)))
+                return warning_note(exc)
 
         show.click(show_vocabulary, [ctx.session, centre, *sources], [vocabulary], api_name="learning_vocabulary")
 
