@@ -1,51 +1,52 @@
-"""Worker entry points that crash llama.cpp's process on purpose, the way a bad repacking kernel would."""
+"""Worker entry points that end llama.cpp's process on purpose: the way a bad repacking kernel would crash it
+(abort), the way the system kills it when memory runs out (SIGKILL), or with a plain exit code."""
 
 from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from typing import Any
 
 from samantha.backends.llama_worker import Worker
 
 
-class _CrashOnRepackLoad(Worker):
+def _killed() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _exit_code() -> None:
+    os._exit(1)
+
+
+class _EndsOnRepackLoad(Worker):
+    """Ends the process by `end` when asked to load with repacking on."""
+
+    def __init__(self, conn: Any, stop_flag: Any, end: Callable[[], None]) -> None:
+        super().__init__(conn, stop_flag)
+        self.end = end
+
     def load(self, path: str, options: dict[str, Any]) -> dict[str, Any]:
         if options["repack"]:
-            os.abort()
+            self.end()
         return super().load(path, options)
 
 
-class _CrashOnRepackDecode(Worker):
+class _EndsOnRepackDecode(Worker):
+    """Ends the process by `end` in its first answer when the model was loaded with repacking on."""
+
+    def __init__(self, conn: Any, stop_flag: Any, end: Callable[[], None]) -> None:
+        super().__init__(conn, stop_flag)
+        self.end = end
+        self.repacked = False
+
     def load(self, path: str, options: dict[str, Any]) -> dict[str, Any]:
         self.repacked = bool(options["repack"])
         return super().load(path, options)
 
     def generate(self, request: dict[str, Any]) -> None:
         if self.repacked:
-            os.abort()
-        super().generate(request)
-
-
-class _KilledOnRepackLoad(Worker):
-    """Killed from outside while loading with repacking on: what the system does when memory runs out."""
-
-    def load(self, path: str, options: dict[str, Any]) -> dict[str, Any]:
-        if options["repack"]:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return super().load(path, options)
-
-
-class _ExitsOnRepackDecode(Worker):
-    """Ends with an exit code in its first answer with repacking on, as a Python-level failure would."""
-
-    def load(self, path: str, options: dict[str, Any]) -> dict[str, Any]:
-        self.repacked = bool(options["repack"])
-        return super().load(path, options)
-
-    def generate(self, request: dict[str, Any]) -> None:
-        if self.repacked:
-            os._exit(1)
+            self.end()
         super().generate(request)
 
 
@@ -59,16 +60,16 @@ def crash_on_every_load(conn: Any, stop_flag: Any, log_path: str | None = None) 
 
 
 def crash_when_loading_with_repack(conn: Any, stop_flag: Any, log_path: str | None = None) -> None:
-    _CrashOnRepackLoad(conn, stop_flag).serve()
+    _EndsOnRepackLoad(conn, stop_flag, os.abort).serve()
 
 
 def crash_when_decoding_with_repack(conn: Any, stop_flag: Any, log_path: str | None = None) -> None:
-    _CrashOnRepackDecode(conn, stop_flag).serve()
+    _EndsOnRepackDecode(conn, stop_flag, os.abort).serve()
 
 
 def killed_when_loading_with_repack(conn: Any, stop_flag: Any, log_path: str | None = None) -> None:
-    _KilledOnRepackLoad(conn, stop_flag).serve()
+    _EndsOnRepackLoad(conn, stop_flag, _killed).serve()
 
 
 def exits_when_decoding_with_repack(conn: Any, stop_flag: Any, log_path: str | None = None) -> None:
-    _ExitsOnRepackDecode(conn, stop_flag).serve()
+    _EndsOnRepackDecode(conn, stop_flag, _exit_code).serve()
