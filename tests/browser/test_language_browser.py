@@ -193,7 +193,10 @@ def test_choice_is_remembered_and_a_portuguese_browser_starts_in_portuguese(brow
     context, page = open_page(browser, app, "pt-BR")
     try:
         wait_until(lambda: start_text(page) == "▶ Iniciar", "Portuguese first in a pt-BR browser")
-        assert page.locator("#language-switch input:checked").get_attribute("value") == LANGUAGE_NAMES[PORTUGUESE]
+        # The page's text is translated as it is drawn; the switch is set by the page's load a moment later.
+        wait_until(lambda: page.locator("#language-switch input:checked").count() == 1
+                   and page.locator("#language-switch input:checked").get_attribute("value")
+                   == LANGUAGE_NAMES[PORTUGUESE], "the switch showing Portuguese")
         pick_language(page, "en")
         wait_until(lambda: start_text(page) == "▶ Start", "English after the switch")
         page.reload()

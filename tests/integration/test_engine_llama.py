@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from samantha.backends import llama_process
 from samantha.backends.base import Control, GenerationRequest, LoadOptions, PromptTooLong
 from samantha.backends.llama_process import LlamaProcessBackend
 from samantha.chain import run_chain
@@ -215,23 +216,25 @@ def slow_reader(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("press", ["stop_all", "stop_next"])
-def test_stop_while_reading_a_long_prompt_returns_within_a_second(slow_reader: Path, press: str) -> None:
-    """llama.cpp's abort callback stops prompt reading mid-way; the model stays loaded."""
+def test_stop_while_reading_a_long_prompt_aborts_the_reading(slow_reader: Path, press: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """llama.cpp's abort callback stops prompt reading mid-way; the model stays loaded.
+
+    The app ends a worker that has not stopped after STOP_GRACE_SECONDS, so a stop always takes effect within a
+    second; on a busy machine that net could catch a worker that was about to stop cleanly, so here it is wide, and
+    the proof of the abort is the count of prompt tokens read (not a stopwatch)."""
+    monkeypatch.setattr(llama_process, "STOP_GRACE_SECONDS", 60.0)
     backend = LlamaProcessBackend()
-    prompt = "word " * 800  # about 4,000 tokens: a byte-level vocabulary
-    delay = 0.3
+    prompt = "word " * 800  # about 4,000 tokens: a byte-level vocabulary, seconds of reading
     try:
         backend.load(str(slow_reader), LoadOptions(n_ctx=8192), Control())
         pid = backend.worker_pid
         control = Control()
-        threading.Timer(delay, getattr(control, press)).start()
-        started = time.perf_counter()
+        threading.Timer(0.3, getattr(control, press)).start()
         out = list(backend.generate(GenerationRequest(prompt, Sampling(max_tokens=50), 1, reset=True), control))
-        stopped_after = time.perf_counter() - started - delay
         done = out[-1]
         assert done.finish_reason == "cancelled" and done.answer_tokens == 0
         assert done.extra["evaluated_prompt_tokens"] < done.prompt_tokens, "stopped while reading the prompt"
-        assert stopped_after < 1.0
         assert backend.worker_pid == pid, "a clean abort, not a kill"
         again = list(backend.generate(GenerationRequest("short prompt", Sampling(max_tokens=3), 1), Control()))
         assert again[-1].finish_reason in ("length", "eos") and backend.worker_pid == pid
