@@ -220,9 +220,9 @@ def test_stop_while_reading_a_long_prompt_aborts_the_reading(slow_reader: Path, 
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """llama.cpp's abort callback stops prompt reading mid-way; the model stays loaded.
 
-    The app ends a worker that has not stopped after STOP_GRACE_SECONDS, so a stop always takes effect within a
-    second; on a busy machine that net could catch a worker that was about to stop cleanly, so here it is wide, and
-    the proof of the abort is the count of prompt tokens read (not a stopwatch)."""
+    The app ends a worker that has not stopped after STOP_GRACE_SECONDS, so Stop always works within a second.
+    Here that net is widened so that what is tested is llama.cpp's own abort, not the net: the proof is the count
+    of prompt tokens read and the same worker answering again (not a stopwatch)."""
     monkeypatch.setattr(llama_process, "STOP_GRACE_SECONDS", 60.0)
     backend = LlamaProcessBackend()
     prompt = "word " * 800  # about 4,000 tokens: a byte-level vocabulary, seconds of reading
