@@ -400,6 +400,18 @@ def hold_first_event(page, elem_id: str, event: str) -> list[object]:  # type: i
     return held
 
 
+def wait_for_held(page, held: list[object], what: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until `hold_first_event` holds its request. Playwright's sync API runs route handlers only while the
+    test is inside one of its calls, so the wait goes through the page: a plain sleep would never see the request
+    when a busy machine sends it after the click has returned."""
+
+    def held_yet() -> bool:
+        page.wait_for_timeout(100)
+        return len(held) == 1
+
+    wait_until(held_yet, what, poll=0)
+
+
 def test_a_tick_clicked_while_leaving_the_folder_field_is_what_is_listed_and_saved(
         open_tab, running_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Clicking 'Include subfolders' straight from the folder field sends the field's blur (with the old tick)
@@ -415,7 +427,7 @@ def test_a_tick_clicked_while_leaving_the_folder_field_is_what_is_listed_and_sav
     note = page.locator("#folder-note")
     page.get_by_label("Include subfolders").check()
     wait_until(lambda: "1 model file(s)" in note.inner_text(), "the tick's listing with subfolders")
-    wait_until(lambda: len(held) == 1, "the blur to be sent")
+    wait_for_held(page, held, "the blur to be sent")
     held[0].continue_()  # type: ignore[attr-defined]
     wait_until(lambda: models_dir.input_value() == str(outer.resolve()), "the blur's event to run")
     assert page.get_by_label("Include subfolders").is_checked()
@@ -432,7 +444,7 @@ def test_add_pressed_again_before_the_first_add_is_answered_adds_twice(
     page.locator("#model-picker input").first.click()
     page.get_by_role("option", name="tiny-other.gguf").click()
     page.click("#add-model")
-    wait_until(lambda: len(held) == 1, "the first Add to be sent")
+    wait_for_held(page, held, "the first Add to be sent")
     page.click("#add-model")
     held[0].continue_()  # type: ignore[attr-defined]
     wait_until(lambda: field(page, "model-list").input_value() == "tiny-other.gguf\ntiny-other.gguf",
