@@ -25,7 +25,7 @@ SMALL = Sampling(n_ctx=512, max_tokens=40)
 
 # Older ggml could leave its threads waiting for each other for good when Stop's abort landed at an unlucky
 # moment (fixed in ggml on 17 January 2025; llama-cpp-python 0.3.8 is the first release whose llama.cpp surely
-# has the fix). Measured on 0.3.2 under two busy loops: 1 Stop in 30 hung. The app's stop net ends such a worker.
+# has the fix). Measured on 0.3.2 with the CPUs busy: about 1 Stop in 25 hung. The app's stop net ends such a worker.
 ABORT_CAN_HANG = Version(version("llama-cpp-python")) < Version("0.3.8")
 
 
