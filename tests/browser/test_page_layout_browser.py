@@ -2,14 +2,12 @@
 Brazilian Portuguese (longer words): no overlapping
 controls, no cut labels, readable text (WCAG contrast >= 4.5 from computed colours), screenshots kept.
 
-One page load per combination keeps the matrix cheap. The screenshots go to .test-artifacts/screens;
-with SAMANTHA_SCREENSHOT set, the desktop dark one of the Chain tab is also written there (how
-docs/screenshot.png is made).
+One page load per combination keeps the matrix cheap. The screenshots go to .test-artifacts/screens
+(the README's picture is made by scripts/screenshot.py, with a real model's answers on the page).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / ".test-artifacts" / "screens"
-SCREENSHOT_ENV = "SAMANTHA_SCREENSHOT"
 PHONE = 400
 DESKTOP = 1400
 SCREEN_HEIGHT = 800
@@ -157,11 +154,6 @@ def test_every_tab_is_laid_out_readable_and_screenshotted(browser: Any, app: Run
             path = SCREENS / f"{width}-{theme}-{language}-{slug(name)}.png"
             page.screenshot(path=str(path), full_page=True)
             assert path.stat().st_size > 0
-        select_tab(page, chain)
-        page.evaluate("window.scrollTo(0, 0)")
-        target = os.environ.get(SCREENSHOT_ENV)
-        if target and width == DESKTOP and theme == "dark" and language == "en":
-            page.screenshot(path=target)
         assert problems == [], "\n".join(problems)
     finally:
         context.close()
